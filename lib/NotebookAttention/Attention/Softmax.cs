@@ -1,0 +1,105 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace NotebookAttention.Attention;
+
+/// <summary>
+/// Softmax turns a row of scores into weights that are at least 0 and sum to 1:
+/// softmax(x)_j = exp(x_j) / sum_k exp(x_k).
+/// </summary>
+/// <remarks>
+/// Subtracting the row maximum m first, exp(x_j - m) / sum_k exp(x_k - m), gives the same weights (the factor
+/// exp(-m) cancels) but no exp ever sees a positive argument, so nothing overflows: the largest term is exactly
+/// exp(0) = 1 and the sum is at least 1. <see cref="Naive"/> skips that step and returns NaN for scores as small
+/// as 710, which is why it is only here to look at. .NET's <c>TensorPrimitives.SoftMax</c> also does not subtract
+/// the maximum.
+/// Masked entries are minus infinity and get weight exactly 0. A row with every entry masked has no maximum;
+/// by this library's convention its weights are all 0 (it attends to nothing), never NaN.
+/// </remarks>
+public static class Softmax
+{
+    /// <summary>Numerically stable softmax of one row of scores.</summary>
+    /// <param name="scores">Scores; minus infinity marks a masked key.</param>
+    /// <returns>Weights in [0, 1] that sum to 1, or all 0 when every score is minus infinity.</returns>
+    /// <exception cref="ArgumentException">A score is NaN or plus infinity.</exception>
+    public static Vector<double> Stable(Vector<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        var weights = new double[scores.Count];
+        StableInto(scores.ToArray(), weights, "scores");
+        return Vector<double>.Build.Dense(weights);
+    }
+
+    /// <summary>Stable softmax of every row: the attention weights A = softmax(S), shape [queries x keys].</summary>
+    /// <param name="scores">S, shape [queries x keys]; minus infinity marks a masked key.</param>
+    /// <returns>A; each row sums to 1, or is all 0 when the whole row is masked.</returns>
+    /// <exception cref="ArgumentException">A score is NaN or plus infinity.</exception>
+    public static Matrix<double> Rows(Matrix<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        var weights = Matrix<double>.Build.Dense(scores.RowCount, scores.ColumnCount);
+        var row = new double[scores.ColumnCount];
+        var rowWeights = new double[scores.ColumnCount];
+        for (var query = 0; query < scores.RowCount; query++)
+        {
+            for (var key = 0; key < row.Length; key++)
+            {
+                row[key] = scores.At(query, key);
+            }
+
+            StableInto(row, rowWeights, $"scores {Check.Shape(scores)} row {query}");
+            for (var key = 0; key < row.Length; key++)
+            {
+                weights.At(query, key, rowWeights[key]);
+            }
+        }
+
+        return weights;
+    }
+
+    /// <summary>
+    /// The textbook formula exp(x_j) / sum_k exp(x_k) without subtracting the maximum. It overflows to
+    /// infinity for scores above about 709 and then returns NaN. For demonstrations only; use <see cref="Stable"/>.
+    /// </summary>
+    /// <param name="scores">Scores.</param>
+    /// <returns>Weights, or NaN where the computation overflowed.</returns>
+    public static Vector<double> Naive(Vector<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        var exponentials = scores.PointwiseExp();
+        return exponentials / exponentials.Sum();
+    }
+
+    private static void StableInto(ReadOnlySpan<double> scores, Span<double> weights, string what)
+    {
+        var max = double.NegativeInfinity;
+        for (var j = 0; j < scores.Length; j++)
+        {
+            if (double.IsNaN(scores[j]) || double.IsPositiveInfinity(scores[j]))
+            {
+                throw new ArgumentException(
+                    $"{what} has {(double.IsNaN(scores[j]) ? "NaN" : "+infinity")} at column {j}: softmax needs finite scores (minus infinity marks a masked key); look at the inputs that produced them.",
+                    nameof(scores));
+            }
+
+            max = Math.Max(max, scores[j]);
+        }
+
+        if (double.IsNegativeInfinity(max))
+        {
+            weights.Clear();
+            return;
+        }
+
+        var sum = 0.0;
+        for (var j = 0; j < scores.Length; j++)
+        {
+            weights[j] = Math.Exp(scores[j] - max);
+            sum += weights[j];
+        }
+
+        for (var j = 0; j < scores.Length; j++)
+        {
+            weights[j] /= sum;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace NotebookAttention.Attention;
+
+/// <summary>
+/// The output of attention: each query's weighted sum of the values, output_i = sum_j A[i, j] v_j,
+/// which for all queries at once is the matrix product A V.
+/// </summary>
+public static class WeightedSum
+{
+    /// <summary>The matrix form: O = A V, shape [queries x d_v].</summary>
+    /// <param name="weights">A, shape [queries x keys], from <see cref="Softmax.Rows"/>.</param>
+    /// <param name="values">V, shape [keys x d_v].</param>
+    /// <returns>O.</returns>
+    /// <exception cref="ArgumentException">A has a column count different from the row count of V.</exception>
+    public static Matrix<double> Of(Matrix<double> weights, Matrix<double> values)
+    {
+        CheckShapes(weights, values);
+        return weights * values;
+    }
+
+    /// <summary>
+    /// The loop form, one query at a time: output_i = sum_j A[i, j] v_j. Same result as <see cref="Of"/>
+    /// (up to rounding), written the way the equation reads.
+    /// </summary>
+    /// <param name="weights">A, shape [queries x keys].</param>
+    /// <param name="values">V, shape [keys x d_v].</param>
+    /// <returns>O, shape [queries x d_v].</returns>
+    public static Matrix<double> OfLoops(Matrix<double> weights, Matrix<double> values)
+    {
+        CheckShapes(weights, values);
+        var output = Matrix<double>.Build.Dense(weights.RowCount, values.ColumnCount);
+        for (var query = 0; query < weights.RowCount; query++)
+        {
+            var sum = Vector<double>.Build.Dense(values.ColumnCount);
+            for (var key = 0; key < values.RowCount; key++)
+            {
+                sum += weights[query, key] * values.Row(key);
+            }
+
+            output.SetRow(query, sum);
+        }
+
+        return output;
+    }
+
+    private static void CheckShapes(Matrix<double> weights, Matrix<double> values)
+    {
+        Check.Finite(weights, "attention weights A", nameof(weights));
+        Check.Finite(values, "values V", nameof(values));
+        if (weights.ColumnCount != values.RowCount)
+        {
+            throw new ArgumentException(
+                $"A is {Check.Shape(weights)} but V is {Check.Shape(values)}: A needs one column per value (one per key), so {values.RowCount} columns.",
+                nameof(values));
+        }
+    }
+}
