@@ -55,4 +55,55 @@ public static class ScaledDotProductAttention
             weights,
             output);
     }
+
+    /// <summary>
+    /// The same attention written with plain loops, one query at a time, exactly as the equations read:
+    /// score_ij = q_i . k_j * scale, w_i = softmax(score_i), output_i = sum_j w_ij v_j. Slow, and only here to be
+    /// read next to <see cref="Compute"/> and shown equal to it.
+    /// </summary>
+    /// <param name="queries">Q, shape [queries x d_k].</param>
+    /// <param name="keys">K, shape [keys x d_k].</param>
+    /// <param name="values">V, shape [keys x d_v].</param>
+    /// <param name="scaled">Divide scores by sqrt(d_k) (the default).</param>
+    /// <returns>The output, shape [queries x d_v].</returns>
+    public static Matrix<double> ComputeWithLoops(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, bool scaled = true)
+    {
+        Check.Finite(queries, "queries Q", nameof(queries));
+        Check.Finite(keys, "keys K", nameof(keys));
+        Check.Finite(values, "values V", nameof(values));
+        if (queries.ColumnCount != keys.ColumnCount || keys.RowCount != values.RowCount)
+        {
+            throw new ArgumentException(
+                $"Q is {Check.Shape(queries)}, K is {Check.Shape(keys)} and V is {Check.Shape(values)}: Q and K need the same d_k, and K and V the same number of rows.",
+                nameof(keys));
+        }
+
+        var scale = scaled ? Scores.ScaleFactor(queries.ColumnCount) : 1.0;
+        var output = Matrix<double>.Build.Dense(queries.RowCount, values.ColumnCount);
+        for (var i = 0; i < queries.RowCount; i++)
+        {
+            var scores = Vector<double>.Build.Dense(keys.RowCount);
+            for (var j = 0; j < keys.RowCount; j++)
+            {
+                var dot = 0.0;
+                for (var t = 0; t < queries.ColumnCount; t++)
+                {
+                    dot += queries[i, t] * keys[j, t];
+                }
+
+                scores[j] = dot * scale;
+            }
+
+            var weights = Softmax.Stable(scores);
+            for (var j = 0; j < keys.RowCount; j++)
+            {
+                for (var c = 0; c < values.ColumnCount; c++)
+                {
+                    output[i, c] += weights[j] * values[j, c];
+                }
+            }
+        }
+
+        return output;
+    }
 }

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Plotly.NET;
+
+namespace NotebookAttention.Notebooks;
+
+/// <summary>
+/// A Plotly.NET chart with its numbers as a table. In a notebook it displays as the chart (drawn by an offline
+/// copy of plotly.js) with the table folded underneath.
+/// </summary>
+public sealed class Figure
+{
+    private static int counter;
+
+    internal Figure(GenericChart chart, string title, string table, int width, int height)
+    {
+        Chart = chart;
+        Title = title;
+        TableHtml = table;
+        Width = width;
+        Height = height;
+    }
+
+    /// <summary>The Plotly.NET chart, for anyone who wants to restyle it with Plotly.NET.</summary>
+    public GenericChart Chart { get; }
+
+    /// <summary>The chart's title.</summary>
+    public string Title { get; }
+
+    /// <summary>The numbers behind the chart as an HTML table.</summary>
+    public string TableHtml { get; }
+
+    /// <summary>Width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>The figure JSON (data and layout) that plotly.js draws.</summary>
+    public string Json => GenericChart.toFigureJson(Chart);
+
+    /// <summary>An HTML fragment: the chart, then the numbers in a folded table.</summary>
+    /// <returns>The HTML.</returns>
+    public string ToHtml() => ChartHtml() + Details();
+
+    /// <inheritdoc />
+    public override string ToString() => Title;
+
+    internal string ChartHtml()
+    {
+        var id = $"na-chart-{Interlocked.Increment(ref counter)}-{Guid.NewGuid():N}";
+        return $$"""
+            <div class="na-chart" id="{{id}}" style="width:{{Width}}px;height:{{Height}}px;max-width:100%"></div>
+            <script type="text/javascript">
+            (function () {
+              var figure = {{Json}};
+              var element = document.getElementById("{{id}}");
+              function draw(plotly) { plotly.newPlot(element, figure.data, figure.layout, { responsive: true, displaylogo: false }); }
+              if (window.Plotly) { draw(window.Plotly); }
+              else if (window.naPlotly) { window.naPlotly.then(draw, function (error) { element.textContent = "plotly.js could not be loaded: " + error; }); }
+              else { element.textContent = "This chart needs plotly.js, which the notebook's first cell loads: run that cell, then this one again. The numbers are in the table below."; }
+            })();
+            </script>
+            """;
+    }
+
+    internal string Details() =>
+        $"<details class=\"na-numbers\"><summary style=\"cursor:pointer;font:12px sans-serif\">Numbers: {WebUtility.HtmlEncode(Title)}</summary>{TableHtml}</details>";
+}
+
+/// <summary>Several figures laid out in rows and columns, e.g. one heatmap per attention head.</summary>
+public sealed class FigureGrid
+{
+    internal FigureGrid(IReadOnlyList<Figure> figures, int columns, string title)
+    {
+        Figures = figures;
+        Columns = columns;
+        Title = title;
+    }
+
+    /// <summary>The figures, row by row.</summary>
+    public IReadOnlyList<Figure> Figures { get; }
+
+    /// <summary>Figures per row.</summary>
+    public int Columns { get; }
+
+    /// <summary>A heading shown above the grid.</summary>
+    public string Title { get; }
+
+    /// <summary>An HTML fragment: a heading, the charts in a grid, and every table folded underneath.</summary>
+    /// <returns>The HTML.</returns>
+    public string ToHtml()
+    {
+        var html = new StringBuilder();
+        if (Title.Length > 0)
+        {
+            html.Append("<div style=\"font:bold 14px sans-serif;margin:4px 0\">").Append(WebUtility.HtmlEncode(Title)).Append("</div>");
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"<div class=\"na-grid\" style=\"display:grid;grid-template-columns:repeat({Columns}, max-content);gap:4px\">");
+        foreach (var figure in Figures)
+        {
+            html.Append("<div>").Append(figure.ChartHtml()).Append("</div>");
+        }
+
+        html.Append("</div>");
+        foreach (var figure in Figures)
+        {
+            html.Append(figure.Details());
+        }
+
+        return html.ToString();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Title;
+}

@@ -1,0 +1,283 @@
+using System.Globalization;
+using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Attention;
+using Plotly.NET;
+using PlotlyChart = Plotly.NET.CSharp.Chart;
+
+namespace NotebookAttention.Notebooks;
+
+/// <summary>
+/// The series' charts, drawn with Plotly.NET: attention heatmaps labelled with the tokens, grids of heads,
+/// and line and bar charts for measurements. Every chart carries its numbers as a table.
+/// </summary>
+/// <remarks>
+/// Heatmap axes are numeric (0, 1, 2, ...) with the tokens as tick text, so a word that occurs twice keeps two
+/// rows (plotly merges repeated category labels). Rows run top to bottom like a matrix. Hovering a cell shows the
+/// query token, the key token and the value.
+/// </remarks>
+public static class Plots
+{
+    private const string WeightColors = "Blues";
+    private const string SignedColors = "RdBu";
+
+    /// <summary>Attention weights as a heatmap on the fixed scale 0 to 1: row = query, column = key.</summary>
+    /// <param name="result">An attention result.</param>
+    /// <param name="title">Chart title.</param>
+    /// <returns>The figure.</returns>
+    public static Figure Weights(AttentionResult result, string title = "Attention weights")
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Heatmap(result.Weights, result.QueryTokens, result.KeyTokens, title, "weight", 0, 1);
+    }
+
+    /// <summary>Scores as a heatmap, before or after the mask (masked cells are left empty and marked −∞).</summary>
+    /// <param name="result">An attention result.</param>
+    /// <param name="masked">Show the masked scores instead of the raw ones.</param>
+    /// <param name="title">Chart title, or null for a default.</param>
+    /// <returns>The figure.</returns>
+    public static Figure Scores(AttentionResult result, bool masked = false, string? title = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var scores = masked ? result.MaskedScores : result.Scores;
+        var limit = MaxAbs(scores);
+        return Heatmap(scores, result.QueryTokens, result.KeyTokens, title ?? (masked ? "Masked scores" : "Scores"), "score", -limit, limit, colors: SignedColors);
+    }
+
+    /// <summary>Scores, masked scores and weights side by side: the three steps of one head.</summary>
+    /// <param name="result">An attention result.</param>
+    /// <param name="title">Heading above the three charts.</param>
+    /// <returns>The grid.</returns>
+    public static FigureGrid Steps(AttentionResult result, string title = "")
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new FigureGrid([Scores(result), Scores(result, masked: true), Weights(result)], 3, title);
+    }
+
+    /// <summary>One weights heatmap per head, all on the same 0 to 1 colour scale.</summary>
+    /// <param name="result">A multi-head attention result.</param>
+    /// <param name="columns">Heads per row.</param>
+    /// <returns>The grid.</returns>
+    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 4)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var size = Math.Clamp(120 + (18 * result.Tokens.Count), 260, 520);
+        var figures = result.Heads
+            .Select((head, i) => Heatmap(head.Weights, head.QueryTokens, head.KeyTokens, $"Head {i}", "weight", 0, 1, showScale: i == result.HeadCount - 1, size: size))
+            .ToList();
+        return new FigureGrid(figures, Math.Clamp(columns, 1, result.HeadCount), $"{result.HeadCount} heads, weights on one scale from 0 to 1");
+    }
+
+    /// <summary>A matrix of vectors (one row per token, one column per dimension), e.g. X, Q, K or V.</summary>
+    /// <param name="values">The matrix, [tokens x d].</param>
+    /// <param name="tokens">One label per row.</param>
+    /// <param name="title">Chart title.</param>
+    /// <returns>The figure, on a colour scale symmetric around 0.</returns>
+    public static Figure Vectors(Matrix<double> values, IReadOnlyList<string> tokens, string title)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var dimensions = Enumerable.Range(0, values.ColumnCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
+        var limit = MaxAbs(values);
+        return Heatmap(values, tokens, dimensions, title, "value", -limit, limit, rowAxis: "token", columnAxis: "dimension", colors: SignedColors);
+    }
+
+    /// <summary>Any matrix as a heatmap with labelled rows and columns.</summary>
+    /// <param name="values">The matrix; minus infinity marks masked cells.</param>
+    /// <param name="rowLabels">One label per row.</param>
+    /// <param name="columnLabels">One label per column.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="valueName">What a cell holds, for the hover text and colour bar.</param>
+    /// <param name="min">Bottom of the colour scale, or null to fit the data.</param>
+    /// <param name="max">Top of the colour scale, or null to fit the data.</param>
+    /// <param name="rowAxis">Name of the row axis.</param>
+    /// <param name="columnAxis">Name of the column axis.</param>
+    /// <param name="colors">A plotly colour scale name.</param>
+    /// <param name="showScale">Whether to draw the colour bar.</param>
+    /// <param name="size">Width in pixels, or null to fit the number of labels.</param>
+    /// <returns>The figure.</returns>
+    /// <exception cref="ArgumentException">The label counts do not match the matrix, or a value is NaN.</exception>
+    public static Figure Heatmap(
+        Matrix<double> values,
+        IReadOnlyList<string> rowLabels,
+        IReadOnlyList<string> columnLabels,
+        string title,
+        string valueName = "value",
+        double? min = null,
+        double? max = null,
+        string rowAxis = "query",
+        string columnAxis = "key",
+        string colors = WeightColors,
+        bool showScale = true,
+        int? size = null)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(rowLabels);
+        ArgumentNullException.ThrowIfNull(columnLabels);
+        if (rowLabels.Count != values.RowCount || columnLabels.Count != values.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"the matrix is [{values.RowCount} x {values.ColumnCount}] but there are {rowLabels.Count} row labels and {columnLabels.Count} column labels: give one label per row and per column.",
+                nameof(rowLabels));
+        }
+
+        if (values.Enumerate().Any(double.IsNaN))
+        {
+            throw new ArgumentException($"the matrix \"{title}\" holds NaN: a chart of it would be blank. Look at the step that produced it.", nameof(values));
+        }
+
+        var rows = Enumerable.Range(0, values.RowCount);
+        var columns = Enumerable.Range(0, values.ColumnCount);
+        var z = rows.Select(r => columns.Select(c => double.IsNegativeInfinity(values[r, c]) ? (double?)null : values[r, c]).ToArray()).ToArray();
+        var hover = rows.Select(r => columns.Select(c =>
+            $"{rowAxis}: {rowLabels[r]} ({r})<br>{columnAxis}: {columnLabels[c]} ({c})<br>{valueName}: {(double.IsNegativeInfinity(values[r, c]) ? "masked (−∞)" : values[r, c].ToString("0.000000", CultureInfo.InvariantCulture))}").ToArray()).ToArray();
+
+        var drawable = z.Select(row => row.Select(v => v ?? 0.0).ToArray()).ToArray();
+        var chart = PlotlyChart.Heatmap<double, int, int, string>(zData: drawable, X: columns.ToArray(), Y: rows.ToArray());
+        var trace = GenericChart.getTraces(chart).Single();
+        trace.SetProperty("z", z);
+        trace.SetProperty("text", hover);
+        trace.SetProperty("hovertemplate", "%{text}<extra></extra>");
+        trace.SetProperty("colorscale", colors);
+        trace.SetProperty("showscale", showScale);
+        trace.SetProperty("xgap", values.ColumnCount <= 40 ? 1 : 0);
+        trace.SetProperty("ygap", values.RowCount <= 40 ? 1 : 0);
+        trace.SetProperty("colorbar", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = valueName } });
+        if (min is { } low)
+        {
+            trace.SetProperty("zmin", low);
+        }
+
+        if (max is { } high)
+        {
+            trace.SetProperty("zmax", high);
+        }
+
+        var width = size ?? Math.Clamp(160 + (22 * values.ColumnCount), 320, 900);
+        var height = size ?? Math.Clamp(140 + (22 * values.RowCount), 300, 900);
+        Style(chart, title, width, height);
+        var layout = GenericChart.getLayout(chart);
+        layout.SetProperty("xaxis", Axis(columnAxis, columnLabels, reversed: false));
+        layout.SetProperty("yaxis", Axis(rowAxis, rowLabels, reversed: true));
+        var corner = $"{rowAxis} \\ {columnAxis}";
+        return new Figure(chart, title, Table.Of(values, rowLabels, columnLabels, corner), width, height);
+    }
+
+    /// <summary>Lines of measurements against x, one per named series.</summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="xTitle">x axis title.</param>
+    /// <param name="yTitle">y axis title.</param>
+    /// <param name="x">x values, shared by every series.</param>
+    /// <param name="series">Named y values, each as long as <paramref name="x"/>.</param>
+    /// <param name="logX">Logarithmic x axis.</param>
+    /// <param name="logY">Logarithmic y axis.</param>
+    /// <returns>The figure.</returns>
+    /// <exception cref="ArgumentException">A series has the wrong length or a value that is not finite.</exception>
+    public static Figure Lines(string title, string xTitle, string yTitle, IReadOnlyList<double> x, IReadOnlyList<(string Name, IReadOnlyList<double> Y)> series, bool logX = false, bool logY = false)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(series);
+        foreach (var (name, y) in series)
+        {
+            if (y.Count != x.Count)
+            {
+                throw new ArgumentException($"series \"{name}\" has {y.Count} values but there are {x.Count} x values: give one value per x.", nameof(series));
+            }
+
+            if (y.Any(v => !double.IsFinite(v)) || (logY && y.Any(v => v <= 0)))
+            {
+                throw new ArgumentException($"series \"{name}\" has a value that cannot be drawn ({(logY ? "zero, negative, " : string.Empty)}NaN or infinity): check the measurement.", nameof(series));
+            }
+        }
+
+        var lines = series.Select(s => PlotlyChart.Line<double, double, string>(x, s.Y, ShowMarkers: true, Name: s.Name)).ToList();
+        var chart = GenericChart.combine(lines);
+        Style(chart, title, 640, 400);
+        var layout = GenericChart.getLayout(chart);
+        layout.SetProperty("xaxis", ValueAxis(xTitle, logX));
+        layout.SetProperty("yaxis", ValueAxis(yTitle, logY));
+        var table = Table.OfColumns([xTitle, .. series.Select(s => s.Name)], x, [.. series.Select(s => s.Y)]);
+        return new Figure(chart, title, table, 640, 400);
+    }
+
+    /// <summary>A bar per label.</summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="labels">Bar labels (tokens may repeat; each keeps its own bar).</param>
+    /// <param name="values">Bar heights.</param>
+    /// <param name="valueTitle">y axis title.</param>
+    /// <returns>The figure.</returns>
+    public static Figure Bars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string valueTitle = "value")
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(values);
+        if (labels.Count != values.Count)
+        {
+            throw new ArgumentException($"there are {labels.Count} labels but {values.Count} values: give one value per bar.", nameof(values));
+        }
+
+        var positions = Enumerable.Range(0, labels.Count).ToArray();
+        var chart = PlotlyChart.Column<double, int, string>(values, Keys: positions, Name: valueTitle);
+        var width = Math.Clamp(200 + (30 * labels.Count), 400, 900);
+        Style(chart, title, width, 360);
+        var layout = GenericChart.getLayout(chart);
+        layout.SetProperty("xaxis", Axis(string.Empty, labels, reversed: false));
+        layout.SetProperty("yaxis", ValueAxis(valueTitle, log: false));
+        var table = Table.Of(["#", "label", valueTitle], [.. positions.Select(p => p.ToString(CultureInfo.InvariantCulture))],
+            [.. positions.Select(p => (IReadOnlyList<string>)[labels[p], values[p].ToString("G6", CultureInfo.InvariantCulture)])]);
+        return new Figure(chart, title, table, width, 360);
+    }
+
+    /// <summary>Figures side by side in one row.</summary>
+    /// <param name="figures">The figures.</param>
+    /// <returns>The grid.</returns>
+    public static FigureGrid Row(params Figure[] figures)
+    {
+        ArgumentNullException.ThrowIfNull(figures);
+        return new FigureGrid(figures, Math.Max(1, figures.Length), string.Empty);
+    }
+
+    private static void Style(GenericChart chart, string title, int width, int height)
+    {
+        var layout = GenericChart.getLayout(chart);
+        layout.RemoveProperty("template");
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title, ["x"] = 0.02 });
+        layout.SetProperty("width", width);
+        layout.SetProperty("height", height);
+        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 90, ["r"] = 20, ["t"] = 60, ["b"] = 90 });
+        layout.SetProperty("font", new Dictionary<string, object> { ["family"] = "sans-serif", ["size"] = 12 });
+        layout.SetProperty("paper_bgcolor", "white");
+        layout.SetProperty("plot_bgcolor", "white");
+    }
+
+    private static Dictionary<string, object> Axis(string title, IReadOnlyList<string> labels, bool reversed)
+    {
+        var axis = new Dictionary<string, object>
+        {
+            ["title"] = new Dictionary<string, object> { ["text"] = title },
+            ["tickmode"] = "array",
+            ["tickvals"] = Enumerable.Range(0, labels.Count).ToArray(),
+            ["ticktext"] = labels.ToArray(),
+            ["showgrid"] = false,
+            ["zeroline"] = false,
+            ["automargin"] = true,
+        };
+        if (reversed)
+        {
+            axis["autorange"] = "reversed";
+        }
+
+        return axis;
+    }
+
+    private static Dictionary<string, object> ValueAxis(string title, bool log) => new()
+    {
+        ["title"] = new Dictionary<string, object> { ["text"] = title },
+        ["type"] = log ? "log" : "linear",
+        ["gridcolor"] = "#e5e5e5",
+        ["automargin"] = true,
+    };
+
+    private static double MaxAbs(Matrix<double> values)
+    {
+        var finite = values.Enumerate().Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max();
+        return finite > 0 ? finite : 1;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace NotebookAttention.Runner;
+
+/// <summary>Command-line options of the series runner.</summary>
+public sealed class RunnerOptions
+{
+    /// <summary>What the runner accepts.</summary>
+    public const string Usage = """
+        usage: dotnet run --project notebooks/runner [-- options]
+          --only PREFIX      run only notebooks whose file name starts with PREFIX (repeatable), e.g. --only 03
+          --sentence TEXT    replace the sentence typed in every notebook with TEXT
+          --output DIR       where executed notebooks and pages go (default: artifacts/series)
+          --timeout SECONDS  time limit per notebook (default: 300; the first run restores packages)
+        """;
+
+    /// <summary>Notebook file-name prefixes to run; empty for all.</summary>
+    public List<string> Only { get; } = [];
+
+    /// <summary>Sentence that replaces the typed one, or null.</summary>
+    public string? Sentence { get; private set; }
+
+    /// <summary>Output folder, or null for the default.</summary>
+    public string? Output { get; private set; }
+
+    /// <summary>Time limit per notebook.</summary>
+    public int TimeoutSeconds { get; private set; } = 300;
+
+    /// <summary>Whether to print the usage.</summary>
+    public bool Help { get; private set; }
+
+    /// <summary>Parses the arguments.</summary>
+    /// <param name="args">Command-line arguments.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">An option is unknown or lacks its value.</exception>
+    public static RunnerOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new RunnerOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
+            switch (args[i])
+            {
+                case "--only": options.Only.Add(Value()); break;
+                case "--sentence": options.Sentence = Value(); break;
+                case "--output": options.Output = Value(); break;
+                case "--timeout": options.TimeoutSeconds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "-h" or "--help": options.Help = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}.\n{Usage}");
+            }
+        }
+
+        return options;
+    }
+}
