@@ -17,8 +17,11 @@ namespace NotebookAttention.Notebooks;
 /// </remarks>
 public static class Plots
 {
-    private const string WeightColors = "Blues";
-    private const string SignedColors = "RdBu";
+    /// <summary>White for 0 to dark blue for the largest value.</summary>
+    public static readonly object[][] WeightColors = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]];
+
+    /// <summary>Red for negative, white for 0, blue for positive.</summary>
+    public static readonly object[][] SignedColors = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#2166ac"]];
 
     /// <summary>Attention weights as a heatmap on the fixed scale 0 to 1: row = query, column = key.</summary>
     /// <param name="result">An attention result.</param>
@@ -57,7 +60,7 @@ public static class Plots
     /// <param name="result">A multi-head attention result.</param>
     /// <param name="columns">Heads per row.</param>
     /// <returns>The grid.</returns>
-    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 4)
+    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 2)
     {
         ArgumentNullException.ThrowIfNull(result);
         var size = Math.Clamp(120 + (18 * result.Tokens.Count), 260, 520);
@@ -90,7 +93,7 @@ public static class Plots
     /// <param name="max">Top of the colour scale, or null to fit the data.</param>
     /// <param name="rowAxis">Name of the row axis.</param>
     /// <param name="columnAxis">Name of the column axis.</param>
-    /// <param name="colors">A plotly colour scale name.</param>
+    /// <param name="colors">A plotly colour scale ([position, colour] pairs); null for <see cref="WeightColors"/>.</param>
     /// <param name="showScale">Whether to draw the colour bar.</param>
     /// <param name="size">Width in pixels, or null to fit the number of labels.</param>
     /// <returns>The figure.</returns>
@@ -105,7 +108,7 @@ public static class Plots
         double? max = null,
         string rowAxis = "query",
         string columnAxis = "key",
-        string colors = WeightColors,
+        object[][]? colors = null,
         bool showScale = true,
         int? size = null)
     {
@@ -136,7 +139,7 @@ public static class Plots
         trace.SetProperty("z", z);
         trace.SetProperty("text", hover);
         trace.SetProperty("hovertemplate", "%{text}<extra></extra>");
-        trace.SetProperty("colorscale", colors);
+        trace.SetProperty("colorscale", colors ?? WeightColors);
         trace.SetProperty("showscale", showScale);
         trace.SetProperty("xgap", values.ColumnCount <= 40 ? 1 : 0);
         trace.SetProperty("ygap", values.RowCount <= 40 ? 1 : 0);

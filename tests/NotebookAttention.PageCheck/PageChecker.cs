@@ -1,0 +1,86 @@
+using Microsoft.Playwright;
+
+namespace NotebookAttention.PageCheck;
+
+/// <summary>What one page showed.</summary>
+/// <param name="Page">The page file.</param>
+/// <param name="Charts">Chart containers in the page.</param>
+/// <param name="Drawn">Charts that plotly drew (an SVG inside).</param>
+/// <param name="Heatmaps">Charts whose figure holds a heatmap.</param>
+/// <param name="HeatmapsDrawn">Heatmap charts with plotly's heatmap layer drawn.</param>
+/// <param name="ScriptErrors">Uncaught script errors.</param>
+public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, IReadOnlyList<string> ScriptErrors)
+{
+    /// <summary>Every chart and heatmap drawn, at least one chart, no script error.</summary>
+    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && ScriptErrors.Count == 0;
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {ScriptErrors.Count} script errors"
+        + string.Concat(ScriptErrors.Select(e => $"\n       script error: {e}"));
+}
+
+/// <summary>Drives Debian's Chromium through Playwright, offline.</summary>
+public static class PageChecker
+{
+    private static readonly string[] ChromiumArguments =
+        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
+
+    /// <summary>Opens each page with the network blocked and counts what plotly drew.</summary>
+    /// <param name="pages">HTML files.</param>
+    /// <param name="chromium">Path of the Chromium executable.</param>
+    /// <param name="screenshots">Folder for full-page screenshots, or null.</param>
+    /// <returns>One report per page.</returns>
+    public static async Task<IReadOnlyList<PageReport>> CheckAsync(IReadOnlyList<string> pages, string chromium, string? screenshots)
+    {
+        ArgumentNullException.ThrowIfNull(pages);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
+        var reports = new List<PageReport>();
+        foreach (var path in pages)
+        {
+            await using var context = await browser.NewContextAsync(new() { Offline = true, ViewportSize = new() { Width = 1200, Height = 900 } });
+            var page = await context.NewPageAsync();
+            var errors = new List<string>();
+            page.PageError += (_, error) => errors.Add(error);
+            await page.GotoAsync(new Uri(Path.GetFullPath(path)).AbsoluteUri, new() { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+            await WaitForChartsAsync(page);
+            var counts = await page.EvaluateAsync<int[]>("""
+                () => {
+                  const charts = [...document.querySelectorAll('.na-chart')];
+                  const isHeatmap = c => (c.nextElementSibling?.textContent ?? '').includes('"type":"heatmap"');
+                  return [
+                    charts.length,
+                    charts.filter(c => c.querySelector('.main-svg')).length,
+                    charts.filter(isHeatmap).length,
+                    charts.filter(c => isHeatmap(c) && c.querySelector('.heatmaplayer image, .heatmaplayer .hm')).length,
+                  ];
+                }
+                """);
+            if (screenshots is not null)
+            {
+                Directory.CreateDirectory(screenshots);
+                await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, Path.ChangeExtension(Path.GetFileName(path), ".png")), FullPage = true });
+            }
+
+            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], errors));
+        }
+
+        return reports;
+    }
+
+    private static async Task WaitForChartsAsync(IPage page)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync(
+                "() => [...document.querySelectorAll('.na-chart')].every(c => c.querySelector('.main-svg'))",
+                null,
+                new() { Timeout = 60_000, PollingInterval = 250 });
+        }
+        catch (TimeoutException)
+        {
+            // The report counts what was drawn and fails the page.
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using NotebookAttention.PageCheck;
+
+// Opens rendered notebook pages in headless Chromium with the network blocked and checks that every chart is drawn.
+// usage: dotnet run --project tests/NotebookAttention.PageCheck -- PAGE.html|FOLDER ... [--screenshots DIR] [--chromium PATH]
+var pages = new List<string>();
+string? screenshots = null;
+var chromium = "/usr/bin/chromium";
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--screenshots": screenshots = args[++i]; break;
+        case "--chromium": chromium = args[++i]; break;
+        default:
+            pages.AddRange(Directory.Exists(args[i])
+                ? Directory.GetFiles(args[i], "*.html").Where(p => Path.GetFileName(p) != "index.html").Order(StringComparer.Ordinal)
+                : [args[i]]);
+            break;
+    }
+}
+
+if (pages.Count == 0)
+{
+    Console.Error.WriteLine("no pages to check: pass .html files or folders that hold them.");
+    return 2;
+}
+
+if (!File.Exists(chromium))
+{
+    Console.Error.WriteLine($"no browser at {chromium}: install Debian's chromium (apt-get install chromium) or pass --chromium PATH.");
+    return 2;
+}
+
+var reports = await PageChecker.CheckAsync(pages, chromium, screenshots);
+foreach (var report in reports)
+{
+    Console.WriteLine(report);
+}
+
+var failed = reports.Count(r => !r.Passed);
+Console.WriteLine($"pages: {reports.Count - failed} passed, {failed} failed");
+return failed == 0 ? 0 : 1;
