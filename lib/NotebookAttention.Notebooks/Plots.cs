@@ -193,12 +193,12 @@ public static class Plots
 
         var lines = series.Select(s => PlotlyChart.Line<double, double, string>(x, s.Y, ShowMarkers: true, Name: s.Name)).ToList();
         var chart = GenericChart.combine(lines);
-        Style(chart, title, 640, 400);
+        Style(chart, title, 540, 400);
         var layout = GenericChart.getLayout(chart);
         layout.SetProperty("xaxis", ValueAxis(xTitle, logX));
         layout.SetProperty("yaxis", ValueAxis(yTitle, logY));
         var table = Table.OfColumns([xTitle, .. series.Select(s => s.Name)], x, [.. series.Select(s => s.Y)]);
-        return new Figure(chart, title, table, 640, 400);
+        return new Figure(chart, title, table, 540, 400);
     }
 
     /// <summary>A bar per label.</summary>

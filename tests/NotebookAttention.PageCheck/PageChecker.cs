@@ -16,7 +16,7 @@ public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {ScriptErrors.Count} script errors"
+        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(Page)))}/{Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {ScriptErrors.Count} script errors"
         + string.Concat(ScriptErrors.Select(e => $"\n       script error: {e}"));
 }
 
