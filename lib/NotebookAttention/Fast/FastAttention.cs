@@ -78,6 +78,30 @@ public static class FastAttention
     public static long MaterializedScoreBytes(int queryCount, int keyCount) =>
         4L * RoundUp(queryCount, QueryBlock) * RoundUp(keyCount, KeyBlock);
 
+    /// <summary>
+    /// How many (query block, key block) tiles the tiled path computes for this mask: the work it does, in tiles of
+    /// <see cref="QueryBlock"/> x <see cref="KeyBlock"/> pairs. Fully hidden tiles are skipped.
+    /// </summary>
+    /// <param name="n">Sequence length (queries = keys).</param>
+    /// <param name="mask">The mask.</param>
+    /// <returns>The number of tiles computed.</returns>
+    public static long VisitedTiles(int n, FastMask mask = default)
+    {
+        Check.AtLeast(n, 1, "n", nameof(n));
+        mask.Validate(n, n);
+        var validQueries = mask.ValidLength ?? n;
+        long tiles = 0;
+        for (var first = 0; first < validQueries; first += QueryBlock)
+        {
+            for (var firstKey = 0; firstKey < n; firstKey += KeyBlock)
+            {
+                tiles += TileVisible(first, firstKey, validQueries, mask.ValidLength ?? n, mask) ? 1 : 0;
+            }
+        }
+
+        return tiles;
+    }
+
     /// <summary>Memory the machine has available now, as the .NET runtime sees it.</summary>
     /// <returns>Bytes.</returns>
     public static long AvailableMemoryBytes()
@@ -129,6 +153,19 @@ public static class FastAttention
         var output = new float[queries.RowCount * values.ColumnCount];
         Materialized(q, k, v, output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask);
         return Doubles(output, queries.RowCount, values.ColumnCount);
+    }
+
+    /// <summary>Whether any query of the block may see any key of the key block (fully hidden tiles are skipped).</summary>
+    private static bool TileVisible(int firstQuery, int firstKey, int validQueries, int validKeys, FastMask mask)
+    {
+        var lastQuery = Math.Min(firstQuery + QueryBlock, validQueries) - 1;
+        var lastKey = firstKey + KeyBlock - 1;
+        if (firstKey >= validKeys || (mask.Causal && firstKey > lastQuery))
+        {
+            return false;
+        }
+
+        return mask.Window is not { } w || (firstKey <= lastQuery + w && lastKey >= firstQuery - w);
     }
 
     internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
@@ -379,18 +416,7 @@ public static class FastAttention
             }
         }
 
-        /// <summary>Whether any query of the block may see any key of the key block (fully hidden blocks are skipped).</summary>
-        private bool BlockVisible(int firstQuery, int firstKey)
-        {
-            var lastQuery = Math.Min(firstQuery + QueryBlock, validQueries) - 1;
-            var lastKey = firstKey + KeyBlock - 1;
-            if (firstKey >= validKeys || (mask.Causal && firstKey > lastQuery))
-            {
-                return false;
-            }
-
-            return mask.Window is not { } w || (firstKey <= lastQuery + w && lastKey >= firstQuery - w);
-        }
+        private bool BlockVisible(int firstQuery, int firstKey) => TileVisible(firstQuery, firstKey, validQueries, validKeys, mask);
 
         /// <summary>Minus infinity for every hidden pair in a tile, including padding keys past the real ones.</summary>
         private void MaskTile(float* tile, int stride, int firstQuery, int firstKey, int width)

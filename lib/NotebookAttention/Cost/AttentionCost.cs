@@ -1,0 +1,60 @@
+namespace NotebookAttention.Cost;
+
+/// <summary>What an attention forward pass costs, by formula.</summary>
+/// <param name="Flops">Floating-point operations (multiply and add counted separately).</param>
+/// <param name="ScoreMatrixBytes">Bytes of the score matrices one layer holds at once when materialized.</param>
+/// <param name="Seconds">Time at the given speed.</param>
+public sealed record CostEstimate(double Flops, double ScoreMatrixBytes, double Seconds);
+
+/// <summary>
+/// The cost of exact attention as formulas: Q K^T is n x n dot products of length d (2 n^2 d FLOPs), and the
+/// weighted sum A V as many again, so 4 n^2 d per head; a causal mask needs only half of the pairs. The score
+/// matrix holds n^2 numbers per head. Time and memory grow with the square of the sequence length.
+/// </summary>
+public static class AttentionCost
+{
+    /// <summary>FLOPs of one attention forward pass: 4 n^2 d per head, half of it with a causal mask.</summary>
+    /// <param name="n">Sequence length.</param>
+    /// <param name="d">Head dimension d_k (= d_v).</param>
+    /// <param name="heads">Number of heads.</param>
+    /// <param name="causal">Whether a causal mask halves the pairs.</param>
+    /// <returns>FLOPs.</returns>
+    public static double Flops(long n, int d, int heads = 1, bool causal = false) =>
+        heads * 4.0 * n * n * d * (causal ? 0.5 : 1.0);
+
+    /// <summary>Bytes of the materialized score matrices: n^2 per head and sequence.</summary>
+    /// <param name="n">Sequence length.</param>
+    /// <param name="heads">Number of heads.</param>
+    /// <param name="batch">Sequences at once.</param>
+    /// <param name="bytesPerNumber">4 for fp32, 8 for fp64.</param>
+    /// <returns>Bytes.</returns>
+    public static double ScoreMatrixBytes(long n, int heads = 1, int batch = 1, int bytesPerNumber = 4) =>
+        (double)n * n * heads * batch * bytesPerNumber;
+
+    /// <summary>The longest sequence whose n x n score matrix fits in <paramref name="bytes"/>.</summary>
+    /// <param name="bytes">Memory available for it.</param>
+    /// <param name="bytesPerNumber">4 for fp32, 8 for fp64.</param>
+    /// <returns>The largest n.</returns>
+    public static long LongestFitting(double bytes, int bytesPerNumber = 4) => (long)Math.Floor(Math.Sqrt(bytes / bytesPerNumber));
+
+    /// <summary>The calculator: FLOPs, score-matrix bytes and time for a whole model at a measured speed.</summary>
+    /// <param name="n">Sequence length.</param>
+    /// <param name="d">Head dimension.</param>
+    /// <param name="heads">Heads per layer.</param>
+    /// <param name="layers">Layers.</param>
+    /// <param name="batch">Sequences at once.</param>
+    /// <param name="gflopsPerSecond">Measured speed in GFLOP/s.</param>
+    /// <returns>The estimate.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A size or the speed is not positive.</exception>
+    public static CostEstimate Estimate(long n, int d, int heads, int layers, int batch, double gflopsPerSecond)
+    {
+        if (n < 1 || d < 1 || heads < 1 || layers < 1 || batch < 1 || !(gflopsPerSecond > 0))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(n), $"n = {n}, d = {d}, heads = {heads}, layers = {layers}, batch = {batch}, speed = {gflopsPerSecond} GFLOP/s: every size must be at least 1 and the speed above 0.");
+        }
+
+        var flops = Flops(n, d, heads) * layers * batch;
+        return new CostEstimate(flops, ScoreMatrixBytes(n, heads, batch), flops / (gflopsPerSecond * 1e9));
+    }
+}
