@@ -11,8 +11,9 @@ namespace NotebookAttention.Fast;
 /// grows as n^2. It refuses, before allocating, a size whose score matrix would not fit in available memory.</para>
 /// <para><b>Tiled</b> follows the FlashAttention-2 loop order: blocks of <see cref="QueryBlock"/> queries outside,
 /// blocks of <see cref="KeyBlock"/> keys and values inside, a running row maximum and sum (online softmax), and one
-/// normalisation at the end. Extra memory is O(n d): padded copies of Q, K, V and the output, and one score tile
-/// per thread. Key blocks that the mask hides completely are skipped.</para>
+/// normalisation at the end. Extra memory is O(n d). Key blocks that the mask hides completely are skipped.</para>
+/// <para>Extra memory of the tiled path is K packed transposed (n d floats) plus small tiles; Q, V and the output are
+/// used in place when d_v is a multiple of 16.</para>
 /// <para>Both use the AVX2/FMA register-tiled kernels and a vectorised exp (portable loops elsewhere), and run
 /// query blocks in parallel on all cores. Inner loops allocate nothing.</para>
 /// </remarks>
@@ -41,9 +42,13 @@ public static class FastAttention
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, CancellationToken cancellation = default)
     {
-        var problem = new Problem(queries, keys, values, queryCount, keyCount, depth, valueDepth, mask);
-        problem.RunTiled(cancellation);
-        problem.CopyOutput(output);
+        unsafe
+        {
+            fixed (float* q = queries, k = keys, v = values, o = output)
+            {
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask).RunTiled(cancellation);
+            }
+        }
     }
 
     /// <summary>
@@ -66,9 +71,13 @@ public static class FastAttention
         int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, long? memoryBudgetBytes = null, CancellationToken cancellation = default)
     {
         EnsureScoresFit(queryCount, keyCount, memoryBudgetBytes);
-        var problem = new Problem(queries, keys, values, queryCount, keyCount, depth, valueDepth, mask);
-        problem.RunMaterialized(cancellation);
-        problem.CopyOutput(output);
+        unsafe
+        {
+            fixed (float* q = queries, k = keys, v = values, o = output)
+            {
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask).RunMaterialized(cancellation);
+            }
+        }
     }
 
     /// <summary>Bytes the materializing path allocates for its score matrix (padded to whole blocks).</summary>
@@ -205,79 +214,95 @@ public static class FastAttention
         return (RowMajor(queries), RowMajor(keys), RowMajor(values));
     }
 
-    /// <summary>One attention problem in padded, pinned buffers that worker threads share.</summary>
+    /// <summary>
+    /// One attention problem that worker threads share. Q, V and the output are used in place (the caller's
+    /// buffers stay pinned while it runs); only K is copied, transposed per key block, so the extra memory is
+    /// n·d floats plus one small tile per thread and per ragged edge.
+    /// </summary>
     private sealed unsafe class Problem
     {
+        private readonly float* queries;
+        private readonly float* values;
+        private readonly float* output;
         private readonly int queryCount;
         private readonly int keyCount;
         private readonly int depth;
         private readonly int valueDepth;
-        private readonly int paddedQueries;
-        private readonly int paddedKeys;
         private readonly int paddedValueDepth;
+        private readonly float scale;
         private readonly FastMask mask;
         private readonly int validQueries;
         private readonly int validKeys;
-        private readonly float[] scaledQueries;     // [paddedQueries x depth], Q / sqrt(d)
+        private readonly int queryBlocks;
+        private readonly int keyBlocks;
         private readonly float[] packedKeys;        // per key block: [depth x KeyBlock], K transposed
-        private readonly float[] paddedValues;      // [paddedKeys x paddedValueDepth]
-        private readonly float[] accumulated;       // [paddedQueries x paddedValueDepth]
+        private readonly float[]? paddedValues;     // V with rows padded to whole blocks and columns to 16, when V cannot be used in place
 
-        public Problem(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int queryCount, int keyCount, int depth, int valueDepth, FastMask mask)
+        public Problem(float* queries, int queriesLength, float* keys, int keysLength, float* values, int valuesLength, float* output, int outputLength,
+            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask)
         {
             Check.AtLeast(queryCount, 1, "query count", nameof(queryCount));
             Check.AtLeast(keyCount, 1, "key count", nameof(keyCount));
             Check.AtLeast(depth, 1, "d_k", nameof(depth));
             Check.AtLeast(valueDepth, 1, "d_v", nameof(valueDepth));
-            CheckLength(queries.Length, (long)queryCount * depth, "queries", $"[{queryCount} x {depth}]");
-            CheckLength(keys.Length, (long)keyCount * depth, "keys", $"[{keyCount} x {depth}]");
-            CheckLength(values.Length, (long)keyCount * valueDepth, "values", $"[{keyCount} x {valueDepth}]");
+            CheckLength(queriesLength, (long)queryCount * depth, "queries", $"[{queryCount} x {depth}]");
+            CheckLength(keysLength, (long)keyCount * depth, "keys", $"[{keyCount} x {depth}]");
+            CheckLength(valuesLength, (long)keyCount * valueDepth, "values", $"[{keyCount} x {valueDepth}]");
+            CheckLength(outputLength, (long)queryCount * valueDepth, "output", $"[{queryCount} x {valueDepth}]");
             mask.Validate(queryCount, keyCount);
+            this.queries = queries;
+            this.output = output;
             this.queryCount = queryCount;
             this.keyCount = keyCount;
             this.depth = depth;
             this.valueDepth = valueDepth;
             this.mask = mask;
+            scale = 1f / MathF.Sqrt(depth);
             validQueries = mask.ValidLength ?? queryCount;
             validKeys = mask.ValidLength ?? keyCount;
-            paddedQueries = RoundUp(queryCount, QueryBlock);
-            paddedKeys = RoundUp(keyCount, KeyBlock);
+            queryBlocks = RoundUp(queryCount, QueryBlock) / QueryBlock;
+            keyBlocks = RoundUp(keyCount, KeyBlock) / KeyBlock;
             paddedValueDepth = RoundUp(valueDepth, Microkernels.Columns);
 
-            scaledQueries = GC.AllocateArray<float>(paddedQueries * depth, pinned: true);
-            TensorPrimitives.Multiply(queries, 1f / MathF.Sqrt(depth), scaledQueries.AsSpan(0, queryCount * depth));
-            packedKeys = GC.AllocateArray<float>(paddedKeys * depth, pinned: true);
+            packedKeys = GC.AllocateArray<float>(keyBlocks * KeyBlock * depth, pinned: true);
             for (var key = 0; key < keyCount; key++)
             {
                 var block = key / KeyBlock;
                 var column = key % KeyBlock;
-                var row = keys.Slice(key * depth, depth);
+                var row = keys + ((long)key * depth);
+                var target = (block * KeyBlock * depth) + column;
                 for (var t = 0; t < depth; t++)
                 {
-                    packedKeys[(block * KeyBlock * depth) + (t * KeyBlock) + column] = row[t];
+                    packedKeys[target + (t * KeyBlock)] = row[t];
                 }
             }
 
-            paddedValues = GC.AllocateArray<float>(paddedKeys * paddedValueDepth, pinned: true);
-            for (var key = 0; key < keyCount; key++)
+            if (valueDepth == paddedValueDepth && keyCount % KeyBlock == 0)
             {
-                values.Slice(key * valueDepth, valueDepth).CopyTo(paddedValues.AsSpan(key * paddedValueDepth));
+                this.values = values;
             }
+            else
+            {
+                paddedValues = GC.AllocateArray<float>(keyBlocks * KeyBlock * paddedValueDepth, pinned: true);
+                for (var key = 0; key < keyCount; key++)
+                {
+                    new ReadOnlySpan<float>(values + ((long)key * valueDepth), valueDepth).CopyTo(paddedValues.AsSpan(key * paddedValueDepth));
+                }
 
-            accumulated = GC.AllocateArray<float>(paddedQueries * paddedValueDepth, pinned: true);
+                fixed (float* padded = paddedValues)
+                {
+                    this.values = padded;   // pinned array: the address stays valid
+                }
+            }
         }
 
-        private int QueryBlocks => paddedQueries / QueryBlock;
-
-        private int KeyBlocks => paddedKeys / KeyBlock;
-
         public void RunTiled(CancellationToken cancellation) =>
-            ForEachQueryBlock(() => new Scratch(QueryBlock * KeyBlock), (block, scratch) => TiledBlock(block, scratch, cancellation), cancellation);
+            ForEachQueryBlock(() => new Scratch(QueryBlock * KeyBlock, depth, paddedValueDepth), (block, scratch) => TiledBlock(block, scratch, cancellation), cancellation);
 
         public void RunMaterialized(CancellationToken cancellation)
         {
-            var scores = GC.AllocateUninitializedArray<float>(checked(paddedQueries * paddedKeys), pinned: true);
-            ForEachQueryBlock(() => scores, (block, all) => MaterializedBlock(block, all, cancellation), cancellation);
+            var scores = GC.AllocateUninitializedArray<float>(checked(queryBlocks * QueryBlock * keyBlocks * KeyBlock), pinned: true);
+            ForEachQueryBlock(() => new Scratch(0, depth, paddedValueDepth), (block, scratch) => MaterializedBlock(block, scores, scratch, cancellation), cancellation);
         }
 
         /// <summary>
@@ -287,30 +312,53 @@ public static class FastAttention
         private void ForEachQueryBlock<TScratch>(Func<TScratch> scratch, Action<int, TScratch> work, CancellationToken cancellation)
         {
             var next = -1;
-            var workers = Math.Min(Environment.ProcessorCount, QueryBlocks);
+            var workers = Math.Min(Environment.ProcessorCount, queryBlocks);
             Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = workers }, _ =>
             {
                 var own = scratch();
-                for (var block = Interlocked.Increment(ref next); block < QueryBlocks; block = Interlocked.Increment(ref next))
+                for (var block = Interlocked.Increment(ref next); block < queryBlocks; block = Interlocked.Increment(ref next))
                 {
                     work(block, own);
                 }
             });
         }
 
-        public void CopyOutput(Span<float> output)
+        /// <summary>Where a block's query rows and output rows live: in place, or in scratch for a ragged block.</summary>
+        private float* BlockRows(int block, Scratch scratch, float* queryScratch, float* outputScratch, out float* outputRows, out int stride, out int rows)
         {
-            CheckLength(output.Length, (long)queryCount * valueDepth, "output", $"[{queryCount} x {valueDepth}]");
-            for (var query = 0; query < queryCount; query++)
+            var first = block * QueryBlock;
+            rows = Math.Min(QueryBlock, queryCount - first);
+            var inPlaceQueries = rows == QueryBlock;
+            var inPlaceOutput = rows == QueryBlock && valueDepth == paddedValueDepth;
+            if (!inPlaceQueries)
             {
-                var target = output.Slice(query * valueDepth, valueDepth);
-                if (query < validQueries)
-                {
-                    accumulated.AsSpan(query * paddedValueDepth, valueDepth).CopyTo(target);
-                }
-                else
+                Array.Clear(scratch.Queries);
+                new ReadOnlySpan<float>(queries + ((long)first * depth), rows * depth).CopyTo(scratch.Queries);
+            }
+
+            outputRows = inPlaceOutput ? output + ((long)first * valueDepth) : outputScratch;
+            stride = inPlaceOutput ? valueDepth : paddedValueDepth;
+            for (var r = 0; r < QueryBlock; r++)
+            {
+                new Span<float>(outputRows + ((long)r * stride), paddedValueDepth).Clear();
+            }
+
+            return inPlaceQueries ? queries + ((long)first * depth) : queryScratch;
+        }
+
+        private void FinishBlock(int block, float* outputRows, int stride, int rows)
+        {
+            var first = block * QueryBlock;
+            for (var r = 0; r < rows; r++)
+            {
+                var target = new Span<float>(output + ((long)(first + r) * valueDepth), valueDepth);
+                if (first + r >= validQueries)
                 {
                     target.Clear();
+                }
+                else if (outputRows + ((long)r * stride) != output + ((long)(first + r) * valueDepth))
+                {
+                    new ReadOnlySpan<float>(outputRows + ((long)r * stride), valueDepth).CopyTo(target);
                 }
             }
         }
@@ -318,19 +366,14 @@ public static class FastAttention
         private void TiledBlock(int block, Scratch scratch, CancellationToken cancellation)
         {
             var first = block * QueryBlock;
-            if (first >= validQueries)
-            {
-                return;
-            }
-
             var rowMax = scratch.RowMax;
             var rowSum = scratch.RowSum;
             rowMax.AsSpan().Fill(float.NegativeInfinity);
             Array.Clear(rowSum);
-            fixed (float* q = scaledQueries, k = packedKeys, v = paddedValues, o = accumulated, s = scratch.Scores)
+            fixed (float* k = packedKeys, s = scratch.Scores, queryScratch = scratch.Queries, outputScratch = scratch.Output)
             {
-                var outputRows = o + (first * paddedValueDepth);
-                for (var keyBlock = 0; keyBlock < KeyBlocks; keyBlock++)
+                var q = BlockRows(block, scratch, queryScratch, outputScratch, out var outputRows, out var stride, out var rows);
+                for (var keyBlock = 0; keyBlock < keyBlocks && first < validQueries; keyBlock++)
                 {
                     var firstKey = keyBlock * KeyBlock;
                     if (!BlockVisible(first, firstKey))
@@ -339,7 +382,7 @@ public static class FastAttention
                     }
 
                     cancellation.ThrowIfCancellationRequested();
-                    Microkernels.RowsTimesColumns(q + (first * depth), depth, k + (firstKey * depth), KeyBlock, depth, s, KeyBlock, QueryBlock, KeyBlock);
+                    Microkernels.RowsTimesColumns(q, depth, k + (firstKey * depth), KeyBlock, depth, s, KeyBlock, QueryBlock, KeyBlock);
                     MaskTile(s, KeyBlock, first, firstKey, KeyBlock);
                     for (var r = 0; r < QueryBlock; r++)
                     {
@@ -352,67 +395,68 @@ public static class FastAttention
                         }
 
                         var newMax = MathF.Max(rowMax[r], tileMax);
-                        var correction = MathF.Exp(rowMax[r] - newMax);
-                        rowSum[r] = (rowSum[r] * correction) + Microkernels.ExpShiftedInPlace(row, KeyBlock, newMax);
+                        var correction = MathF.Exp((rowMax[r] - newMax) * scale);
+                        rowSum[r] = (rowSum[r] * correction) + Microkernels.ExpShiftedInPlace(row, KeyBlock, newMax, scale);
                         if (correction != 1f)
                         {
-                            Microkernels.Scale(outputRows + (r * paddedValueDepth), paddedValueDepth, correction);
+                            Microkernels.Scale(outputRows + ((long)r * stride), paddedValueDepth, correction);
                         }
 
                         rowMax[r] = newMax;
                     }
 
-                    Microkernels.AccumulateProduct(s, KeyBlock, v + (firstKey * paddedValueDepth), paddedValueDepth, KeyBlock, outputRows, paddedValueDepth, QueryBlock, paddedValueDepth);
+                    Microkernels.AccumulateProduct(s, KeyBlock, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, KeyBlock, outputRows, stride, QueryBlock, paddedValueDepth);
                 }
 
                 for (var r = 0; r < QueryBlock; r++)
                 {
-                    if (rowSum[r] > 0)
-                    {
-                        Microkernels.Scale(outputRows + (r * paddedValueDepth), paddedValueDepth, 1f / rowSum[r]);
-                    }
-                    else
-                    {
-                        new Span<float>(outputRows + (r * paddedValueDepth), paddedValueDepth).Clear();
-                    }
+                    Microkernels.Scale(outputRows + ((long)r * stride), paddedValueDepth, rowSum[r] > 0 ? 1f / rowSum[r] : 0f);
                 }
+
+                FinishBlock(block, outputRows, stride, rows);
             }
         }
 
-        private void MaterializedBlock(int block, float[] scores, CancellationToken cancellation)
+        private void MaterializedBlock(int block, float[] scores, Scratch scratch, CancellationToken cancellation)
         {
             var first = block * QueryBlock;
-            if (first >= validQueries)
+            var width = keyBlocks * KeyBlock;
+            fixed (float* k = packedKeys, all = scores, queryScratch = scratch.Queries, outputScratch = scratch.Output)
             {
-                return;
-            }
-
-            fixed (float* q = scaledQueries, k = packedKeys, v = paddedValues, o = accumulated, all = scores)
-            {
-                var s = all + ((long)first * paddedKeys);
-                for (var keyBlock = 0; keyBlock < KeyBlocks; keyBlock++)
+                var q = BlockRows(block, scratch, queryScratch, outputScratch, out var outputRows, out var stride, out var rows);
+                if (first < validQueries)
                 {
-                    cancellation.ThrowIfCancellationRequested();
-                    var firstKey = keyBlock * KeyBlock;
-                    Microkernels.RowsTimesColumns(q + (first * depth), depth, k + (firstKey * depth), KeyBlock, depth, s + firstKey, paddedKeys, QueryBlock, KeyBlock);
-                    MaskTile(s + firstKey, paddedKeys, first, firstKey, KeyBlock);
-                }
-
-                for (var r = 0; r < QueryBlock; r++)
-                {
-                    var row = s + ((long)r * paddedKeys);
-                    var max = Microkernels.RowMax(row, paddedKeys);
-                    if (float.IsNegativeInfinity(max))
+                    var s = all + ((long)first * width);
+                    for (var keyBlock = 0; keyBlock < keyBlocks; keyBlock++)
                     {
-                        new Span<float>(row, paddedKeys).Clear();
-                        continue;
+                        cancellation.ThrowIfCancellationRequested();
+                        var firstKey = keyBlock * KeyBlock;
+                        Microkernels.RowsTimesColumns(q, depth, k + (firstKey * depth), KeyBlock, depth, s + firstKey, width, QueryBlock, KeyBlock);
+                        MaskTile(s + firstKey, width, first, firstKey, KeyBlock);
                     }
 
-                    Microkernels.Scale(row, paddedKeys, 1f / Microkernels.ExpShiftedInPlace(row, paddedKeys, max));
+                    for (var r = 0; r < QueryBlock; r++)
+                    {
+                        var row = s + ((long)r * width);
+                        var max = Microkernels.RowMax(row, width);
+                        if (float.IsNegativeInfinity(max))
+                        {
+                            new Span<float>(row, width).Clear();
+                            continue;
+                        }
+
+                        Microkernels.Scale(row, width, 1f / Microkernels.ExpShiftedInPlace(row, width, max, scale));
+                    }
+
+                    for (var keyBlock = 0; keyBlock < keyBlocks; keyBlock++)
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        var firstKey = keyBlock * KeyBlock;
+                        Microkernels.AccumulateProduct(s + firstKey, width, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, KeyBlock, outputRows, stride, QueryBlock, paddedValueDepth);
+                    }
                 }
 
-                cancellation.ThrowIfCancellationRequested();
-                Microkernels.AccumulateProduct(s, paddedKeys, v, paddedValueDepth, paddedKeys, o + (first * paddedValueDepth), paddedValueDepth, QueryBlock, paddedValueDepth);
+                FinishBlock(block, outputRows, stride, rows);
             }
         }
 
@@ -453,9 +497,13 @@ public static class FastAttention
         }
     }
 
-    private sealed class Scratch(int scoreTile)
+    private sealed class Scratch(int scoreTile, int depth, int paddedValueDepth)
     {
         public float[] Scores { get; } = GC.AllocateUninitializedArray<float>(scoreTile, pinned: true);
+
+        public float[] Queries { get; } = GC.AllocateArray<float>(QueryBlock * depth, pinned: true);
+
+        public float[] Output { get; } = GC.AllocateArray<float>(QueryBlock * paddedValueDepth, pinned: true);
 
         public float[] RowMax { get; } = new float[QueryBlock];
 

@@ -220,19 +220,23 @@ internal static unsafe class Microkernels
         return half.ToScalar();
     }
 
-    /// <summary>Replaces each entry x of a row with exp(x - shift) and returns their sum (masked entries give exactly 0).</summary>
+    /// <summary>
+    /// Replaces each entry x of a row with exp((x - shift) * scale) and returns their sum (masked entries give
+    /// exactly 0). Folding the 1/sqrt(d) scale in here leaves Q untouched.
+    /// </summary>
     /// <param name="row">The row; every entry must be at most <paramref name="shift"/>.</param>
     /// <param name="count">Its length, a multiple of 8.</param>
     /// <param name="shift">The row maximum (so no exponent is positive).</param>
+    /// <param name="scale">A positive factor applied after the shift.</param>
     /// <returns>The sum of the new entries.</returns>
-    public static float ExpShiftedInPlace(float* row, int count, float shift)
+    public static float ExpShiftedInPlace(float* row, int count, float shift, float scale)
     {
         if (!Accelerated)
         {
             var total = 0f;
             for (var j = 0; j < count; j++)
             {
-                row[j] = MathF.Exp(row[j] - shift);
+                row[j] = MathF.Exp((row[j] - shift) * scale);
                 total += row[j];
             }
 
@@ -241,9 +245,10 @@ internal static unsafe class Microkernels
 
         var sum = Vector256<float>.Zero;
         var by = Vector256.Create(shift);
+        var factor = Vector256.Create(scale);
         for (var j = 0; j < count; j += 8)
         {
-            var e = Exp(Avx.Subtract(Avx.LoadVector256(row + j), by));
+            var e = Exp(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(row + j), by), factor));
             Avx.Store(row + j, e);
             sum = Avx.Add(sum, e);
         }
