@@ -201,6 +201,62 @@ public static class Plots
         return new Figure(chart, title, table, 540, 400);
     }
 
+    /// <summary>
+    /// Measured curves, each with its own x values, with optional vertical markers (e.g. "score matrix leaves L2").
+    /// </summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="xTitle">x axis title.</param>
+    /// <param name="yTitle">y axis title.</param>
+    /// <param name="curves">Named curves.</param>
+    /// <param name="markers">Vertical lines with labels; none by default.</param>
+    /// <param name="logX">Logarithmic x axis.</param>
+    /// <param name="logY">Logarithmic y axis.</param>
+    /// <returns>The figure.</returns>
+    /// <exception cref="ArgumentException">A curve has mismatched lengths or a value that cannot be drawn.</exception>
+    public static Figure Curves(
+        string title, string xTitle, string yTitle,
+        IReadOnlyList<(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)> curves,
+        IReadOnlyList<(double X, string Label)>? markers = null,
+        bool logX = true, bool logY = true)
+    {
+        ArgumentNullException.ThrowIfNull(curves);
+        foreach (var (name, x, y) in curves)
+        {
+            if (x.Count != y.Count || x.Count == 0)
+            {
+                throw new ArgumentException($"curve \"{name}\" has {x.Count} x and {y.Count} y values: it needs at least one point and one y per x.", nameof(curves));
+            }
+
+            if (x.Concat(y).Any(v => !double.IsFinite(v) || ((logX || logY) && v <= 0)))
+            {
+                throw new ArgumentException($"curve \"{name}\" has a value that cannot be drawn on this axis (zero, negative, NaN or infinity): check the measurement.", nameof(curves));
+            }
+        }
+
+        var chart = GenericChart.combine(curves.Select(c => PlotlyChart.Line<double, double, string>(c.X, c.Y, ShowMarkers: true, Name: c.Name)).ToList());
+        Style(chart, title, 640, 420);
+        var layout = GenericChart.getLayout(chart);
+        layout.SetProperty("xaxis", ValueAxis(xTitle, logX));
+        layout.SetProperty("yaxis", ValueAxis(yTitle, logY));
+        var lines = markers ?? [];
+        layout.SetProperty("shapes", lines.Select(m => new Dictionary<string, object>
+        {
+            ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = logX ? Math.Log10(m.X) : m.X, ["x1"] = logX ? Math.Log10(m.X) : m.X, ["y0"] = 0, ["y1"] = 1,
+            ["line"] = new Dictionary<string, object> { ["color"] = "#888", ["dash"] = "dot", ["width"] = 1 },
+        }).ToArray());
+        layout.SetProperty("annotations", lines.Select((m, i) => new Dictionary<string, object>
+        {
+            ["x"] = logX ? Math.Log10(m.X) : m.X, ["xref"] = "x", ["yref"] = "paper", ["y"] = 1 - (0.06 * (i % 4)), ["text"] = m.Label,
+            ["showarrow"] = false, ["xanchor"] = "left", ["font"] = new Dictionary<string, object> { ["size"] = 10, ["color"] = "#555" },
+        }).ToArray());
+        var header = new List<string> { "curve", xTitle, yTitle };
+        var rows = curves.SelectMany(c => c.X.Select((x, i) => (IReadOnlyList<string>)[x.ToString("G6", CultureInfo.InvariantCulture), c.Y[i].ToString("G6", CultureInfo.InvariantCulture)])).ToList();
+        var labels = curves.SelectMany(c => c.X.Select(_ => c.Name)).ToList();
+        var table = Table.Of(header, labels, rows)
+            + (lines.Count == 0 ? string.Empty : Table.Of(["marker", "x"], [.. lines.Select(m => m.Label)], [.. lines.Select(m => (IReadOnlyList<string>)[m.X.ToString("G6", CultureInfo.InvariantCulture)])]));
+        return new Figure(chart, title, table, 640, 420);
+    }
+
     /// <summary>A bar per label.</summary>
     /// <param name="title">Chart title.</param>
     /// <param name="labels">Bar labels (tokens may repeat; each keeps its own bar).</param>
