@@ -87,10 +87,18 @@ public static class CostSweeps
     /// <returns>The power law.</returns>
     public static PowerLawFit TimeFit(IReadOnlyList<CostPoint> points) => Fit(points, p => p.Seconds);
 
-    /// <summary>Fits the allocated memory of the longer half of a sweep.</summary>
+    /// <summary>
+    /// Fits how the allocated memory grows beyond the fixed part (what the shortest run of the sweep allocated:
+    /// per-core tiles, thread bookkeeping), on the longer half of the sweep.
+    /// </summary>
     /// <param name="points">A sweep.</param>
-    /// <returns>The power law.</returns>
-    public static PowerLawFit MemoryFit(IReadOnlyList<CostPoint> points) => Fit(points, p => p.AllocatedBytes);
+    /// <returns>The power law of the growth.</returns>
+    public static PowerLawFit MemoryFit(IReadOnlyList<CostPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var fixedPart = points.Min(p => p.AllocatedBytes);
+        return Fit(points, p => p.AllocatedBytes - fixedPart);
+    }
 
     /// <summary>A time curve for <see cref="Plots.Curves"/>, named with its fitted exponent.</summary>
     /// <param name="name">The variant.</param>
@@ -168,7 +176,7 @@ public static class CostSweeps
 
     private static float[] Random(Random random, int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];
 
-    private static IProgress<string>? Label(string name, IProgress<string>? progress) =>
+    private static Prefixed? Label(string name, IProgress<string>? progress) =>
         progress is null ? null : new Prefixed(name, progress);
 
     private static string Size(long bytes) => bytes >= 1L << 30

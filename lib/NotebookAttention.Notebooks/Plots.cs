@@ -241,11 +241,12 @@ public static class Plots
         var lines = markers ?? [];
         layout.SetProperty("shapes", lines.Select(m => new Dictionary<string, object>
         {
-            ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = logX ? Math.Log10(m.X) : m.X, ["x1"] = logX ? Math.Log10(m.X) : m.X, ["y0"] = 0, ["y1"] = 1,
+            ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = m.X, ["x1"] = m.X, ["y0"] = 0, ["y1"] = 1,
             ["line"] = new Dictionary<string, object> { ["color"] = "#888", ["dash"] = "dot", ["width"] = 1 },
         }).ToArray());
         layout.SetProperty("annotations", lines.Select((m, i) => new Dictionary<string, object>
         {
+            // plotly places annotations on a log axis by log10 of the value, but shapes by the value itself.
             ["x"] = logX ? Math.Log10(m.X) : m.X, ["xref"] = "x", ["yref"] = "paper", ["y"] = 1 - (0.06 * (i % 4)), ["text"] = m.Label,
             ["showarrow"] = false, ["xanchor"] = "left", ["font"] = new Dictionary<string, object> { ["size"] = 10, ["color"] = "#555" },
         }).ToArray());

@@ -36,6 +36,8 @@ FastAttention.Tiled(big.Queries, big.Keys, big.Values, big.Output, big.N, big.N,
 var bigSeconds = stopwatch.Elapsed.TotalSeconds;
 var bigBytes = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
+// The ceiling is measured again after the runs and the higher value kept: other load only ever lowers it.
+ceiling = Math.Max(ceiling, Machine.MeasureFmaCeiling(TimeSpan.FromSeconds(3)));
 File.WriteAllText(resultsPath, Results.Render(ceiling, rows, bigSeconds, bigBytes, quick));
 Console.WriteLine($"wrote {resultsPath}");
 return 0;

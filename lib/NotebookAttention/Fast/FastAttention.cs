@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -24,6 +25,9 @@ public static class FastAttention
 
     /// <summary>Keys per block (a multiple of the 16-column register tile).</summary>
     public const int KeyBlock = 128;
+
+    /// <summary>Query rows the materializing path scores, normalises and sums at a time (a multiple of 6).</summary>
+    private const int MaterializedStrip = 24;
 
     /// <summary>
     /// Tiled attention with online softmax: extra memory O(n d).
@@ -363,6 +367,7 @@ public static class FastAttention
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void TiledBlock(int block, Scratch scratch, CancellationToken cancellation)
         {
             var first = block * QueryBlock;
@@ -383,7 +388,7 @@ public static class FastAttention
 
                     cancellation.ThrowIfCancellationRequested();
                     Microkernels.RowsTimesColumns(q, depth, k + (firstKey * depth), KeyBlock, depth, s, KeyBlock, QueryBlock, KeyBlock);
-                    MaskTile(s, KeyBlock, first, firstKey, KeyBlock);
+                    MaskTile(s, KeyBlock, first, firstKey, KeyBlock, QueryBlock);
                     for (var r = 0; r < QueryBlock; r++)
                     {
                         var row = s + (r * KeyBlock);
@@ -417,6 +422,7 @@ public static class FastAttention
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void MaterializedBlock(int block, float[] scores, Scratch scratch, CancellationToken cancellation)
         {
             var first = block * QueryBlock;
@@ -424,18 +430,22 @@ public static class FastAttention
             fixed (float* k = packedKeys, all = scores, queryScratch = scratch.Queries, outputScratch = scratch.Output)
             {
                 var q = BlockRows(block, scratch, queryScratch, outputScratch, out var outputRows, out var stride, out var rows);
-                if (first < validQueries)
+                // The block's rows of the score matrix are filled, normalised and used a strip of
+                // MaterializedStrip rows at a time, so each strip is still in cache when P V reads it.
+                for (var strip = 0; strip < QueryBlock && first + strip < validQueries; strip += MaterializedStrip)
                 {
-                    var s = all + ((long)first * width);
+                    var s = all + ((long)(first + strip) * width);
+                    var stripQueries = q + ((long)strip * depth);
+                    var stripOutput = outputRows + ((long)strip * stride);
                     for (var keyBlock = 0; keyBlock < keyBlocks; keyBlock++)
                     {
                         cancellation.ThrowIfCancellationRequested();
                         var firstKey = keyBlock * KeyBlock;
-                        Microkernels.RowsTimesColumns(q, depth, k + (firstKey * depth), KeyBlock, depth, s + firstKey, width, QueryBlock, KeyBlock);
-                        MaskTile(s + firstKey, width, first, firstKey, KeyBlock);
+                        Microkernels.RowsTimesColumns(stripQueries, depth, k + (firstKey * depth), KeyBlock, depth, s + firstKey, width, MaterializedStrip, KeyBlock);
+                        MaskTile(s + firstKey, width, first + strip, firstKey, KeyBlock, MaterializedStrip);
                     }
 
-                    for (var r = 0; r < QueryBlock; r++)
+                    for (var r = 0; r < MaterializedStrip; r++)
                     {
                         var row = s + ((long)r * width);
                         var max = Microkernels.RowMax(row, width);
@@ -450,9 +460,8 @@ public static class FastAttention
 
                     for (var keyBlock = 0; keyBlock < keyBlocks; keyBlock++)
                     {
-                        cancellation.ThrowIfCancellationRequested();
                         var firstKey = keyBlock * KeyBlock;
-                        Microkernels.AccumulateProduct(s + firstKey, width, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, KeyBlock, outputRows, stride, QueryBlock, paddedValueDepth);
+                        Microkernels.AccumulateProduct(s + firstKey, width, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, KeyBlock, stripOutput, stride, MaterializedStrip, paddedValueDepth);
                     }
                 }
 
@@ -463,17 +472,18 @@ public static class FastAttention
         private bool BlockVisible(int firstQuery, int firstKey) => TileVisible(firstQuery, firstKey, validQueries, validKeys, mask);
 
         /// <summary>Minus infinity for every hidden pair in a tile, including padding keys past the real ones.</summary>
-        private void MaskTile(float* tile, int stride, int firstQuery, int firstKey, int width)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void MaskTile(float* tile, int stride, int firstQuery, int firstKey, int width, int height)
         {
             var needsPadding = firstKey + width > validKeys;
             var needsCausal = mask.Causal && firstKey + width - 1 > firstQuery;
-            var needsWindow = mask.Window is { } w && (firstKey < firstQuery + QueryBlock - 1 - w || firstKey + width - 1 > firstQuery - w);
+            var needsWindow = mask.Window is { } w && (firstKey < firstQuery + height - 1 - w || firstKey + width - 1 > firstQuery - w);
             if (!needsPadding && !needsCausal && !needsWindow)
             {
                 return;
             }
 
-            for (var r = 0; r < QueryBlock; r++)
+            for (var r = 0; r < height; r++)
             {
                 var row = tile + ((long)r * stride);
                 var query = firstQuery + r;

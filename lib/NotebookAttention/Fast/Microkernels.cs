@@ -33,6 +33,7 @@ internal static unsafe class Microkernels
     /// <param name="cStride">Row stride of C.</param>
     /// <param name="rows">Rows, a multiple of <see cref="Rows"/>.</param>
     /// <param name="columns">Columns, a multiple of <see cref="Columns"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowsTimesColumns(float* a, int aStride, float* bt, int btStride, int depth, float* c, int cStride, int rows, int columns)
     {
         if (!Accelerated)
@@ -114,6 +115,7 @@ internal static unsafe class Microkernels
     /// <param name="cStride">Row stride of C.</param>
     /// <param name="rows">Rows, a multiple of <see cref="Rows"/>.</param>
     /// <param name="width">Columns, a multiple of <see cref="Columns"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateProduct(float* a, int aStride, float* b, int bStride, int inner, float* c, int cStride, int rows, int width)
     {
         if (!Accelerated)
@@ -195,6 +197,7 @@ internal static unsafe class Microkernels
     /// <param name="row">The row.</param>
     /// <param name="count">Its length, a multiple of 8.</param>
     /// <returns>The maximum.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float RowMax(float* row, int count)
     {
         if (!Accelerated)
@@ -229,6 +232,7 @@ internal static unsafe class Microkernels
     /// <param name="shift">The row maximum (so no exponent is positive).</param>
     /// <param name="scale">A positive factor applied after the shift.</param>
     /// <returns>The sum of the new entries.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedInPlace(float* row, int count, float shift, float scale)
     {
         if (!Accelerated)
@@ -260,6 +264,7 @@ internal static unsafe class Microkernels
     /// <param name="row">The row.</param>
     /// <param name="count">Its length, a multiple of 8.</param>
     /// <param name="factor">The factor.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(float* row, int count, float factor)
     {
         if (!Accelerated)
