@@ -96,6 +96,7 @@ public static class Plots
     /// <param name="colors">A plotly colour scale ([position, colour] pairs); null for <see cref="WeightColors"/>.</param>
     /// <param name="showScale">Whether to draw the colour bar.</param>
     /// <param name="size">Width in pixels, or null to fit the number of labels.</param>
+    /// <param name="missing">What hovering an empty (minus infinity) cell says.</param>
     /// <returns>The figure.</returns>
     /// <exception cref="ArgumentException">The label counts do not match the matrix, or a value is NaN.</exception>
     public static Figure Heatmap(
@@ -110,7 +111,8 @@ public static class Plots
         string columnAxis = "key",
         object[][]? colors = null,
         bool showScale = true,
-        int? size = null)
+        int? size = null,
+        string missing = "masked (−∞)")
     {
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(rowLabels);
@@ -131,7 +133,7 @@ public static class Plots
         var columns = Enumerable.Range(0, values.ColumnCount);
         var z = rows.Select(r => columns.Select(c => double.IsNegativeInfinity(values[r, c]) ? (double?)null : values[r, c]).ToArray()).ToArray();
         var hover = rows.Select(r => columns.Select(c =>
-            $"{rowAxis}: {rowLabels[r]} ({r})<br>{columnAxis}: {columnLabels[c]} ({c})<br>{valueName}: {(double.IsNegativeInfinity(values[r, c]) ? "masked (−∞)" : values[r, c].ToString("0.000000", CultureInfo.InvariantCulture))}").ToArray()).ToArray();
+            $"{rowAxis}: {rowLabels[r]} ({r})<br>{columnAxis}: {columnLabels[c]} ({c})<br>{valueName}: {(double.IsNegativeInfinity(values[r, c]) ? missing : values[r, c].ToString("0.000000", CultureInfo.InvariantCulture))}").ToArray()).ToArray();
 
         var drawable = z.Select(row => row.Select(v => v ?? 0.0).ToArray()).ToArray();
         var chart = PlotlyChart.Heatmap<double, int, int, string>(zData: drawable, X: columns.ToArray(), Y: rows.ToArray());
@@ -227,7 +229,7 @@ public static class Plots
                 throw new ArgumentException($"curve \"{name}\" has {x.Count} x and {y.Count} y values: it needs at least one point and one y per x.", nameof(curves));
             }
 
-            if (x.Concat(y).Any(v => !double.IsFinite(v) || ((logX || logY) && v <= 0)))
+            if (x.Concat(y).Any(v => !double.IsFinite(v)) || (logX && x.Any(v => v <= 0)) || (logY && y.Any(v => v <= 0)))
             {
                 throw new ArgumentException($"curve \"{name}\" has a value that cannot be drawn on this axis (zero, negative, NaN or infinity): check the measurement.", nameof(curves));
             }
@@ -283,6 +285,16 @@ public static class Plots
         var table = Table.Of(["#", "label", valueTitle], [.. positions.Select(p => p.ToString(CultureInfo.InvariantCulture))],
             [.. positions.Select(p => (IReadOnlyList<string>)[labels[p], values[p].ToString("G6", CultureInfo.InvariantCulture)])]);
         return new Figure(chart, title, table, width, 360);
+    }
+
+    /// <summary>Figures in a grid with the given number of columns.</summary>
+    /// <param name="columns">Figures per row.</param>
+    /// <param name="figures">The figures.</param>
+    /// <returns>The grid.</returns>
+    public static FigureGrid Grid(int columns, params Figure[] figures)
+    {
+        ArgumentNullException.ThrowIfNull(figures);
+        return new FigureGrid(figures, Math.Max(1, columns), string.Empty);
     }
 
     /// <summary>Figures side by side in one row.</summary>

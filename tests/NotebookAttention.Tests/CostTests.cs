@@ -2,6 +2,7 @@ using NotebookAttention.Cost;
 
 namespace NotebookAttention.Tests;
 
+[Collection(Support.MeasurementsRunAlone.Name)]
 public class CostTests
 {
     [Fact]

@@ -28,7 +28,7 @@ public static class SlidingWindowAttention
     public static void Compute(
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         int n, int depth, int valueDepth, int window, bool causal = false, CancellationToken cancellation = default) =>
-        FastAttention.Tiled(queries, keys, values, output, n, n, depth, valueDepth, new FastMask(Causal: causal, Window: window), cancellation);
+        FastAttention.Tiled(queries, keys, values, output, n, n, depth, valueDepth, new FastMask(Causal: causal, Window: window), cancellation: cancellation);
 
     /// <summary>Sliding-window attention on MathNet matrices.</summary>
     /// <param name="queries">Q [n x d].</param>

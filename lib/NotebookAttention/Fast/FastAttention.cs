@@ -41,16 +41,17 @@ public static class FastAttention
     /// <param name="depth">d_k.</param>
     /// <param name="valueDepth">d_v.</param>
     /// <param name="mask">Padding, causal and window masks.</param>
+    /// <param name="threads">Cores to use; null for all.</param>
     /// <param name="cancellation">Stops a long run between blocks.</param>
     public static void Tiled(
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
-        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, CancellationToken cancellation = default)
+        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, int? threads = null, CancellationToken cancellation = default)
     {
         unsafe
         {
             fixed (float* q = queries, k = keys, v = values, o = output)
             {
-                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask).RunTiled(cancellation);
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, threads).RunTiled(cancellation);
             }
         }
     }
@@ -79,7 +80,7 @@ public static class FastAttention
         {
             fixed (float* q = queries, k = keys, v = values, o = output)
             {
-                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask).RunMaterialized(cancellation);
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, null).RunMaterialized(cancellation);
             }
         }
     }
@@ -241,10 +242,12 @@ public static class FastAttention
         private readonly int keyBlocks;
         private readonly float[] packedKeys;        // per key block: [depth x KeyBlock], K transposed
         private readonly float[]? paddedValues;     // V with rows padded to whole blocks and columns to 16, when V cannot be used in place
+        private readonly int threads;
 
         public Problem(float* queries, int queriesLength, float* keys, int keysLength, float* values, int valuesLength, float* output, int outputLength,
-            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask)
+            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads)
         {
+            this.threads = Math.Max(1, threads ?? Environment.ProcessorCount);
             Check.AtLeast(queryCount, 1, "query count", nameof(queryCount));
             Check.AtLeast(keyCount, 1, "key count", nameof(keyCount));
             Check.AtLeast(depth, 1, "d_k", nameof(depth));
@@ -316,7 +319,7 @@ public static class FastAttention
         private void ForEachQueryBlock<TScratch>(Func<TScratch> scratch, Action<int, TScratch> work, CancellationToken cancellation)
         {
             var next = -1;
-            var workers = Math.Min(Environment.ProcessorCount, queryBlocks);
+            var workers = Math.Min(threads, queryBlocks);
             Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = workers }, _ =>
             {
                 var own = scratch();

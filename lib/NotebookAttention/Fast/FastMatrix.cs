@@ -135,7 +135,7 @@ public sealed class FastMultiHeadAttention
             var hk = Slice(k, n, dk, head * HeadDK, HeadDK);
             var hv = Slice(v, n, dv, head * HeadDV, HeadDV);
             var ho = new float[n * HeadDV];
-            FastAttention.Tiled(hq, hk, hv, ho, n, n, HeadDK, HeadDV, mask, cancellation);
+            FastAttention.Tiled(hq, hk, hv, ho, n, n, HeadDK, HeadDV, mask, cancellation: cancellation);
             for (var row = 0; row < n; row++)
             {
                 ho.AsSpan(row * HeadDV, HeadDV).CopyTo(concatenated.AsSpan((row * dv) + (head * HeadDV)));

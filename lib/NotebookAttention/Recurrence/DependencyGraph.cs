@@ -263,6 +263,66 @@ public sealed class DependencyGraph
         return best;
     }
 
+    /// <summary>
+    /// One shortest path from input <paramref name="from"/> to the nearest state at position <paramref name="to"/>,
+    /// as (layer, position) nodes starting at the input; empty when there is none.
+    /// </summary>
+    /// <param name="from">Input position.</param>
+    /// <param name="to">Target position.</param>
+    /// <returns>The nodes along the path.</returns>
+    public IReadOnlyList<(int Layer, int Position)> ShortestPath(int from, int to)
+    {
+        if ((uint)from >= (uint)N || (uint)to >= (uint)N)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), $"positions {from} and {to} must both be in 0 to {N - 1}.");
+        }
+
+        var parent = new int[(Layers + 1) * N];
+        Array.Fill(parent, -2);
+        var queue = new Queue<int>();
+        parent[Node(0, from)] = -1;
+        queue.Enqueue(Node(0, from));
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            if (node >= N && node % N == to)
+            {
+                var path = new List<(int, int)>();
+                for (var at = node; at >= 0; at = parent[at])
+                {
+                    path.Add((at / N, at % N));
+                }
+
+                path.Reverse();
+                return path;
+            }
+
+            for (var e = readerStart[node]; e < readerStart[node + 1]; e++)
+            {
+                if (parent[readers[e]] == -2)
+                {
+                    parent[readers[e]] = node;
+                    queue.Enqueue(readers[e]);
+                }
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>Every edge as (reader, read) node pairs, for drawing the graph.</summary>
+    /// <returns>The edges.</returns>
+    public IEnumerable<((int Layer, int Position) Read, (int Layer, int Position) Reader)> Edges()
+    {
+        for (var node = 0; node < readerStart.Length - 1; node++)
+        {
+            for (var e = readerStart[node]; e < readerStart[node + 1]; e++)
+            {
+                yield return ((node / N, node % N), (readers[e] / N, readers[e] % N));
+            }
+        }
+    }
+
     /// <summary>Path lengths between every pair: [from, to], -1 where the signal cannot travel.</summary>
     /// <returns>An n x n table.</returns>
     public int[,] PathLengths()

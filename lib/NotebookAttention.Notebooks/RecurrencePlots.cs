@@ -1,0 +1,98 @@
+using System.Globalization;
+using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Recurrence;
+using Plotly.NET;
+using PlotlyChart = Plotly.NET.CSharp.Chart;
+
+namespace NotebookAttention.Notebooks;
+
+/// <summary>Pictures for notebook 07: dependency graphs and their path lengths.</summary>
+public static class RecurrencePlots
+{
+    /// <summary>Path lengths between every pair of tokens as a heatmap (row: from, column: to; empty: unreachable).</summary>
+    /// <param name="graph">A dependency graph over the sentence.</param>
+    /// <param name="tokens">The tokens, one per position.</param>
+    /// <returns>The figure.</returns>
+    public static Figure PathLengths(DependencyGraph graph, IReadOnlyList<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var table = graph.PathLengths();
+        var values = Matrix<double>.Build.Dense(graph.N, graph.N, (i, j) => table[i, j] < 0 ? double.NegativeInfinity : table[i, j]);
+        var longest = Math.Max(1, values.Enumerate().Where(double.IsFinite).DefaultIfEmpty(1).Max());
+        return Plots.Heatmap(values, tokens, tokens, graph.Architecture.Name, "steps", 0, longest, "from", "to", size: Math.Clamp(160 + (18 * graph.N), 300, 620), missing: "unreachable");
+    }
+
+    /// <summary>
+    /// The computation graph: one dot per state (position across, layer up; layer 0 is the input), a grey line per
+    /// read, and in red the shortest path from token <paramref name="from"/> to token <paramref name="to"/>.
+    /// </summary>
+    /// <param name="graph">A dependency graph over the sentence.</param>
+    /// <param name="tokens">The tokens, one per position.</param>
+    /// <param name="from">Start token position.</param>
+    /// <param name="to">End token position.</param>
+    /// <returns>The figure.</returns>
+    public static Figure Graph(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(tokens);
+        var edgeX = new List<double?>();
+        var edgeY = new List<double?>();
+        foreach (var (read, reader) in graph.Edges())
+        {
+            edgeX.AddRange([read.Position, reader.Position, null]);
+            edgeY.AddRange([read.Layer, reader.Layer, null]);
+        }
+
+        var path = graph.ShortestPath(from, to);
+        var nodes = Enumerable.Range(0, graph.Layers + 1).SelectMany(layer => Enumerable.Range(0, graph.N).Select(position => (layer, position))).ToList();
+        var edges = Trace(PlotlyChart.Line<double, double, string>([0.0], [0.0], Name: "reads"), edgeX, edgeY, "lines", "#c8c8c8", 1);
+        var states = Trace(PlotlyChart.Line<double, double, string>([0.0], [0.0], Name: "states"), [.. nodes.Select(n => (double?)n.position)], [.. nodes.Select(n => (double?)n.layer)], "markers", "#4a6fa5", 6);
+        var shortest = Trace(PlotlyChart.Line<double, double, string>([0.0], [0.0], Name: $"shortest path: {Math.Max(0, path.Count - 1)} steps"), [.. path.Select(p => (double?)p.Position)], [.. path.Select(p => (double?)p.Layer)], "lines+markers", "#d62728", 3);
+        var chart = GenericChart.combine([edges, states, shortest]);
+        var width = Math.Clamp(160 + (30 * graph.N), 360, 540);
+        var height = Math.Clamp(200 + (60 * graph.Layers), 260, 700);
+        var layout = GenericChart.getLayout(chart);
+        layout.RemoveProperty("template");
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = $"{graph.Architecture.Name}: \"{tokens[from]}\" to \"{tokens[to]}\" in {Math.Max(0, path.Count - 1)} steps", ["x"] = 0.02 });
+        layout.SetProperty("width", width);
+        layout.SetProperty("height", height);
+        layout.SetProperty("paper_bgcolor", "white");
+        layout.SetProperty("plot_bgcolor", "white");
+        layout.SetProperty("xaxis", new Dictionary<string, object> { ["tickmode"] = "array", ["tickvals"] = Enumerable.Range(0, graph.N).ToArray(), ["ticktext"] = tokens.ToArray(), ["showgrid"] = false, ["zeroline"] = false });
+        layout.SetProperty("yaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = "layer (0 = input)" }, ["dtick"] = 1, ["showgrid"] = false, ["zeroline"] = false });
+        var table = Table.Of(["step", "layer", "position", "token"], [.. path.Select((_, i) => i.ToString(CultureInfo.InvariantCulture))],
+            [.. path.Select(p => (IReadOnlyList<string>)[p.Layer.ToString(CultureInfo.InvariantCulture), p.Position.ToString(CultureInfo.InvariantCulture), tokens[p.Position]])]);
+        return new Figure(chart, $"{graph.Architecture.Name} graph", table, width, height);
+    }
+
+    /// <summary>Table 1, computed: maximum path length at several n and sequential steps, from graph search.</summary>
+    /// <param name="architectures">The layer kinds.</param>
+    /// <param name="lengths">The n values.</param>
+    /// <returns>An HTML table.</returns>
+    public static string PathTable(IReadOnlyList<Architecture> architectures, IReadOnlyList<int> lengths)
+    {
+        ArgumentNullException.ThrowIfNull(architectures);
+        ArgumentNullException.ThrowIfNull(lengths);
+        var header = new List<string> { "layer type" };
+        header.AddRange(lengths.Select(n => $"max path, n = {n}"));
+        header.Add($"sequential steps, n = {lengths[^1]}");
+        var rows = architectures.Select(a =>
+        {
+            var graphs = lengths.Select(n => DependencyGraph.Build(a, n)).ToList();
+            return (IReadOnlyList<string>)[.. graphs.Select(g => g.MaximumPathLength().ToString(CultureInfo.InvariantCulture)), graphs[^1].SequentialSteps().ToString(CultureInfo.InvariantCulture)];
+        }).ToList();
+        return Table.Of(header, [.. architectures.Select(a => a.Name)], rows);
+    }
+
+    private static GenericChart Trace(GenericChart chart, IReadOnlyList<double?> x, IReadOnlyList<double?> y, string mode, string color, double size)
+    {
+        var trace = GenericChart.getTraces(chart).Single();
+        trace.SetProperty("x", x.ToArray());
+        trace.SetProperty("y", y.ToArray());
+        trace.SetProperty("mode", mode);
+        trace.SetProperty("line", new Dictionary<string, object> { ["color"] = color, ["width"] = mode == "markers" ? 0 : size });
+        trace.SetProperty("marker", new Dictionary<string, object> { ["color"] = color, ["size"] = size + 4 });
+        trace.SetProperty("hoverinfo", "skip");
+        return chart;
+    }
+}

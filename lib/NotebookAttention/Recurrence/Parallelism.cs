@@ -1,0 +1,96 @@
+using NotebookAttention.Cost;
+using NotebookAttention.Fast;
+
+namespace NotebookAttention.Recurrence;
+
+/// <summary>
+/// Wall-clock time of a forward pass against n on a given number of cores, for a recurrent layer and for
+/// self-attention. A recurrent layer must take its n steps one after another, so extra cores can only share the
+/// small work inside a step; attention computes all positions at once and spreads query blocks over the cores,
+/// but does n^2 work. Where the curves cross is measured, not assumed.
+/// </summary>
+public static class Parallelism
+{
+    /// <summary>Times an fp32 Elman layer (hidden = input = <paramref name="width"/>) over n steps.</summary>
+    /// <param name="lengths">The n values.</param>
+    /// <param name="threads">Cores sharing each step's matrix-vector products.</param>
+    /// <param name="width">Hidden and input size.</param>
+    /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
+    /// <param name="progress">One line per n.</param>
+    /// <returns>The points.</returns>
+    public static IReadOnlyList<CostPoint> Recurrent(IEnumerable<int> lengths, int threads, int width = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null)
+    {
+        Check.AtLeast(threads, 1, "threads", nameof(threads));
+        return Measurement.Curve(lengths, n =>
+        {
+            var random = new Random(n);
+            float[] w = Fill(random, width * width, 0.1f), u = Fill(random, width * width, 0.1f), x = Fill(random, n * width, 1f);
+            var state = new float[width];
+            var next = new float[width];
+            return () => RunRecurrent(w, u, x, state, next, n, width, threads);
+        }, repeats: 3, maxSecondsPerRun, progress);
+    }
+
+    /// <summary>Times tiled self-attention (one head, d = <paramref name="width"/>) on the given cores.</summary>
+    /// <param name="lengths">The n values.</param>
+    /// <param name="threads">Cores.</param>
+    /// <param name="width">Head dimension.</param>
+    /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
+    /// <param name="progress">One line per n.</param>
+    /// <returns>The points.</returns>
+    public static IReadOnlyList<CostPoint> Attention(IEnumerable<int> lengths, int threads, int width = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null)
+    {
+        Check.AtLeast(threads, 1, "threads", nameof(threads));
+        return Measurement.Curve(lengths, n =>
+        {
+            var random = new Random(n);
+            float[] q = Fill(random, n * width, 1f), k = Fill(random, n * width, 1f), v = Fill(random, n * width, 1f), o = new float[n * width];
+            return () => FastAttention.Tiled(q, k, v, o, n, n, width, width, threads: threads);
+        }, repeats: 3, maxSecondsPerRun, progress);
+    }
+
+    /// <summary>The smallest n at which the second curve becomes slower than the first, or null if it never does.</summary>
+    /// <param name="faster">The curve that starts slower (e.g. the recurrent layer).</param>
+    /// <param name="slower">The curve that ends slower (e.g. attention).</param>
+    /// <returns>The first common n where <paramref name="slower"/> takes longer.</returns>
+    public static int? Crossover(IReadOnlyList<CostPoint> faster, IReadOnlyList<CostPoint> slower)
+    {
+        ArgumentNullException.ThrowIfNull(faster);
+        ArgumentNullException.ThrowIfNull(slower);
+        return slower.Where(s => faster.Any(f => f.N == s.N && s.Seconds > f.Seconds)).Select(s => (int?)s.N).FirstOrDefault();
+    }
+
+    private static void RunRecurrent(float[] w, float[] u, float[] x, float[] state, float[] next, int n, int width, int threads)
+    {
+        Array.Clear(state);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        for (var t = 0; t < n; t++)
+        {
+            var input = x.AsSpan(t * width, width);
+            if (threads == 1)
+            {
+                Step(w, u, state, input, next, 0, width, width);
+            }
+            else
+            {
+                var inputCopy = input.ToArray();
+                var chunk = (width + threads - 1) / threads;
+                Parallel.For(0, threads, options, part => Step(w, u, state, inputCopy, next, part * chunk, Math.Min(width, (part + 1) * chunk), width));
+            }
+
+            (state, next) = (next, state);
+        }
+    }
+
+    private static void Step(float[] w, float[] u, float[] state, ReadOnlySpan<float> input, float[] next, int from, int to, int width)
+    {
+        for (var row = from; row < to; row++)
+        {
+            var sum = System.Numerics.Tensors.TensorPrimitives.Dot(w.AsSpan(row * width, width), state)
+                + System.Numerics.Tensors.TensorPrimitives.Dot(u.AsSpan(row * width, width), input);
+            next[row] = MathF.Tanh(sum);
+        }
+    }
+
+    private static float[] Fill(Random random, int count, float scale) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1) * scale)];
+}
