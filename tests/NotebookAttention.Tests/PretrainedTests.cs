@@ -1,0 +1,126 @@
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using NotebookAttention.Pretrained;
+using NotebookAttention.Tests.Support;
+using Xunit.Abstractions;
+
+namespace NotebookAttention.Tests;
+
+/// <summary>The library's encoder on the real all-MiniLM-L6-v2 weights agrees with ONNX Runtime on the same model.</summary>
+public sealed class PretrainedTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<(MiniLmWeights Weights, MiniLmEncoder Encoder, MiniLmTokenizer Tokenizer, InferenceSession Session)> Model = new(() =>
+    {
+        var weights = MiniLmWeights.Load();
+        return (weights, new MiniLmEncoder(weights), MiniLmTokenizer.Load(), new InferenceSession(weights.ModelBytes));
+    });
+
+    private const double Tolerance = 1e-3;
+
+    public static TheoryData<string> Sentences()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in new[] { "sentences.en.txt", "sentences.be.txt", "paragraph.en.txt" })
+        {
+            foreach (var line in File.ReadAllLines(Repository.PathOf("data", file)))
+            {
+                data.Add(line);
+            }
+        }
+
+        data.Add("attention");
+        data.Add("Увага");
+        data.Add("I ❤️ attention 🐈 42 — ≈ ∑ 中文 testing");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Sentences))]
+    public void Last_hidden_state_matches_onnx_runtime(string sentence)
+    {
+        var (_, encoder, tokenizer, session) = Model.Value;
+        var pieces = tokenizer.Encode(sentence);
+        var ours = encoder.Forward(pieces).LastHiddenState;
+        var theirs = Run(session, [pieces.Ids], pieces.Ids.Length)[0];
+        var difference = Generators.MaxAbsDifference(ours, theirs);
+        output.WriteLine($"{pieces.Ids.Length} pieces, max |difference| {difference:E2}: {sentence}");
+        Assert.True(difference <= Tolerance, $"max |difference| {difference:E2} for \"{sentence}\"");
+    }
+
+    [Fact]
+    public void A_256_piece_text_matches_onnx_runtime()
+    {
+        var (_, encoder, tokenizer, session) = Model.Value;
+        var paragraph = File.ReadAllText(Repository.PathOf("data", "paragraph.en.txt"));
+        var text = string.Join(' ', Enumerable.Repeat(paragraph, 5));
+        var pieces = tokenizer.Encode(text, truncate: false);
+        var cut = new WordPieces([.. pieces.Ids.Take(255), pieces.Ids[^1]], [.. pieces.Tokens.Take(255), pieces.Tokens[^1]], Truncated: true);
+        Assert.Equal(256, cut.Ids.Length);
+        var difference = Generators.MaxAbsDifference(encoder.Forward(cut).LastHiddenState, Run(session, [cut.Ids], 256)[0]);
+        output.WriteLine($"256 pieces: max |difference| {difference:E2}");
+        Assert.True(difference <= Tolerance, $"max |difference| {difference:E2}");
+    }
+
+    [Fact]
+    public void A_padded_batch_matches_onnx_runtime_on_the_real_tokens()
+    {
+        var (_, encoder, tokenizer, session) = Model.Value;
+        string[] sentences = ["The cat sat on the mat.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"];
+        var pieces = sentences.Select(s => tokenizer.Encode(s)).ToList();
+        var length = pieces.Max(p => p.Ids.Length);
+        var padded = pieces.Select(p => p.Ids.Concat(Enumerable.Repeat(0L, length - p.Ids.Length)).ToArray()).ToList();
+        var theirs = Run(session, padded, length, [.. pieces.Select(p => p.Ids.Length)]);
+        for (var s = 0; s < sentences.Length; s++)
+        {
+            var valid = pieces[s].Ids.Length;
+            var ours = encoder.Forward(padded[s], valid).LastHiddenState.SubMatrix(0, valid, 0, 384);
+            var difference = Generators.MaxAbsDifference(ours, theirs[s].SubMatrix(0, valid, 0, 384));
+            output.WriteLine($"batch sentence {s}: {valid} of {length} real, max |difference| {difference:E2}");
+            Assert.True(difference <= Tolerance, $"sentence {s}: max |difference| {difference:E2}");
+        }
+    }
+
+    [Fact]
+    public void Word_pieces_are_shown_and_bad_text_is_refused()
+    {
+        var tokenizer = Model.Value.Tokenizer;
+        var pieces = tokenizer.Encode("Attention!");
+        Assert.Equal(["[CLS]", "attention", "!", "[SEP]"], pieces.Tokens);
+        Assert.False(pieces.Truncated);
+        Assert.Contains("[UNK]", tokenizer.Encode("🐈").Tokens);
+        var empty = Assert.Throws<ArgumentException>(() => tokenizer.Encode("  "));
+        Assert.Contains("type at least one word", empty.Message, StringComparison.Ordinal);
+        var longText = string.Join(' ', Enumerable.Repeat("attention", 600));
+        var tooLong = Assert.Throws<ArgumentException>(() => tokenizer.Encode(longText));
+        Assert.Contains("602 word pieces", tooLong.Message, StringComparison.Ordinal);
+        var truncated = tokenizer.Encode(longText, truncate: true);
+        Assert.True(truncated.Truncated);
+        Assert.Equal(MiniLmTokenizer.MaxTokens, truncated.Ids.Length);
+        Assert.Equal(6, Model.Value.Weights.Layers);
+        Assert.Equal(384, Model.Value.Weights.Hidden);
+    }
+
+    private static List<Matrix<double>> Run(InferenceSession session, List<long[]> ids, int length, IReadOnlyList<int>? valid = null)
+    {
+        var batch = ids.Count;
+        var inputIds = new DenseTensor<long>([batch, length]);
+        var mask = new DenseTensor<long>([batch, length]);
+        var types = new DenseTensor<long>([batch, length]);
+        for (var b = 0; b < batch; b++)
+        {
+            for (var i = 0; i < length; i++)
+            {
+                inputIds[b, i] = ids[b][i];
+                mask[b, i] = i < (valid?[b] ?? length) ? 1 : 0;
+            }
+        }
+
+        using var results = session.Run([
+            NamedOnnxValue.CreateFromTensor("input_ids", inputIds),
+            NamedOnnxValue.CreateFromTensor("attention_mask", mask),
+            NamedOnnxValue.CreateFromTensor("token_type_ids", types)]);
+        var hidden = results.First(r => r.Name == "last_hidden_state").AsTensor<float>();
+        return [.. Enumerable.Range(0, batch).Select(b => Matrix<double>.Build.Dense(length, 384, (i, c) => hidden[b, i, c]))];
+    }
+}
