@@ -115,7 +115,10 @@ public sealed class MiniLmEncoder
         return result;
     }
 
-    private sealed record Layer(
+    /// <summary>The layers' weights, for the fast encoder.</summary>
+    internal IReadOnlyList<Layer> Layers => layers;
+
+    internal sealed record Layer(
         MultiHeadAttention Attention,
         (Vector<double> Gamma, Vector<double> Beta) AttentionNorm,
         LinearProjection Up,

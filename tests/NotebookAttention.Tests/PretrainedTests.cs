@@ -82,6 +82,35 @@ public sealed class PretrainedTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Fast_fp32_encoder_matches_onnx_runtime_padded_and_long()
+    {
+        var (weights, _, tokenizer, session) = Model.Value;
+        var fast = new FastMiniLmEncoder(weights);
+        string[] sentences = ["The animal didn't cross the street because it was too tired.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"];
+        var pieces = sentences.Select(s => tokenizer.Encode(s)).ToList();
+        var length = pieces.Max(p => p.Ids.Length);
+        var padded = pieces.Select(p => p.Ids.Concat(Enumerable.Repeat(0L, length - p.Ids.Length)).ToArray()).ToList();
+        var theirs = Run(session, padded, length, [.. pieces.Select(p => p.Ids.Length)]);
+        for (var s = 0; s < sentences.Length; s++)
+        {
+            var valid = pieces[s].Ids.Length;
+            var ours = fast.Forward(padded[s], valid);
+            var difference = Enumerable.Range(0, valid * 384).Max(i => Math.Abs(ours[i] - theirs[s][i / 384, i % 384]));
+            output.WriteLine($"fast, sentence {s}: max |difference| {difference:E2}");
+            Assert.True(difference <= Tolerance, $"fast encoder, sentence {s}: max |difference| {difference:E2}");
+        }
+    }
+
+    [Fact]
+    public void Fast_erf_is_within_its_stated_error()
+    {
+        foreach (var x in Enumerable.Range(-400, 801).Select(i => i / 100.0))
+        {
+            Assert.True(Math.Abs(FastMiniLmEncoder.Erf((float)x) - MathNet.Numerics.SpecialFunctions.Erf(x)) < 5e-7, $"erf({x})");
+        }
+    }
+
+    [Fact]
     public void Word_pieces_are_shown_and_bad_text_is_refused()
     {
         var tokenizer = Model.Value.Tokenizer;
