@@ -7,6 +7,9 @@ public static class FastMatrix
 {
     private const int RowBlock = 96;
 
+    /// <summary>Rows per parallel task when working in place (a multiple of the 6-row tile).</summary>
+    private const int InPlaceRowBlock = 48;
+
     /// <summary>C = A B (+ bias on every row), all row-major.</summary>
     /// <param name="a">A [rows x inner].</param>
     /// <param name="b">B [inner x columns].</param>
@@ -27,6 +30,12 @@ public static class FastMatrix
         if (bias.Length != 0 && bias.Length != columns)
         {
             throw new ArgumentException($"the bias has {bias.Length} entries but C has {columns} columns: give one per column, or none.", nameof(bias));
+        }
+
+        if (columns % Microkernels.Columns == 0)
+        {
+            MultiplyInPlace(a, b, bias, c, rows, inner, columns);
+            return;
         }
 
         var paddedRows = FastAttention.RoundUp(rows, RowBlock);
@@ -59,6 +68,53 @@ public static class FastMatrix
         for (var r = 0; r < rows; r++)
         {
             product.AsSpan(r * paddedColumns, columns).CopyTo(c.Slice(r * columns, columns));
+        }
+    }
+
+    /// <summary>
+    /// The common case of model weights (column count a multiple of 16): A, B and C are used where they are, and
+    /// only the last rows that do not fill a 6-row tile go through a small padded copy.
+    /// </summary>
+    private static unsafe void MultiplyInPlace(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int rows, int inner, int columns)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            if (bias.Length != 0)
+            {
+                bias.CopyTo(c.Slice(r * columns, columns));
+            }
+            else
+            {
+                c.Slice(r * columns, columns).Clear();
+            }
+        }
+
+        var tiled = rows / Microkernels.Rows * Microkernels.Rows;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            nint left = (nint)pa, right = (nint)pb, product = (nint)pc;
+            var blocks = (tiled + InPlaceRowBlock - 1) / InPlaceRowBlock;
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, block =>
+            {
+                var first = block * InPlaceRowBlock;
+                var count = Math.Min(InPlaceRowBlock, tiled - first);
+                Microkernels.AccumulateProduct((float*)left + ((long)first * inner), inner, (float*)right, columns, inner, (float*)product + ((long)first * columns), columns, count, columns);
+            });
+
+            var rest = rows - tiled;
+            if (rest > 0)
+            {
+                var tailA = new float[Microkernels.Rows * inner];
+                var tailC = new float[Microkernels.Rows * columns];
+                a.Slice(tiled * inner, rest * inner).CopyTo(tailA);
+                c.Slice(tiled * columns, rest * columns).CopyTo(tailC);
+                fixed (float* ta = tailA, tc = tailC)
+                {
+                    Microkernels.AccumulateProduct(ta, inner, pb, columns, inner, tc, columns, Microkernels.Rows, columns);
+                }
+
+                tailC.AsSpan(0, rest * columns).CopyTo(c.Slice(tiled * columns));
+            }
         }
     }
 
