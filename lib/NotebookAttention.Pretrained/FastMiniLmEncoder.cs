@@ -24,18 +24,17 @@ public sealed class FastMiniLmEncoder
     {
         ArgumentNullException.ThrowIfNull(weights);
         hidden = weights.Hidden;
-        wordEmbeddings = Floats(weights.Matrix("embeddings.word_embeddings.weight"));
-        positionEmbeddings = Floats(weights.Matrix("embeddings.position_embeddings.weight"));
-        tokenType = Floats(weights.Matrix("embeddings.token_type_embeddings.weight").SubMatrix(0, 1, 0, hidden));
-        embeddingNorm = (Floats(weights.Matrix("embeddings.LayerNorm.weight")), Floats(weights.Matrix("embeddings.LayerNorm.bias")));
-        var reference = new MiniLmEncoder(weights);
-        layers = [.. reference.Layers.Select(layer => new FastLayer(
+        wordEmbeddings = Fp32.FromMatrix(weights.Matrix("embeddings.word_embeddings.weight"));
+        positionEmbeddings = Fp32.FromMatrix(weights.Matrix("embeddings.position_embeddings.weight"));
+        tokenType = Fp32.FromVector(weights.Matrix("embeddings.token_type_embeddings.weight").Row(0));
+        embeddingNorm = Norm(weights.Norm("embeddings.LayerNorm"));
+        layers = [.. Enumerable.Range(0, weights.Layers).Select(weights.Layer).Select(layer => new FastLayer(
             new FastMultiHeadAttention(layer.Attention),
-            (Floats(layer.AttentionNorm.Gamma.ToRowMatrix()), Floats(layer.AttentionNorm.Beta.ToRowMatrix())),
-            Floats(layer.Up.Weight), Floats(layer.Up.Bias!.ToRowMatrix()),
-            Floats(layer.Down.Weight), Floats(layer.Down.Bias!.ToRowMatrix()),
-            (Floats(layer.OutputNorm.Gamma.ToRowMatrix()), Floats(layer.OutputNorm.Beta.ToRowMatrix()))))];
-        intermediate = reference.Layers[0].Up.OutputSize;
+            Norm(layer.AttentionNorm),
+            Fp32.FromMatrix(layer.Up.Weight), Fp32.FromVector(layer.Up.Bias!),
+            Fp32.FromMatrix(layer.Down.Weight), Fp32.FromVector(layer.Down.Bias!),
+            Norm(layer.OutputNorm)))];
+        intermediate = layers[0].UpBias.Length;
     }
 
     /// <summary>The last hidden state [tokens x hidden], row-major fp32, for ids padded to a batch length.</summary>
@@ -119,19 +118,7 @@ public sealed class FastMiniLmEncoder
         }
     }
 
-    private static float[] Floats(MathNet.Numerics.LinearAlgebra.Matrix<double> matrix)
-    {
-        var data = new float[matrix.RowCount * matrix.ColumnCount];
-        for (var r = 0; r < matrix.RowCount; r++)
-        {
-            for (var c = 0; c < matrix.ColumnCount; c++)
-            {
-                data[(r * matrix.ColumnCount) + c] = (float)matrix[r, c];
-            }
-        }
-
-        return data;
-    }
+    private static (float[] Gamma, float[] Beta) Norm(LayerNormWeights norm) => (Fp32.FromVector(norm.Gamma), Fp32.FromVector(norm.Beta));
 
     private sealed record FastLayer(
         FastMultiHeadAttention Attention,

@@ -26,8 +26,8 @@ public sealed class MiniLmEncoder
     private readonly Matrix<double> wordEmbeddings;
     private readonly Matrix<double> positionEmbeddings;
     private readonly Vector<double> tokenType;
-    private readonly (Vector<double> Gamma, Vector<double> Beta) embeddingNorm;
-    private readonly Layer[] layers;
+    private readonly LayerNormWeights embeddingNorm;
+    private readonly MiniLmLayer[] layers;
 
     /// <summary>Builds the encoder from the model's weights.</summary>
     /// <param name="weights">The weights.</param>
@@ -37,21 +37,8 @@ public sealed class MiniLmEncoder
         wordEmbeddings = weights.Matrix("embeddings.word_embeddings.weight");
         positionEmbeddings = weights.Matrix("embeddings.position_embeddings.weight");
         tokenType = weights.Matrix("embeddings.token_type_embeddings.weight").Row(0);
-        embeddingNorm = (weights.Vector("embeddings.LayerNorm.weight"), weights.Vector("embeddings.LayerNorm.bias"));
-        layers = [.. Enumerable.Range(0, weights.Layers).Select(l =>
-        {
-            var prefix = string.Create(CultureInfo.InvariantCulture, $"encoder.layer.{l}.");
-            var attention = new MultiHeadAttention(
-                new QkvProjections(weights.Linear(prefix + "attention.self.query"), weights.Linear(prefix + "attention.self.key"), weights.Linear(prefix + "attention.self.value")),
-                weights.Linear(prefix + "attention.output.dense"),
-                MiniLmWeights.Heads);
-            return new Layer(
-                attention,
-                (weights.Vector(prefix + "attention.output.LayerNorm.weight"), weights.Vector(prefix + "attention.output.LayerNorm.bias")),
-                weights.Linear(prefix + "intermediate.dense"),
-                weights.Linear(prefix + "output.dense"),
-                (weights.Vector(prefix + "output.LayerNorm.weight"), weights.Vector(prefix + "output.LayerNorm.bias")));
-        })];
+        embeddingNorm = weights.Norm("embeddings.LayerNorm");
+        layers = [.. Enumerable.Range(0, weights.Layers).Select(weights.Layer)];
     }
 
     /// <summary>Encodes word pieces.</summary>
@@ -100,7 +87,7 @@ public sealed class MiniLmEncoder
     /// <returns>GELU(x).</returns>
     public static double Gelu(double x) => 0.5 * x * (1 + SpecialFunctions.Erf(x / Math.Sqrt(2)));
 
-    private static Matrix<double> LayerNorm(Matrix<double> x, (Vector<double> Gamma, Vector<double> Beta) norm)
+    private static Matrix<double> LayerNorm(Matrix<double> x, LayerNormWeights norm)
     {
         var result = x.Clone();
         for (var row = 0; row < x.RowCount; row++)
@@ -114,14 +101,4 @@ public sealed class MiniLmEncoder
 
         return result;
     }
-
-    /// <summary>The layers' weights, for the fast encoder.</summary>
-    internal IReadOnlyList<Layer> Layers => layers;
-
-    internal sealed record Layer(
-        MultiHeadAttention Attention,
-        (Vector<double> Gamma, Vector<double> Beta) AttentionNorm,
-        LinearProjection Up,
-        LinearProjection Down,
-        (Vector<double> Gamma, Vector<double> Beta) OutputNorm);
 }

@@ -22,13 +22,15 @@ public sealed class MiniLmTokenizer
 
     private MiniLmTokenizer()
     {
+        string text;
         using (var reader = MiniLmWeights.Vocabulary())
         {
-            tokenizer.LoadVocabulary(reader, true);
+            text = reader.ReadToEnd();
         }
 
-        using var again = MiniLmWeights.Vocabulary();
-        vocabulary = again.ReadToEnd().Split('\n').Select(line => line.TrimEnd('\r')).ToArray();
+        using var lines = new StringReader(text);
+        tokenizer.LoadVocabulary(lines, true);
+        vocabulary = [.. text.Split('\n').Select(line => line.TrimEnd('\r'))];
     }
 
     /// <summary>Loads the vocabulary from the model package.</summary>

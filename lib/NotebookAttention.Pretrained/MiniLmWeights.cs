@@ -106,6 +106,33 @@ public sealed class MiniLmWeights
         return new LinearProjection(Matrix(weight), Vector(bias));
     }
 
+    /// <summary>Everything one encoder layer needs, by the names BERT gives its parameters.</summary>
+    /// <param name="layer">Layer index, 0 to <see cref="Layers"/> - 1.</param>
+    /// <returns>The layer's weights.</returns>
+    public MiniLmLayer Layer(int layer)
+    {
+        if ((uint)layer >= (uint)Layers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the model has layers 0 to {Layers - 1}.");
+        }
+
+        var prefix = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"encoder.layer.{layer}.");
+        return new MiniLmLayer(
+            new MultiHeadAttention(
+                new QkvProjections(Linear(prefix + "attention.self.query"), Linear(prefix + "attention.self.key"), Linear(prefix + "attention.self.value")),
+                Linear(prefix + "attention.output.dense"),
+                Heads),
+            Norm(prefix + "attention.output.LayerNorm"),
+            Linear(prefix + "intermediate.dense"),
+            Linear(prefix + "output.dense"),
+            Norm(prefix + "output.LayerNorm"));
+    }
+
+    /// <summary>The scale (gamma) and shift (beta) of a named LayerNorm.</summary>
+    /// <param name="prefix">Name without ".weight"/".bias", e.g. "embeddings.LayerNorm".</param>
+    /// <returns>Gamma and beta.</returns>
+    public LayerNormWeights Norm(string prefix) => new(Vector(prefix + ".weight"), Vector(prefix + ".bias"));
+
     private Onnx.TensorProto Tensor(string name) =>
         tensors.TryGetValue(name, out var tensor)
             ? tensor
@@ -137,3 +164,16 @@ public sealed class MiniLmWeights
             ?? throw new InvalidOperationException($"{AssemblyName} has no resource {name}: the pinned package version changed.");
     }
 }
+
+/// <summary>The scale and shift of a LayerNorm.</summary>
+/// <param name="Gamma">Scale, one per feature.</param>
+/// <param name="Beta">Shift, one per feature.</param>
+public sealed record LayerNormWeights(Vector<double> Gamma, Vector<double> Beta);
+
+/// <summary>The weights of one encoder layer.</summary>
+/// <param name="Attention">Multi-head self-attention with W_Q, W_K, W_V and the output projection W_O.</param>
+/// <param name="AttentionNorm">LayerNorm after the attention residual.</param>
+/// <param name="Up">Feed-forward expansion, [hidden x intermediate].</param>
+/// <param name="Down">Feed-forward contraction, [intermediate x hidden].</param>
+/// <param name="OutputNorm">LayerNorm after the feed-forward residual.</param>
+public sealed record MiniLmLayer(MultiHeadAttention Attention, LayerNormWeights AttentionNorm, LinearProjection Up, LinearProjection Down, LayerNormWeights OutputNorm);

@@ -45,9 +45,7 @@ public sealed class Workload
 
     /// <summary>The inputs as MathNet fp64 matrices, for the reference path.</summary>
     public (Matrix<double> Q, Matrix<double> K, Matrix<double> V) DoubleMatrices() =>
-        (Doubles(Queries), Doubles(Keys), Doubles(Values));
-
-    private Matrix<double> Doubles(float[] data) => Matrix<double>.Build.Dense(N, D, (r, c) => data[(r * D) + c]);
+        (Fp32.ToMatrix(Queries, N, D), Fp32.ToMatrix(Keys, N, D), Fp32.ToMatrix(Values, N, D));
 
     private static float[] Fill(Random random, int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];
 }

@@ -22,9 +22,9 @@ public class FastMultiHeadTests
         cases.Sample(c =>
         {
             var output = new float[c.a.RowCount * c.b.ColumnCount];
-            FastMatrix.Multiply(FastAttention.RowMajor(c.a), FastAttention.RowMajor(c.b), FastAttention.RowMajor(c.bias), output, c.a.RowCount, c.a.ColumnCount, c.b.ColumnCount);
+            FastMatrix.Multiply(Fp32.FromMatrix(c.a), Fp32.FromMatrix(c.b), Fp32.FromMatrix(c.bias), output, c.a.RowCount, c.a.ColumnCount, c.b.ColumnCount);
             var expected = (c.a * c.b).MapIndexed((_, j, x) => x + c.bias[0, j]);
-            var error = Generators.MaxAbsDifference(expected, FastAttention.Doubles(output, c.a.RowCount, c.b.ColumnCount));
+            var error = Generators.MaxAbsDifference(expected, Fp32.ToMatrix(output, c.a.RowCount, c.b.ColumnCount));
             Assert.True(error < 1e-4 * Math.Max(1, c.a.ColumnCount), $"error {error}");
         }, iter: 200);
     }

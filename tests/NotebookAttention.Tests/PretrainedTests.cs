@@ -66,12 +66,8 @@ public sealed class PretrainedTests(ITestOutputHelper output)
     public void A_padded_batch_matches_onnx_runtime_on_the_real_tokens()
     {
         var (_, encoder, tokenizer, session) = Model.Value;
-        string[] sentences = ["The cat sat on the mat.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"];
-        var pieces = sentences.Select(s => tokenizer.Encode(s)).ToList();
-        var length = pieces.Max(p => p.Ids.Length);
-        var padded = pieces.Select(p => p.Ids.Concat(Enumerable.Repeat(0L, length - p.Ids.Length)).ToArray()).ToList();
-        var theirs = Run(session, padded, length, [.. pieces.Select(p => p.Ids.Length)]);
-        for (var s = 0; s < sentences.Length; s++)
+        var (pieces, padded, length, theirs) = PaddedBatch(tokenizer, session, ["The cat sat on the mat.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"]);
+        for (var s = 0; s < pieces.Count; s++)
         {
             var valid = pieces[s].Ids.Length;
             var ours = encoder.Forward(padded[s], valid).LastHiddenState.SubMatrix(0, valid, 0, 384);
@@ -86,12 +82,8 @@ public sealed class PretrainedTests(ITestOutputHelper output)
     {
         var (weights, _, tokenizer, session) = Model.Value;
         var fast = new FastMiniLmEncoder(weights);
-        string[] sentences = ["The animal didn't cross the street because it was too tired.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"];
-        var pieces = sentences.Select(s => tokenizer.Encode(s)).ToList();
-        var length = pieces.Max(p => p.Ids.Length);
-        var padded = pieces.Select(p => p.Ids.Concat(Enumerable.Repeat(0L, length - p.Ids.Length)).ToArray()).ToList();
-        var theirs = Run(session, padded, length, [.. pieces.Select(p => p.Ids.Length)]);
-        for (var s = 0; s < sentences.Length; s++)
+        var (pieces, padded, _, theirs) = PaddedBatch(tokenizer, session, ["The animal didn't cross the street because it was too tired.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"]);
+        for (var s = 0; s < pieces.Count; s++)
         {
             var valid = pieces[s].Ids.Length;
             var ours = fast.Forward(padded[s], valid);
@@ -128,6 +120,15 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         Assert.Equal(MiniLmTokenizer.MaxTokens, truncated.Ids.Length);
         Assert.Equal(6, Model.Value.Weights.Layers);
         Assert.Equal(384, Model.Value.Weights.Hidden);
+    }
+
+    /// <summary>Sentences padded with id 0 to the longest, and ONNX Runtime's states for that batch.</summary>
+    private static (List<WordPieces> Pieces, List<long[]> Padded, int Length, List<Matrix<double>> Theirs) PaddedBatch(MiniLmTokenizer tokenizer, InferenceSession session, string[] sentences)
+    {
+        var pieces = sentences.Select(s => tokenizer.Encode(s)).ToList();
+        var length = pieces.Max(p => p.Ids.Length);
+        var padded = pieces.Select(p => p.Ids.Concat(Enumerable.Repeat(0L, length - p.Ids.Length)).ToArray()).ToList();
+        return (pieces, padded, length, Run(session, padded, length, [.. pieces.Select(p => p.Ids.Length)]));
     }
 
     private static List<Matrix<double>> Run(InferenceSession session, List<long[]> ids, int length, IReadOnlyList<int>? valid = null)

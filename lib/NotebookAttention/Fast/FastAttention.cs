@@ -152,7 +152,7 @@ public static class FastAttention
         var (q, k, v) = Floats(queries, keys, values);
         var output = new float[queries.RowCount * values.ColumnCount];
         Tiled(q, k, v, output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask);
-        return Doubles(output, queries.RowCount, values.ColumnCount);
+        return Fp32.ToMatrix(output, queries.RowCount, values.ColumnCount);
     }
 
     /// <summary>Materializing attention on MathNet matrices (converted to fp32 and back), for notebooks and tests.</summary>
@@ -166,7 +166,7 @@ public static class FastAttention
         var (q, k, v) = Floats(queries, keys, values);
         var output = new float[queries.RowCount * values.ColumnCount];
         Materialized(q, k, v, output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask);
-        return Doubles(output, queries.RowCount, values.ColumnCount);
+        return Fp32.ToMatrix(output, queries.RowCount, values.ColumnCount);
     }
 
     /// <summary>Whether any query of the block may see any key of the key block (fully hidden tiles are skipped).</summary>
@@ -191,23 +191,6 @@ public static class FastAttention
         _ => $"{bytes / 1024.0:0.0} KiB",
     };
 
-    internal static float[] RowMajor(Matrix<double> matrix)
-    {
-        var data = new float[matrix.RowCount * matrix.ColumnCount];
-        for (var r = 0; r < matrix.RowCount; r++)
-        {
-            for (var c = 0; c < matrix.ColumnCount; c++)
-            {
-                data[(r * matrix.ColumnCount) + c] = (float)matrix[r, c];
-            }
-        }
-
-        return data;
-    }
-
-    internal static Matrix<double> Doubles(float[] data, int rows, int columns) =>
-        Matrix<double>.Build.Dense(rows, columns, (r, c) => data[(r * columns) + c]);
-
     private static (float[] Q, float[] K, float[] V) Floats(Matrix<double> queries, Matrix<double> keys, Matrix<double> values)
     {
         ArgumentNullException.ThrowIfNull(queries);
@@ -216,7 +199,7 @@ public static class FastAttention
         Check.Finite(queries, "queries Q", nameof(queries));
         Check.Finite(keys, "keys K", nameof(keys));
         Check.Finite(values, "values V", nameof(values));
-        return (RowMajor(queries), RowMajor(keys), RowMajor(values));
+        return (Fp32.FromMatrix(queries), Fp32.FromMatrix(keys), Fp32.FromMatrix(values));
     }
 
     /// <summary>

@@ -143,8 +143,8 @@ public sealed class FastMultiHeadAttention
     {
         ArgumentNullException.ThrowIfNull(layer);
         Attention.LinearProjection[] projections = [layer.Projections.Query, layer.Projections.Key, layer.Projections.Value, layer.OutputProjection];
-        weights = [.. projections.Select(p => FastAttention.RowMajor(p.Weight))];
-        biases = [.. projections.Select(p => p.Bias is null ? Array.Empty<float>() : p.Bias.Select(x => (float)x).ToArray())];
+        weights = [.. projections.Select(p => Fp32.FromMatrix(p.Weight))];
+        biases = [.. projections.Select(p => p.Bias is null ? [] : Fp32.FromVector(p.Bias))];
         DModel = layer.DModel;
         Heads = layer.Heads;
         HeadDK = layer.HeadDK;
@@ -216,8 +216,8 @@ public sealed class FastMultiHeadAttention
         }
 
         var output = new float[input.RowCount * OutputSize];
-        Forward(FastAttention.RowMajor(input), output, input.RowCount, mask);
-        return FastAttention.Doubles(output, input.RowCount, OutputSize);
+        Forward(Fp32.FromMatrix(input), output, input.RowCount, mask);
+        return Fp32.ToMatrix(output, input.RowCount, OutputSize);
     }
 
     private static float[] Slice(float[] source, int rows, int stride, int offset, int width)
