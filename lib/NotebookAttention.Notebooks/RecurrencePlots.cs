@@ -65,23 +65,33 @@ public static class RecurrencePlots
         return new Figure(chart, $"{graph.Architecture.Name} graph", table, width, height);
     }
 
-    /// <summary>Table 1, computed: maximum path length at several n and sequential steps, from graph search.</summary>
+    /// <summary>
+    /// Table 1, computed: the maximum path length of each layer kind against n (one curve each) and the sequential
+    /// steps of recurrence and self-attention, all from graph search. The figure's table is Table 1 itself.
+    /// </summary>
     /// <param name="architectures">The layer kinds.</param>
     /// <param name="lengths">The n values.</param>
-    /// <returns>An HTML table.</returns>
-    public static string PathTable(IReadOnlyList<Architecture> architectures, IReadOnlyList<int> lengths)
+    /// <returns>The figure; <see cref="Figure.TableHtml"/> holds the table.</returns>
+    public static Figure PathLengthCurves(IReadOnlyList<Architecture> architectures, IReadOnlyList<int> lengths)
     {
         ArgumentNullException.ThrowIfNull(architectures);
         ArgumentNullException.ThrowIfNull(lengths);
+        var graphs = architectures.Select(a => lengths.Select(n => DependencyGraph.Build(a, n)).ToList()).ToList();
+        var longest = graphs.Select(row => row.Select(g => (double)g.MaximumPathLength()).ToList()).ToList();
+        var sequential = graphs.Select(row => row.Select(g => (double)g.SequentialSteps()).ToList()).ToList();
+        IReadOnlyList<double> x = [.. lengths.Select(n => (double)n)];
+        var curves = architectures.Select((a, i) => ($"path: {a.Name}", x, (IReadOnlyList<double>)longest[i]))
+            .Concat(architectures.Select((a, i) => (Kind: a.Kind, Curve: ($"sequential steps: {a.Name}", x, (IReadOnlyList<double>)sequential[i])))
+                .Where(s => s.Kind is LayerKind.Recurrent or LayerKind.SelfAttention)
+                .Select(s => s.Curve))
+            .ToList();
+        var figure = Plots.Curves("Maximum path length and sequential steps against n", "sequence length n", "steps", curves);
         var header = new List<string> { "layer type" };
         header.AddRange(lengths.Select(n => $"max path, n = {n}"));
         header.Add($"sequential steps, n = {lengths[^1]}");
-        var rows = architectures.Select(a =>
-        {
-            var graphs = lengths.Select(n => DependencyGraph.Build(a, n)).ToList();
-            return (IReadOnlyList<string>)[.. graphs.Select(g => g.MaximumPathLength().ToString(CultureInfo.InvariantCulture)), graphs[^1].SequentialSteps().ToString(CultureInfo.InvariantCulture)];
-        }).ToList();
-        return Table.Of(header, [.. architectures.Select(a => a.Name)], rows);
+        var table = Table.Of(header, [.. architectures.Select(a => a.Name)],
+            [.. architectures.Select((_, i) => (IReadOnlyList<string>)[.. longest[i].Select(v => v.ToString(CultureInfo.InvariantCulture)), sequential[i][^1].ToString(CultureInfo.InvariantCulture)])]);
+        return new Figure(figure.Chart, figure.Title, table, figure.Width, figure.Height);
     }
 
     private static GenericChart Trace(GenericChart chart, IReadOnlyList<double?> x, IReadOnlyList<double?> y, string mode, string color, double size)

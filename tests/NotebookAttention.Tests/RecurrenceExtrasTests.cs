@@ -60,6 +60,8 @@ public class RecurrenceExtrasTests
         Assert.Equal(5, data[2]!["x"]!.AsArray().Count);
         var heatmap = RecurrencePlots.PathLengths(DependencyGraph.Build(Architecture.Recurrent, 4), tokens);
         Assert.Contains("unreachable", heatmap.Json, StringComparison.Ordinal);
-        Assert.Contains("<td", RecurrencePlots.PathTable([Architecture.SelfAttention], [8, 16]), StringComparison.Ordinal);
+        var tableOne = RecurrencePlots.PathLengthCurves([Architecture.Recurrent, Architecture.SelfAttention], [8, 16]);
+        Assert.Contains("<td style=\"padding:2px 6px;text-align:right\">16</td>", tableOne.TableHtml, StringComparison.Ordinal);
+        Assert.Equal(4, JsonNode.Parse(tableOne.Json)!["data"]!.AsArray().Count);
     }
 }

@@ -147,13 +147,8 @@ public static class FastAttention
     /// <param name="values">V [m x d_v].</param>
     /// <param name="mask">Masks.</param>
     /// <returns>The output [n x d_v].</returns>
-    public static Matrix<double> Tiled(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, FastMask mask = default)
-    {
-        var (q, k, v) = Floats(queries, keys, values);
-        var output = new float[queries.RowCount * values.ColumnCount];
-        Tiled(q, k, v, output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask);
-        return Fp32.ToMatrix(output, queries.RowCount, values.ColumnCount);
-    }
+    public static Matrix<double> Tiled(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, FastMask mask = default) =>
+        OnMatrices(queries, keys, values, (q, k, v, o, n, m, d, dv) => Tiled(q, k, v, o, n, m, d, dv, mask));
 
     /// <summary>Materializing attention on MathNet matrices (converted to fp32 and back), for notebooks and tests.</summary>
     /// <param name="queries">Q [n x d].</param>
@@ -161,13 +156,8 @@ public static class FastAttention
     /// <param name="values">V [m x d_v].</param>
     /// <param name="mask">Masks.</param>
     /// <returns>The output [n x d_v].</returns>
-    public static Matrix<double> Materialized(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, FastMask mask = default)
-    {
-        var (q, k, v) = Floats(queries, keys, values);
-        var output = new float[queries.RowCount * values.ColumnCount];
-        Materialized(q, k, v, output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask);
-        return Fp32.ToMatrix(output, queries.RowCount, values.ColumnCount);
-    }
+    public static Matrix<double> Materialized(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, FastMask mask = default) =>
+        OnMatrices(queries, keys, values, (q, k, v, o, n, m, d, dv) => Materialized(q, k, v, o, n, m, d, dv, mask));
 
     /// <summary>Whether any query of the block may see any key of the key block (fully hidden tiles are skipped).</summary>
     private static bool TileVisible(int firstQuery, int firstKey, int validQueries, int validKeys, FastMask mask)
@@ -191,7 +181,10 @@ public static class FastAttention
         _ => $"{bytes / 1024.0:0.0} KiB",
     };
 
-    private static (float[] Q, float[] K, float[] V) Floats(Matrix<double> queries, Matrix<double> keys, Matrix<double> values)
+    private delegate void Kernel(float[] q, float[] k, float[] v, float[] output, int queries, int keys, int depth, int valueDepth);
+
+    /// <summary>Checks MathNet inputs, runs a fast kernel on their fp32 copies and converts the output back.</summary>
+    private static Matrix<double> OnMatrices(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, Kernel kernel)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(keys);
@@ -199,7 +192,9 @@ public static class FastAttention
         Check.Finite(queries, "queries Q", nameof(queries));
         Check.Finite(keys, "keys K", nameof(keys));
         Check.Finite(values, "values V", nameof(values));
-        return (Fp32.FromMatrix(queries), Fp32.FromMatrix(keys), Fp32.FromMatrix(values));
+        var output = new float[queries.RowCount * values.ColumnCount];
+        kernel(Fp32.FromMatrix(queries), Fp32.FromMatrix(keys), Fp32.FromMatrix(values), output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount);
+        return Fp32.ToMatrix(output, queries.RowCount, values.ColumnCount);
     }
 
     /// <summary>
