@@ -26,6 +26,7 @@ public static class NotebookDisplay
         typeof(FigureGrid),
         typeof(GenericChart),
         typeof(ExerciseResult),
+        typeof(TableView),
     ];
 
     /// <summary>The HTML for one of the <see cref="Types"/>.</summary>
@@ -42,6 +43,7 @@ public static class NotebookDisplay
         FigureGrid grid => grid.ToHtml(),
         GenericChart chart => new Figure(chart, "chart", string.Empty, 640, 420).ChartHtml(),
         ExerciseResult exercise => exercise.ToHtml(),
+        TableView table => table.ToHtml(),
         null => throw new ArgumentNullException(nameof(value)),
         _ => throw new ArgumentException($"{value.GetType().Name} has no notebook display: use one of {string.Join(", ", Types.Select(t => t.Name))}.", nameof(value)),
     };

@@ -13,6 +13,100 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
 {
     /// <summary>The output of the last layer, [tokens x 384] (ONNX: last_hidden_state).</summary>
     public Matrix<double> LastHiddenState => HiddenStates[^1];
+
+    /// <summary>Real tokens; positions from here on are padding.</summary>
+    public int ValidLength { get; init; } = Tokens.Count;
+
+    /// <summary>Whether the text was cut to the model's 512 positions (only when that was asked for).</summary>
+    public bool Truncated { get; init; }
+
+    /// <summary>Number of layers.</summary>
+    public int Layers => Attention.Count;
+
+    /// <summary>Heads per layer.</summary>
+    public int Heads => Attention[0].HeadCount;
+
+    /// <summary>Positions of [CLS] and [SEP] among the real tokens.</summary>
+    public IReadOnlyList<int> SpecialPositions =>
+        [.. Enumerable.Range(0, ValidLength).Where(i => Tokens[i] is MiniLmTokenizer.Classifier or MiniLmTokenizer.Separator)];
+
+    /// <summary>The weights of one head of one layer, [tokens x tokens] (row = query, column = key).</summary>
+    /// <param name="layer">Layer, 0 to <see cref="Layers"/> - 1.</param>
+    /// <param name="head">Head, 0 to <see cref="Heads"/> - 1.</param>
+    /// <returns>The head's steps, weights included.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">No such layer or head.</exception>
+    public AttentionResult Head(int layer, int head)
+    {
+        if ((uint)layer >= (uint)Layers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the model has layers 0 to {Layers - 1}.");
+        }
+
+        if ((uint)head >= (uint)Heads)
+        {
+            throw new ArgumentOutOfRangeException(nameof(head), head, $"each layer has heads 0 to {Heads - 1}.");
+        }
+
+        return Attention[layer].Heads[head];
+    }
+
+    /// <summary>Where a word piece is: its position among the tokens.</summary>
+    /// <param name="piece">A word piece as the tokenizer wrote it (lowercase; continuations start with ##).</param>
+    /// <param name="occurrence">Which occurrence, 0 for the first.</param>
+    /// <returns>The position.</returns>
+    /// <exception cref="ArgumentException">The piece is not there; the message lists the pieces that are.</exception>
+    public int Position(string piece, int occurrence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        var found = Enumerable.Range(0, ValidLength).Where(i => string.Equals(Tokens[i], piece, StringComparison.Ordinal)).ToList();
+        if (occurrence < 0 || occurrence >= found.Count)
+        {
+            var shown = string.Join(" ", Tokens.Take(Math.Min(ValidLength, 60)));
+            throw new ArgumentException(
+                $"\"{piece}\" occurs {found.Count} time(s) among the word pieces, so occurrence {occurrence} does not exist. The pieces are: {shown}{(ValidLength > 60 ? " ..." : string.Empty)}",
+                nameof(piece));
+        }
+
+        return found[occurrence];
+    }
+
+    /// <summary>
+    /// Where one token looks, layer by layer: row <paramref name="position"/> of each layer's weights, averaged
+    /// over the heads, as a matrix [layers x tokens].
+    /// </summary>
+    /// <param name="position">The query token's position.</param>
+    /// <returns>Row l is layer l's mean attention from that token to every token.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The position is not a real token.</exception>
+    public Matrix<double> AttentionFrom(int position)
+    {
+        if ((uint)position >= (uint)ValidLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"the real tokens are at positions 0 to {ValidLength - 1}.");
+        }
+
+        return LayerProbe.MeanOverHeads(Attention, position);
+    }
+
+    /// <summary>The weight from one word piece to another, layer by layer: mean over heads, or the strongest head.</summary>
+    /// <param name="from">The query piece (its first occurrence).</param>
+    /// <param name="to">The key piece (its first occurrence).</param>
+    /// <param name="strongestHead">Take the largest weight of any head instead of the mean.</param>
+    /// <returns>One value per layer.</returns>
+    /// <exception cref="ArgumentException">A piece is not in the text.</exception>
+    public IReadOnlyList<double> Weight(string from, string to, bool strongestHead = false)
+    {
+        var query = Position(from);
+        var key = Position(to);
+        return strongestHead ? [.. LayerProbe.StrongestHead(Attention, query, key).Select(p => p.Weight)] : LayerProbe.MeanWeight(Attention, query, key);
+    }
+
+    /// <summary>Entropy and where the weight goes (previous, same, next token, [CLS]/[SEP]) for every head.</summary>
+    /// <returns>One entry per layer and head.</returns>
+    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, SpecialPositions, ValidLength);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{ValidLength} word pieces{(Tokens.Count > ValidLength ? $" (+{Tokens.Count - ValidLength} padding)" : string.Empty)} through {Layers} layers x {Heads} heads{(Truncated ? $"; the text was CUT to the model's {MiniLmTokenizer.MaxTokens} positions" : string.Empty)}: {string.Join(" ", Tokens.Take(Math.Min(ValidLength, 40)))}{(ValidLength > 40 ? " ..." : string.Empty)}";
 }
 
 /// <summary>
@@ -47,7 +141,7 @@ public sealed class MiniLmEncoder
     public EncoderResult Forward(WordPieces pieces)
     {
         ArgumentNullException.ThrowIfNull(pieces);
-        return Forward(pieces.Ids, pieces.Ids.Length, pieces.Tokens);
+        return Forward(pieces.Ids, pieces.Ids.Length, pieces.Tokens) with { Truncated = pieces.Truncated };
     }
 
     /// <summary>Encodes a padded sequence: positions from <paramref name="validLength"/> on are padding and masked.</summary>
@@ -61,6 +155,16 @@ public sealed class MiniLmEncoder
         if (ids.Count == 0 || ids.Count > positionEmbeddings.RowCount)
         {
             throw new ArgumentException($"the sequence has {ids.Count} ids but the model reads 1 to {positionEmbeddings.RowCount}.", nameof(ids));
+        }
+
+        if (validLength < 1 || validLength > ids.Count)
+        {
+            throw new ArgumentException($"the valid length is {validLength} but there are {ids.Count} ids: give 1 to {ids.Count} real tokens.", nameof(validLength));
+        }
+
+        if (tokens is not null && tokens.Count != ids.Count)
+        {
+            throw new ArgumentException($"there are {tokens.Count} token labels for {ids.Count} ids: give one label per id.", nameof(tokens));
         }
 
         var labels = tokens ?? [.. ids.Select(id => id.ToString(CultureInfo.InvariantCulture))];
@@ -79,7 +183,7 @@ public sealed class MiniLmEncoder
             states.Add(x);
         }
 
-        return new EncoderResult(labels, states, attentions);
+        return new EncoderResult(labels, states, attentions) { ValidLength = validLength };
     }
 
     /// <summary>GELU, exact: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)).</summary>

