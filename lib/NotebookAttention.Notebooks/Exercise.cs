@@ -79,6 +79,17 @@ public static class Exercise
         : string.Equals(answer.Trim(), expected.Trim(), StringComparison.OrdinalIgnoreCase) ? Correct(name, answer.Trim())
         : Wrong(name, $"\"{answer.Trim()}\" is not it. {hint}");
 
+    /// <summary>Checks an answer made of several whole numbers, such as (layer, head).</summary>
+    /// <param name="name">Exercise name.</param>
+    /// <param name="answer">The learner's answer, or null while unanswered.</param>
+    /// <param name="expected">The right answer.</param>
+    /// <param name="hint">A hint shown when the answer is wrong.</param>
+    /// <returns>The verdict.</returns>
+    public static ExerciseResult Check(string name, (int, int)? answer, (int, int) expected, string hint) =>
+        answer is null ? NotAnswered(name)
+        : answer.Value == expected ? Correct(name, answer.Value.ToString())
+        : Wrong(name, $"{answer.Value} is not it. {hint}");
+
     /// <summary>Checks an answer with a test of your own, e.g. on a matrix the learner computed.</summary>
     /// <param name="name">Exercise name.</param>
     /// <param name="answer">The learner's answer, or null while unanswered.</param>

@@ -191,6 +191,24 @@ public static class LayerPlots
         return new TableView(title, html);
     }
 
+    /// <summary>Word pieces as a row of numbered boxes; special pieces ([CLS], [SEP], [UNK], [PAD]) stand out.</summary>
+    /// <param name="caption">Text above the pieces, e.g. the sentence and what happened to it.</param>
+    /// <param name="pieces">The pieces in order.</param>
+    /// <returns>The view.</returns>
+    public static TableView Pieces(string caption, IReadOnlyList<string> pieces)
+    {
+        ArgumentNullException.ThrowIfNull(caption);
+        ArgumentNullException.ThrowIfNull(pieces);
+        var boxes = pieces.Select((piece, i) =>
+        {
+            var special = piece.Length > 2 && piece[0] == '[' && piece[^1] == ']';
+            var style = special ? "background:#fde2c8;border-color:#e0a060" : "background:#eef3fa;border-color:#9db4d4";
+            return $"<span class=\"na-piece\" title=\"position {i}\" style=\"display:inline-block;margin:2px;padding:1px 5px;border:1px solid;border-radius:4px;font:13px monospace;{style}\">"
+                + $"{System.Net.WebUtility.HtmlEncode(piece)}<sub style=\"color:#888;margin-left:3px\">{i}</sub></span>";
+        });
+        return new TableView(caption, $"<div class=\"na-pieces\" style=\"max-width:900px\">{string.Concat(boxes)}</div>");
+    }
+
     private static (IReadOnlyList<string> Tokens, int Valid) Validate(IReadOnlyList<MultiHeadAttentionResult> layers, int? validLength)
     {
         ArgumentNullException.ThrowIfNull(layers);

@@ -60,7 +60,7 @@ public sealed class MiniLm
     /// <param name="truncate">Keep the first 512 pieces of a longer text (the result says so) instead of refusing it.</param>
     /// <returns>Pieces, hidden states and every layer's attention.</returns>
     /// <exception cref="ArgumentException">The text is empty, or longer than 512 pieces and <paramref name="truncate"/> is false.</exception>
-    public EncoderResult Encode(string text, bool truncate = false) => Encoder.Forward(Tokenizer.Encode(text, truncate));
+    public EncoderResult Encode(string text, bool truncate = false) => Encoder.Forward(Tokenizer.Encode(text, truncate)) with { Text = text };
 
     /// <inheritdoc />
     public override string ToString() => string.Create(

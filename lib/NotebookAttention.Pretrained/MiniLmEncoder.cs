@@ -17,6 +17,9 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
     /// <summary>Real tokens; positions from here on are padding.</summary>
     public int ValidLength { get; init; } = Tokens.Count;
 
+    /// <summary>The text that was encoded, when it came as text.</summary>
+    public string? Text { get; init; }
+
     /// <summary>Whether the text was cut to the model's 512 positions (only when that was asked for).</summary>
     public bool Truncated { get; init; }
 
@@ -104,9 +107,12 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
     /// <returns>One entry per layer and head.</returns>
     public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, SpecialPositions, ValidLength);
 
+    /// <summary>The text (shortened to 200 characters here), the number of pieces and padding, and whether the text was cut.</summary>
+    public string Summary =>
+        $"{(Text is null ? string.Empty : $"\"{(Text.Length > 200 ? Text[..200] + " ..." : Text)}\": ")}{ValidLength} word pieces{(Tokens.Count > ValidLength ? $" (+{Tokens.Count - ValidLength} padding)" : string.Empty)} through {Layers} layers x {Heads} heads{(Truncated ? $"; the text was CUT to the model's {MiniLmTokenizer.MaxTokens} pieces, the rest is not read" : string.Empty)}";
+
     /// <inheritdoc />
-    public override string ToString() =>
-        $"{ValidLength} word pieces{(Tokens.Count > ValidLength ? $" (+{Tokens.Count - ValidLength} padding)" : string.Empty)} through {Layers} layers x {Heads} heads{(Truncated ? $"; the text was CUT to the model's {MiniLmTokenizer.MaxTokens} positions" : string.Empty)}: {string.Join(" ", Tokens.Take(Math.Min(ValidLength, 40)))}{(ValidLength > 40 ? " ..." : string.Empty)}";
+    public override string ToString() => $"{Summary}: {string.Join(" ", Tokens.Take(Math.Min(ValidLength, 40)))}{(ValidLength > 40 ? " ..." : string.Empty)}";
 }
 
 /// <summary>

@@ -1,0 +1,91 @@
+using NotebookAttention.Pretrained;
+
+namespace NotebookAttention.Tests;
+
+/// <summary>What notebook 08 reads from the real model: pieces, heads, probes and traits.</summary>
+public sealed class PretrainedAttentionTests
+{
+    private const string Tired = "The animal didn't cross the street because it was too tired.";
+    private static readonly Lazy<MiniLm> Model = new(MiniLm.Load);
+
+    [Fact]
+    public void Every_layer_and_head_of_the_real_model_gives_rows_that_sum_to_one()
+    {
+        var result = Model.Value.Encode(Tired);
+        Assert.Equal((6, 12), (result.Layers, result.Heads));
+        Assert.Equal(16, result.ValidLength);
+        Assert.Equal([0, 15], result.SpecialPositions);
+        for (var layer = 0; layer < result.Layers; layer++)
+        {
+            for (var head = 0; head < result.Heads; head++)
+            {
+                var weights = result.Head(layer, head).Weights;
+                Assert.All(weights.EnumerateRows(), row => Assert.Equal(1.0, row.Sum(), 9));
+            }
+        }
+
+        var probe = result.AttentionFrom(result.Position("it"));
+        Assert.Equal((6, 16), (probe.RowCount, probe.ColumnCount));
+        Assert.All(probe.EnumerateRows(), row => Assert.Equal(1.0, row.Sum(), 9));
+        Assert.Equal(6, result.Weight("it", "animal").Count);
+        Assert.True(result.Weight("it", "animal", strongestHead: true).Zip(result.Weight("it", "animal")).All(p => p.First >= p.Second));
+    }
+
+    [Theory]
+    [InlineData("The animal didn't cross the street because it was too tired.")]
+    [InlineData("Увага да сябе дазваляе мадэлі ўзважваць словы")]
+    [InlineData("увага")]
+    public void Layer_0_head_2_looks_at_the_previous_piece_in_any_language(string text)
+    {
+        // The claim notebook 08 makes and its exercise 2 checks.
+        var traits = Model.Value.Encode(text).HeadTraits();
+        Assert.Equal(72, traits.Count);
+        var strongest = traits.MaxBy(t => t.PreviousToken)!;
+        Assert.Equal((0, 2), (strongest.Layer, strongest.Head));
+        Assert.True(strongest.PreviousToken > 0.95, $"previous-token share {strongest.PreviousToken}");
+    }
+
+    [Fact]
+    public void The_probe_sentence_shows_what_the_notebook_says()
+    {
+        // Notebook 08: in layer 3 one head sends more weight from "it" to "animal" for "tired" than for "wide".
+        var tired = Model.Value.Encode(Tired);
+        var wide = Model.Value.Encode(Tired.Replace("tired", "wide", StringComparison.Ordinal));
+        var tiredLayer3 = tired.Weight("it", "animal", strongestHead: true)[3];
+        var wideLayer3 = wide.Weight("it", "animal", strongestHead: true)[3];
+        Assert.True(tiredLayer3 > 2 * wideLayer3, $"layer 3: tired {tiredLayer3:F3}, wide {wideLayer3:F3}");
+        Assert.True(tiredLayer3 > tired.Weight("it", "street", strongestHead: true)[3]);
+    }
+
+    [Fact]
+    public void Missing_pieces_and_bad_positions_get_clear_errors()
+    {
+        var result = Model.Value.Encode("Attention is all you need");
+        var missing = Assert.Throws<ArgumentException>(() => result.Position("it"));
+        Assert.Contains("\"it\" occurs 0 time(s)", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("[CLS] attention is all you need [SEP]", missing.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => result.Head(6, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => result.Head(0, 12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => result.AttentionFrom(7));
+        var empty = Assert.Throws<ArgumentException>(() => Model.Value.Encode(""));
+        Assert.Contains("type at least one word", empty.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cut_text_says_so_and_a_padded_one_counts_only_real_pieces()
+    {
+        var longText = string.Join(' ', Enumerable.Repeat("attention", 600));
+        var cut = Model.Value.Encoder.Forward(Model.Value.Tokenizer.Encode(longText, truncate: true)) with { Text = longText };
+        Assert.True(cut.Truncated);
+        Assert.Contains("CUT to the model's 512 pieces", cut.Summary, StringComparison.Ordinal);
+        Assert.Contains(" ...", cut.Summary, StringComparison.Ordinal);
+        var pieces = Model.Value.Tokenizer.Encode("hello there");
+        var padded = Model.Value.Encoder.Forward([.. pieces.Ids, 0, 0], pieces.Ids.Length, [.. pieces.Tokens, "[PAD]", "[PAD]"]);
+        Assert.Equal(4, padded.ValidLength);
+        Assert.Contains("(+2 padding)", padded.Summary, StringComparison.Ordinal);
+        Assert.Equal([0, 3], padded.SpecialPositions);
+        Assert.All(padded.HeadTraits(), t => Assert.InRange(t.Entropy, 0, 2 + 1e-9));
+        var bad = Assert.Throws<ArgumentException>(() => Model.Value.Encoder.Forward(pieces.Ids, 0));
+        Assert.Contains("give 1 to 4 real tokens", bad.Message, StringComparison.Ordinal);
+    }
+}
