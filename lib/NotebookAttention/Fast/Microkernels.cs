@@ -310,6 +310,100 @@ internal static unsafe class Microkernels
         return Avx.AndNot(underflow, Avx.Multiply(p, power));
     }
 
+    /// <summary>The same exp(x) for x &lt;= 0 on sixteen floats (AVX-512).</summary>
+    /// <param name="x">Arguments, none above 0.</param>
+    /// <returns>exp(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        var lowest = Vector512.Create(-87.3f);
+        var underflow = Vector512.LessThan(x, lowest);
+        var t = Vector512.Max(x, lowest) * Vector512.Create(1.44269504f);
+        var n = Avx512F.RoundScale(t, 0);
+        var f = t - n;
+        var p = Vector512.Create(1.5403530e-4f);
+        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(1.3333558e-3f));
+        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(9.6181291e-3f));
+        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(5.5504109e-2f));
+        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(2.4022651e-1f));
+        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718e-1f));
+        p = Avx512F.FusedMultiplyAdd(p, f, Vector512<float>.One);
+        var power = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(n) + Vector512.Create(127), 23).AsSingle();
+        return Vector512.AndNot(p * power, underflow);
+    }
+
+    /// <summary>
+    /// The unnormalised half of softmax(scale * row): each entry x becomes exp((x - max) * scale), shifted by the row
+    /// maximum so no exponential overflows; the caller divides by the returned sum (e.g. after multiplying by V).
+    /// </summary>
+    /// <param name="row">Scores in (finite), exponentials out.</param>
+    /// <param name="count">Length of the row.</param>
+    /// <param name="scale">A positive factor, e.g. 1/sqrt(d_k).</param>
+    /// <returns>The sum of the exponentials (at least 1).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float ScaledExponentials(float* row, int count, float scale)
+    {
+        var j = 0;
+        var max = float.NegativeInfinity;
+        if (Accelerated && Avx512F.IsSupported)
+        {
+            var m = Vector512.Create(float.NegativeInfinity);
+            for (; j + 16 <= count; j += 16)
+            {
+                m = Vector512.Max(m, Vector512.Load(row + j));
+            }
+
+            for (var lane = 0; lane < 16; lane++)
+            {
+                max = MathF.Max(max, m.GetElement(lane));
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            max = MathF.Max(max, row[j]);
+        }
+
+        var total = 0f;
+        j = 0;
+        if (Accelerated && Avx512F.IsSupported)
+        {
+            var sum = Vector512<float>.Zero;
+            var by = Vector512.Create(max);
+            var factor = Vector512.Create(scale);
+            for (; j + 16 <= count; j += 16)
+            {
+                var e = Exp((Vector512.Load(row + j) - by) * factor);
+                e.Store(row + j);
+                sum += e;
+            }
+
+            total = Vector512.Sum(sum);
+        }
+        else if (Accelerated)
+        {
+            var sum = Vector256<float>.Zero;
+            var by = Vector256.Create(max);
+            var factor = Vector256.Create(scale);
+            for (; j + 8 <= count; j += 8)
+            {
+                var e = Exp(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(row + j), by), factor));
+                Avx.Store(row + j, e);
+                sum = Avx.Add(sum, e);
+            }
+
+            total = Vector256.Sum(sum);
+        }
+
+        for (; j < count; j++)
+        {
+            row[j] = MathF.Exp((row[j] - max) * scale);
+            total += row[j];
+        }
+
+        return total;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* destination, Vector256<float> low, Vector256<float> high)
     {

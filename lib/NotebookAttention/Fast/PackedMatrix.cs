@@ -116,6 +116,13 @@ public sealed class PackedMatrix
     internal static unsafe void Multiply(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride, float* scratch) =>
         Gemm.Run(a, aStride, rows, inner, packedB, columns, null, c, cStride, 1, scratch);
 
+    /// <summary>
+    /// C = A B on one core with A read where it is (no packing): for products with few output columns, where packing
+    /// A would cost as much as the arithmetic (attention's P V, and Q K^T with its short rows).
+    /// </summary>
+    internal static unsafe void MultiplyDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride) =>
+        Gemm.RunDirect(a, aStride, rows, inner, packedB, columns, c, cStride);
+
     /// <summary>C = A B + bias on raw buffers with strides, for callers that keep their own scratch (A packed here).</summary>
     internal unsafe void Multiply(float* a, int aStride, int rows, float* c, int cStride, int threads, float* scratch)
     {
@@ -179,30 +186,37 @@ public sealed class PackedMatrix
         }
 
         /// <summary>Packs A [rows x inner] (row stride <paramref name="stride"/>) into row tiles, k-major, zero-padded.</summary>
+        public static void PackRows(float* a, int stride, int rows, int inner, float* packed) =>
+            PackRows(a, stride, rows, inner, packed, 0, (rows + TileRows - 1) / TileRows);
+
+        /// <summary>Packs the row tiles from <paramref name="firstTile"/> up to <paramref name="endTile"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void PackRows(float* a, int stride, int rows, int inner, float* packed)
+        public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int firstTile, int endTile)
         {
             var tileRows = TileRows;
-            for (var first = 0; first < rows; first += tileRows)
+            var sources = stackalloc nint[Kernels.WideRows];
+            for (var t = firstTile; t < endTile; t++)
             {
+                var first = t * tileRows;
                 var tile = packed + ((long)first * inner);
                 var count = Math.Min(tileRows, rows - first);
-                for (var r = 0; r < tileRows; r++)
+                if (count < tileRows)
                 {
-                    if (r >= count)
-                    {
-                        for (var k = 0; k < inner; k++)
-                        {
-                            tile[(k * tileRows) + r] = 0;
-                        }
+                    new Span<float>(tile, tileRows * inner).Clear();
+                }
 
-                        continue;
-                    }
+                for (var r = 0; r < count; r++)
+                {
+                    sources[r] = (nint)(a + ((long)(first + r) * stride));
+                }
 
-                    var row = a + ((long)(first + r) * stride);
-                    for (var k = 0; k < inner; k++)
+                // k outside, rows inside: the writes run sequentially and each row is read in order.
+                for (var k = 0; k < inner; k++)
+                {
+                    var target = tile + (k * tileRows);
+                    for (var r = 0; r < count; r++)
                     {
-                        tile[(k * tileRows) + r] = row[k];
+                        target[r] = ((float*)sources[r])[k];
                     }
                 }
             }
@@ -224,17 +238,89 @@ public sealed class PackedMatrix
         /// <param name="scratch">At least <see cref="PackedRowsLength"/> floats.</param>
         public static void Run(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* bias, float* c, int cStride, int threads, float* scratch)
         {
-            PackRows(a, aStride, rows, inner, scratch);
             var panels = (columns + PanelWidth - 1) / PanelWidth;
             var workers = Math.Clamp(threads, 1, panels);
             var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers);
             if (workers == 1)
             {
+                PackRows(a, aStride, rows, inner, scratch);
                 Work(0, job);
+                return;
             }
-            else
+
+            var tiles = (rows + TileRows - 1) / TileRows;
+            var source = (nint)a;
+            var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
+            Parallel.For(0, workers, options, worker =>
+                PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers));
+            Parallel.For(0, workers, options, worker => Work(worker, job));
+        }
+
+        /// <summary>C = A B, one core, A unpacked (row stride <paramref name="aStride"/>), B packed; tiles of 6 rows.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void RunDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride)
+        {
+            var width = PanelWidth;
+            var wide = Kernels.Wide;
+            const int tileRows = Kernels.NarrowRows;
+            var full = rows / tileRows * tileRows;
+            var tail = stackalloc float[tileRows * 32];
+            var tailA = rows > full ? new float[tileRows * inner] : [];
+            fixed (float* pTailA = tailA)
             {
-                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker => Work(worker, job));
+                for (var r = full; r < rows; r++)
+                {
+                    new ReadOnlySpan<float>(a + ((long)r * aStride), inner).CopyTo(new Span<float>(pTailA + ((r - full) * inner), inner));
+                }
+
+                for (var first = 0; first < columns; first += width)
+                {
+                    var count = Math.Min(width, columns - first);
+                    for (var r = 0; r < rows; r++)
+                    {
+                        new Span<float>(c + ((long)r * cStride) + first, count).Clear();
+                    }
+
+                    for (var k0 = 0; k0 < inner; k0 += DepthBlock)
+                    {
+                        var depth = Math.Min(DepthBlock, inner - k0);
+                        var strip = packedB + ((((long)first * inner) + ((long)k0 * width)));
+                        for (var top = 0; top < full; top += tileRows)
+                        {
+                            var source = a + ((long)top * aStride) + k0;
+                            var target = c + ((long)top * cStride) + first;
+                            if (count == width)
+                            {
+                                Kernels.AccumulateDirect(wide, source, aStride, strip, depth, target, cStride);
+                            }
+                            else
+                            {
+                                Ragged(wide, source, aStride, strip, depth, target, cStride, tileRows, count, tail);
+                            }
+                        }
+
+                        if (full < rows)
+                        {
+                            Ragged(wide, pTailA + k0, inner, strip, depth, c + ((long)full * cStride) + first, cStride, rows - full, count, tail);
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void Ragged(bool wide, float* a, int aStride, float* strip, int depth, float* target, int cStride, int height, int count, float* tail)
+        {
+            var width = PanelWidth;
+            new Span<float>(tail, Kernels.NarrowRows * width).Clear();
+            for (var r = 0; r < height; r++)
+            {
+                new ReadOnlySpan<float>(target + ((long)r * cStride), count).CopyTo(new Span<float>(tail + (r * width), count));
+            }
+
+            Kernels.AccumulateDirect(wide, a, aStride, strip, depth, tail, width);
+            for (var r = 0; r < height; r++)
+            {
+                new ReadOnlySpan<float>(tail + (r * width), count).CopyTo(new Span<float>(target + ((long)r * cStride), count));
             }
         }
 
@@ -347,6 +433,72 @@ public sealed class PackedMatrix
             {
                 Portable(a, b, depth, c, cStride, NarrowRows, 16);
             }
+        }
+
+        /// <summary>C[6 x strip] += A[6 x depth] (unpacked, row stride <paramref name="aStride"/>) B_strip.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AccumulateDirect(bool wide, float* a, int aStride, float* b, int depth, float* c, int cStride)
+        {
+            if (wide && Avx512F.IsSupported)
+            {
+                Direct6x32(a, aStride, b, depth, c, cStride);
+            }
+            else if (!wide && Microkernels.Accelerated)
+            {
+                Microkernels.AccumulateProduct(a, aStride, b, 16, depth, c, cStride, NarrowRows, 16);
+            }
+            else
+            {
+                var width = wide ? 32 : 16;
+                for (var r = 0; r < NarrowRows; r++)
+                {
+                    for (var k = 0; k < depth; k++)
+                    {
+                        var x = a[((long)r * aStride) + k];
+                        for (var j = 0; j < width; j++)
+                        {
+                            c[((long)r * cStride) + j] += x * b[(k * width) + j];
+                        }
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Direct6x32(float* a, int aStride, float* b, int depth, float* c, int cStride)
+        {
+            var a0 = a;
+            var a1 = a0 + aStride;
+            var a2 = a1 + aStride;
+            var a3 = a2 + aStride;
+            var a4 = a3 + aStride;
+            var a5 = a4 + aStride;
+            var o = c;
+            var c00 = Vector512.Load(o); var c01 = Vector512.Load(o + 16); o += cStride;
+            var c10 = Vector512.Load(o); var c11 = Vector512.Load(o + 16); o += cStride;
+            var c20 = Vector512.Load(o); var c21 = Vector512.Load(o + 16); o += cStride;
+            var c30 = Vector512.Load(o); var c31 = Vector512.Load(o + 16); o += cStride;
+            var c40 = Vector512.Load(o); var c41 = Vector512.Load(o + 16); o += cStride;
+            var c50 = Vector512.Load(o); var c51 = Vector512.Load(o + 16);
+            for (var k = 0; k < depth; k++, b += 32)
+            {
+                var b0 = Vector512.Load(b);
+                var b1 = Vector512.Load(b + 16);
+                var x = Vector512.Create(a0[k]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+                x = Vector512.Create(a1[k]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+                x = Vector512.Create(a2[k]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+                x = Vector512.Create(a3[k]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+                x = Vector512.Create(a4[k]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(a5[k]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            }
+
+            o = c;
+            c00.Store(o); c01.Store(o + 16); o += cStride;
+            c10.Store(o); c11.Store(o + 16); o += cStride;
+            c20.Store(o); c21.Store(o + 16); o += cStride;
+            c30.Store(o); c31.Store(o + 16); o += cStride;
+            c40.Store(o); c41.Store(o + 16); o += cStride;
+            c50.Store(o); c51.Store(o + 16);
         }
 
         public static void Portable(float* a, float* b, int depth, float* c, int cStride, int rows, int width)
