@@ -29,7 +29,13 @@ public sealed class PackedMatrix
     /// <param name="inner">Rows of B.</param>
     /// <param name="columns">Columns of B.</param>
     /// <exception cref="ArgumentException">A buffer has the wrong length.</exception>
-    public unsafe PackedMatrix(ReadOnlySpan<float> b, ReadOnlySpan<float> bias, int inner, int columns)
+    public PackedMatrix(ReadOnlySpan<float> b, ReadOnlySpan<float> bias, int inner, int columns)
+        : this(b, bias, inner, columns, Kernels.Wide)
+    {
+    }
+
+    /// <summary>Packs B for the AVX-512 tile (<paramref name="wide"/>) or the AVX2 one; tests use both on one machine.</summary>
+    internal unsafe PackedMatrix(ReadOnlySpan<float> b, ReadOnlySpan<float> bias, int inner, int columns, bool wide)
     {
         Check.AtLeast(inner, 1, "inner size", nameof(inner));
         Check.AtLeast(columns, 1, "columns", nameof(columns));
@@ -45,12 +51,13 @@ public sealed class PackedMatrix
 
         Inner = inner;
         Columns = columns;
-        PanelWidth = Gemm.PanelWidth;
+        Wide = wide;
+        PanelWidth = Gemm.PanelWidth(wide);
         PanelCount = (columns + PanelWidth - 1) / PanelWidth;
         panels = GC.AllocateArray<float>(PanelCount * inner * PanelWidth, pinned: true);
         fixed (float* source = b, packed = panels)
         {
-            Gemm.PackColumns(source, columns, inner, columns, transposed: false, packed);
+            Gemm.PackColumns(source, columns, inner, columns, transposed: false, packed, wide);
         }
 
         this.bias = new float[PanelCount * PanelWidth];
@@ -68,6 +75,8 @@ public sealed class PackedMatrix
 
     private int PanelCount { get; }
 
+    private bool Wide { get; }
+
     /// <summary>C = A B + bias.</summary>
     /// <param name="a">A [rows x <see cref="Inner"/>], row-major.</param>
     /// <param name="c">Receives C [rows x <see cref="Columns"/>], row-major.</param>
@@ -77,7 +86,6 @@ public sealed class PackedMatrix
     public unsafe void Multiply(ReadOnlySpan<float> a, Span<float> c, int rows, int? threads = null)
     {
         Check.AtLeast(rows, 1, "rows", nameof(rows));
-        EnsurePacking();
         if (a.Length != (long)rows * Inner)
         {
             throw new ArgumentException($"A has {a.Length:N0} floats but a row-major [{rows} x {Inner}] matrix needs {(long)rows * Inner:N0}.", nameof(a));
@@ -88,12 +96,12 @@ public sealed class PackedMatrix
             throw new ArgumentException($"C has {c.Length:N0} floats but a row-major [{rows} x {Columns}] matrix needs {(long)rows * Columns:N0}.", nameof(c));
         }
 
-        var scratch = ArrayPool<float>.Shared.Rent(Gemm.PackedRowsLength(rows, Inner));
+        var scratch = ArrayPool<float>.Shared.Rent(Gemm.PackedRowsLength(rows, Inner, Wide));
         try
         {
             fixed (float* pa = a, pc = c, pb = panels, pbias = bias, ps = scratch)
             {
-                Gemm.Run(pa, Inner, rows, Inner, pb, Columns, pbias, pc, Columns, threads ?? Environment.ProcessorCount, ps);
+                Gemm.Run(pa, Inner, rows, Inner, pb, Columns, pbias, pc, Columns, threads ?? Environment.ProcessorCount, ps, Wide);
             }
         }
         finally
@@ -103,41 +111,28 @@ public sealed class PackedMatrix
     }
 
     /// <summary>Floats of scratch that a product of A [rows x inner] needs (A packed into row tiles).</summary>
-    internal static int ScratchLength(int rows, int inner) => Gemm.PackedRowsLength(rows, inner);
+    internal static int ScratchLength(int rows, int inner) => Gemm.PackedRowsLength(rows, inner, Kernels.Wide);
 
     /// <summary>Floats that B [inner x columns] packed into strips needs.</summary>
-    internal static int PackedLength(int inner, int columns) => Gemm.PackedColumnsLength(inner, columns);
+    internal static int PackedLength(int inner, int columns, bool? wide = null) => Gemm.PackedColumnsLength(inner, columns, wide ?? Kernels.Wide);
 
     /// <summary>Packs B [inner x columns] read with a row stride, or transposed (B[k, j] = source[j * stride + k]).</summary>
-    internal static unsafe void Pack(float* source, int stride, int inner, int columns, bool transposed, float* packed) =>
-        Gemm.PackColumns(source, stride, inner, columns, transposed, packed);
-
-    /// <summary>C = A B on one core, B packed by <see cref="Pack"/>, strides for A and C.</summary>
-    internal static unsafe void Multiply(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride, float* scratch) =>
-        Gemm.Run(a, aStride, rows, inner, packedB, columns, null, c, cStride, 1, scratch);
+    internal static unsafe void Pack(float* source, int stride, int inner, int columns, bool transposed, float* packed, bool? wide = null) =>
+        Gemm.PackColumns(source, stride, inner, columns, transposed, packed, wide ?? Kernels.Wide);
 
     /// <summary>
     /// C = A B on one core with A read where it is (no packing): for products with few output columns, where packing
     /// A would cost as much as the arithmetic (attention's P V, and Q K^T with its short rows).
     /// </summary>
-    internal static unsafe void MultiplyDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride) =>
-        Gemm.RunDirect(a, aStride, rows, inner, packedB, columns, c, cStride);
+    internal static unsafe void MultiplyDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride, bool? wide = null) =>
+        Gemm.RunDirect(a, aStride, rows, inner, packedB, columns, c, cStride, wide ?? Kernels.Wide);
 
     /// <summary>C = A B + bias on raw buffers with strides, for callers that keep their own scratch (A packed here).</summary>
     internal unsafe void Multiply(float* a, int aStride, int rows, float* c, int cStride, int threads, float* scratch)
     {
-        EnsurePacking();
         fixed (float* pb = panels, pbias = bias)
         {
-            Gemm.Run(a, aStride, rows, Inner, pb, Columns, pbias, c, cStride, threads, scratch);
-        }
-    }
-
-    private void EnsurePacking()
-    {
-        if (PanelWidth != Gemm.PanelWidth)
-        {
-            throw new InvalidOperationException($"this matrix was packed in strips of {PanelWidth} columns but the kernels now use {Gemm.PanelWidth}: pack it again.");
+            Gemm.Run(a, aStride, rows, Inner, pb, Columns, pbias, c, cStride, threads, scratch, Wide);
         }
     }
 
@@ -145,22 +140,22 @@ public sealed class PackedMatrix
     internal static unsafe class Gemm
     {
         /// <summary>Columns per packed strip of B.</summary>
-        public static int PanelWidth => Kernels.Wide ? 32 : 16;
+        public static int PanelWidth(bool wide) => wide ? 32 : 16;
 
         /// <summary>Rows per register tile.</summary>
-        public static int TileRows => Kernels.Wide ? Kernels.WideRows : Kernels.NarrowRows;
+        public static int TileRows(bool wide) => wide ? Kernels.WideRows : Kernels.NarrowRows;
 
         /// <summary>Floats a packed copy of A [rows x inner] needs.</summary>
-        public static int PackedRowsLength(int rows, int inner) => (rows + TileRows - 1) / TileRows * TileRows * inner;
+        public static int PackedRowsLength(int rows, int inner, bool wide) => (rows + TileRows(wide) - 1) / TileRows(wide) * TileRows(wide) * inner;
 
         /// <summary>Floats a packed copy of B [inner x columns] needs.</summary>
-        public static int PackedColumnsLength(int inner, int columns) => (columns + PanelWidth - 1) / PanelWidth * PanelWidth * inner;
+        public static int PackedColumnsLength(int inner, int columns, bool wide) => (columns + PanelWidth(wide) - 1) / PanelWidth(wide) * PanelWidth(wide) * inner;
 
         /// <summary>Packs B [inner x columns] (row stride <paramref name="stride"/>) into strips; or, transposed, B[k, j] = source[j * stride + k].</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void PackColumns(float* source, int stride, int inner, int columns, bool transposed, float* packed)
+        public static void PackColumns(float* source, int stride, int inner, int columns, bool transposed, float* packed, bool wide)
         {
-            var width = PanelWidth;
+            var width = PanelWidth(wide);
             for (var first = 0; first < columns; first += width)
             {
                 var strip = packed + ((long)first * inner);
@@ -186,14 +181,14 @@ public sealed class PackedMatrix
         }
 
         /// <summary>Packs A [rows x inner] (row stride <paramref name="stride"/>) into row tiles, k-major, zero-padded.</summary>
-        public static void PackRows(float* a, int stride, int rows, int inner, float* packed) =>
-            PackRows(a, stride, rows, inner, packed, 0, (rows + TileRows - 1) / TileRows);
+        public static void PackRows(float* a, int stride, int rows, int inner, float* packed, bool wide) =>
+            PackRows(a, stride, rows, inner, packed, 0, (rows + TileRows(wide) - 1) / TileRows(wide), wide);
 
         /// <summary>Packs the row tiles from <paramref name="firstTile"/> up to <paramref name="endTile"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int firstTile, int endTile)
+        public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int firstTile, int endTile, bool wide)
         {
-            var tileRows = TileRows;
+            var tileRows = TileRows(wide);
             var sources = stackalloc nint[Kernels.WideRows];
             for (var t = firstTile; t < endTile; t++)
             {
@@ -236,32 +231,32 @@ public sealed class PackedMatrix
         /// <param name="cStride">Row stride of C.</param>
         /// <param name="threads">Workers.</param>
         /// <param name="scratch">At least <see cref="PackedRowsLength"/> floats.</param>
-        public static void Run(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* bias, float* c, int cStride, int threads, float* scratch)
+        /// <param name="wide">The AVX-512 tile (B packed in strips of 32) or the AVX2 one (16).</param>
+        public static void Run(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* bias, float* c, int cStride, int threads, float* scratch, bool wide)
         {
-            var panels = (columns + PanelWidth - 1) / PanelWidth;
+            var panels = (columns + PanelWidth(wide) - 1) / PanelWidth(wide);
             var workers = Math.Clamp(threads, 1, panels);
-            var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers);
+            var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers, wide);
             if (workers == 1)
             {
-                PackRows(a, aStride, rows, inner, scratch);
+                PackRows(a, aStride, rows, inner, scratch, wide);
                 Work(0, job);
                 return;
             }
 
-            var tiles = (rows + TileRows - 1) / TileRows;
+            var tiles = (rows + TileRows(wide) - 1) / TileRows(wide);
             var source = (nint)a;
             var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
             Parallel.For(0, workers, options, worker =>
-                PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers));
+                PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers, wide));
             Parallel.For(0, workers, options, worker => Work(worker, job));
         }
 
         /// <summary>C = A B, one core, A unpacked (row stride <paramref name="aStride"/>), B packed; tiles of 6 rows.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void RunDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride)
+        public static void RunDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride, bool wide)
         {
-            var width = PanelWidth;
-            var wide = Kernels.Wide;
+            var width = PanelWidth(wide);
             const int tileRows = Kernels.NarrowRows;
             var full = rows / tileRows * tileRows;
             var tail = stackalloc float[tileRows * 32];
@@ -310,7 +305,7 @@ public sealed class PackedMatrix
 
         private static void Ragged(bool wide, float* a, int aStride, float* strip, int depth, float* target, int cStride, int height, int count, float* tail)
         {
-            var width = PanelWidth;
+            var width = PanelWidth(wide);
             new Span<float>(tail, Kernels.NarrowRows * width).Clear();
             for (var r = 0; r < height; r++)
             {
@@ -327,9 +322,9 @@ public sealed class PackedMatrix
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Work(int worker, Job job)
         {
-            var width = PanelWidth;
-            var tileRows = TileRows;
-            var wide = Kernels.Wide;
+            var wide = job.Wide;
+            var width = PanelWidth(wide);
+            var tileRows = TileRows(wide);
             var panels = (job.Columns + width - 1) / width;
             var firstPanel = (int)((long)panels * worker / job.Workers);
             var lastPanel = (int)((long)panels * (worker + 1) / job.Workers);
@@ -396,7 +391,7 @@ public sealed class PackedMatrix
             }
         }
 
-        private readonly record struct Job(nint A, nint B, nint Bias, nint C, int Rows, int Inner, int Columns, int CStride, int Workers);
+        private readonly record struct Job(nint A, nint B, nint Bias, nint C, int Rows, int Inner, int Columns, int CStride, int Workers, bool Wide);
     }
 
     /// <summary>The register tiles: C[tile] += A_tile B_strip over one depth block, both packed.</summary>
@@ -408,8 +403,8 @@ public sealed class PackedMatrix
         /// <summary>Rows of the AVX2 tile.</summary>
         public const int NarrowRows = 6;
 
-        /// <summary>Whether packing targets the AVX-512 tile (set before packing; tests switch it to cover both).</summary>
-        public static bool Wide { get; set; } = Avx512F.IsSupported && Microkernels.Accelerated;
+        /// <summary>Whether this machine uses the AVX-512 tile by default.</summary>
+        public static bool Wide { get; } = Avx512F.IsSupported && Microkernels.Accelerated;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Accumulate(bool wide, float* a, float* b, int depth, float* c, int cStride)
