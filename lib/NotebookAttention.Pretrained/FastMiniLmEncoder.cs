@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using NotebookAttention.Fast;
 
 namespace NotebookAttention.Pretrained;
@@ -114,8 +113,7 @@ public sealed class FastMiniLmEncoder
                 Multiply(layer.Output, context, sum, valid, scratch);
                 TensorPrimitives.Add(x.AsSpan(0, valid * hidden), sum.AsSpan(0, valid * hidden), x);
                 LayerNorm(x, valid, layer.AttentionNorm);
-                Multiply(layer.Up, x, up, valid, scratch);
-                Gelu(up, valid * intermediate);
+                Multiply(layer.Up, x, up, valid, scratch, gelu: true);
                 Multiply(layer.Down, up, sum, valid, scratch);
                 TensorPrimitives.Add(x.AsSpan(0, valid * hidden), sum.AsSpan(0, valid * hidden), x);
                 LayerNorm(x, valid, layer.OutputNorm);
@@ -132,106 +130,11 @@ public sealed class FastMiniLmEncoder
         return x;
     }
 
-    /// <summary>
-    /// erf with the Abramowitz and Stegun 7.1.26 approximation (absolute error below 1.5e-7), in fp32 arithmetic.
-    /// </summary>
-    /// <param name="x">Input.</param>
-    /// <returns>erf(x).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Erf(float x)
-    {
-        var sign = MathF.Sign(x);
-        x = MathF.Abs(x);
-        var t = 1f / (1f + (0.3275911f * x));
-        var poly = ((((((1.061405429f * t) - 1.453152027f) * t) + 1.421413741f) * t) - 0.284496736f) * t;
-        poly = (poly + 0.254829592f) * t;
-        return sign * (1f - (poly * MathF.Exp(-x * x)));
-    }
-
-    /// <summary>The same erf on eight values at once.</summary>
-    /// <param name="x">Inputs.</param>
-    /// <returns>erf of each.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Erf(Vector256<float> x)
-    {
-        var magnitude = Vector256.Abs(x);
-        var t = Vector256<float>.One / (Vector256<float>.One + (Vector256.Create(0.3275911f) * magnitude));
-        var poly = (((((((Vector256.Create(1.061405429f) * t) - Vector256.Create(1.453152027f)) * t) + Vector256.Create(1.421413741f)) * t) - Vector256.Create(0.284496736f)) * t) + Vector256.Create(0.254829592f);
-        var value = Vector256<float>.One - (poly * t * Vector256.Exp(-(magnitude * magnitude)));
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -value, value);
-    }
-
-    /// <summary>The same erf on sixteen values at once.</summary>
-    /// <param name="x">Inputs.</param>
-    /// <returns>erf of each.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Erf(Vector512<float> x)
-    {
-        var magnitude = Vector512.Abs(x);
-        var t = Vector512<float>.One / (Vector512<float>.One + (Vector512.Create(0.3275911f) * magnitude));
-        var poly = (((((((Vector512.Create(1.061405429f) * t) - Vector512.Create(1.453152027f)) * t) + Vector512.Create(1.421413741f)) * t) - Vector512.Create(0.284496736f)) * t) + Vector512.Create(0.254829592f);
-        var value = Vector512<float>.One - (poly * t * Vector512.Exp(-(magnitude * magnitude)));
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -value, value);
-    }
-
-    /// <summary>GELU(x) = x/2 (1 + erf(x / sqrt 2)) in place, vectorized, spread over the cores for long inputs.</summary>
-    /// <param name="values">The values.</param>
-    /// <param name="count">How many, from the start.</param>
-    internal static void Gelu(float[] values, int count)
-    {
-        const int chunk = 16_384;
-        var chunks = (count + chunk - 1) / chunk;
-        if (chunks == 1)
-        {
-            Gelu(values.AsSpan(0, count));
-            return;
-        }
-
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
-            Gelu(values.AsSpan(c * chunk, Math.Min(chunk, count - (c * chunk)))));
-    }
-
-    /// <summary>GELU(x) = x/2 (1 + erf(x / sqrt 2)) in place, sixteen or eight values at a time.</summary>
-    /// <param name="values">The values.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Gelu(Span<float> values)
-    {
-        var i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var half = Vector512.Create(0.5f);
-            var rootHalf = Vector512.Create(0.70710678f);
-            for (; i + 16 <= values.Length; i += 16)
-            {
-                var slice = values.Slice(i, 16);
-                var v = Vector512.Create(slice);
-                (half * v * (Vector512<float>.One + Erf(v * rootHalf))).CopyTo(slice);
-            }
-        }
-        else
-        {
-            var half = Vector256.Create(0.5f);
-            var rootHalf = Vector256.Create(0.70710678f);
-            for (; i + 8 <= values.Length; i += 8)
-            {
-                var slice = values.Slice(i, 8);
-                var v = Vector256.Create(slice);
-                (half * v * (Vector256<float>.One + Erf(v * rootHalf))).CopyTo(slice);
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            var v = values[i];
-            values[i] = 0.5f * v * (1f + Erf(v * 0.70710678f));
-        }
-    }
-
-    private static unsafe void Multiply(PackedMatrix matrix, float[] a, float[] c, int rows, float[] scratch)
+    private static unsafe void Multiply(PackedMatrix matrix, float[] a, float[] c, int rows, float[] scratch, bool gelu = false)
     {
         fixed (float* pa = a, pc = c, ps = scratch)
         {
-            matrix.Multiply(pa, matrix.Inner, rows, pc, matrix.Columns, Environment.ProcessorCount, ps);
+            matrix.Multiply(pa, matrix.Inner, rows, pc, matrix.Columns, Environment.ProcessorCount, ps, gelu);
         }
     }
 
@@ -250,7 +153,7 @@ public sealed class FastMiniLmEncoder
         var stride = n + 16;  // rows of scores 16 floats apart from a power of two, so they do not share cache sets
         var keysLength = PackedMatrix.PackedLength(headSize, n);
         var valuesLength = PackedMatrix.PackedLength(n, headSize);
-        Parallel.For(0, heads, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, head =>
+        Workers.Run(heads, head =>
         {
             var pool = ArrayPool<float>.Shared;
             var scores = pool.Rent(block * stride);

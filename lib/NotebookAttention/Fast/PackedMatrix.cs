@@ -128,11 +128,19 @@ public sealed class PackedMatrix
         Gemm.RunDirect(a, aStride, rows, inner, packedB, columns, c, cStride, wide ?? Kernels.Wide);
 
     /// <summary>C = A B + bias on raw buffers with strides, for callers that keep their own scratch (A packed here).</summary>
-    internal unsafe void Multiply(float* a, int aStride, int rows, float* c, int cStride, int threads, float* scratch)
+    /// <param name="a">A, row stride <paramref name="aStride"/>.</param>
+    /// <param name="aStride">Row stride of A.</param>
+    /// <param name="rows">Rows of A and C.</param>
+    /// <param name="c">C, row stride <paramref name="cStride"/>; overwritten.</param>
+    /// <param name="cStride">Row stride of C.</param>
+    /// <param name="threads">Cores to use.</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/>(rows, <see cref="Inner"/>) floats.</param>
+    /// <param name="gelu">Apply GELU to C as each tile is finished, while it is still in cache.</param>
+    internal unsafe void Multiply(float* a, int aStride, int rows, float* c, int cStride, int threads, float* scratch, bool gelu = false)
     {
         fixed (float* pb = panels, pbias = bias)
         {
-            Gemm.Run(a, aStride, rows, Inner, pb, Columns, pbias, c, cStride, threads, scratch, Wide);
+            Gemm.Run(a, aStride, rows, Inner, pb, Columns, pbias, c, cStride, threads, scratch, Wide, gelu);
         }
     }
 
@@ -232,11 +240,12 @@ public sealed class PackedMatrix
         /// <param name="threads">Workers.</param>
         /// <param name="scratch">At least <see cref="PackedRowsLength"/> floats.</param>
         /// <param name="wide">The AVX-512 tile (B packed in strips of 32) or the AVX2 one (16).</param>
-        public static void Run(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* bias, float* c, int cStride, int threads, float* scratch, bool wide)
+        /// <param name="gelu">Apply GELU to each finished tile of C.</param>
+        public static void Run(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* bias, float* c, int cStride, int threads, float* scratch, bool wide, bool gelu = false)
         {
             var panels = (columns + PanelWidth(wide) - 1) / PanelWidth(wide);
             var workers = Math.Clamp(threads, 1, panels);
-            var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers, wide);
+            var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers, wide, gelu);
             if (workers == 1)
             {
                 PackRows(a, aStride, rows, inner, scratch, wide);
@@ -246,10 +255,9 @@ public sealed class PackedMatrix
 
             var tiles = (rows + TileRows(wide) - 1) / TileRows(wide);
             var source = (nint)a;
-            var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
-            Parallel.For(0, workers, options, worker =>
+            Workers.Run(workers, worker =>
                 PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers, wide));
-            Parallel.For(0, workers, options, worker => Work(worker, job));
+            Workers.Run(workers, worker => Work(worker, job));
         }
 
         /// <summary>C = A B, one core, A unpacked (row stride <paramref name="aStride"/>), B packed; tiles of 6 rows.</summary>
@@ -366,9 +374,18 @@ public sealed class PackedMatrix
                         var top = t * tileRows;
                         var height = Math.Min(tileRows, job.Rows - top);
                         var target = c + ((long)top * job.CStride) + first;
+                        var last = job.Gelu && k0 + depth == job.Inner;
                         if (height == tileRows && count == width)
                         {
                             Kernels.Accumulate(wide, tileA, strip, depth, target, job.CStride);
+                            if (last)
+                            {
+                                for (var r = 0; r < tileRows; r++)
+                                {
+                                    Activations.Gelu(target + ((long)r * job.CStride), width);
+                                }
+                            }
+
                             continue;
                         }
 
@@ -384,6 +401,11 @@ public sealed class PackedMatrix
                         Kernels.Accumulate(wide, tileA, strip, depth, scratch, width);
                         for (var r = 0; r < height; r++)
                         {
+                            if (last)
+                            {
+                                Activations.Gelu(scratch + (r * width), count);
+                            }
+
                             new ReadOnlySpan<float>(scratch + (r * width), count).CopyTo(new Span<float>(target + ((long)r * job.CStride), count));
                         }
                     }
@@ -391,7 +413,7 @@ public sealed class PackedMatrix
             }
         }
 
-        private readonly record struct Job(nint A, nint B, nint Bias, nint C, int Rows, int Inner, int Columns, int CStride, int Workers, bool Wide);
+        private readonly record struct Job(nint A, nint B, nint Bias, nint C, int Rows, int Inner, int Columns, int CStride, int Workers, bool Wide, bool Gelu);
     }
 
     /// <summary>The register tiles: C[tile] += A_tile B_strip over one depth block, both packed.</summary>

@@ -99,7 +99,7 @@ public class PlotsTests
         var tokens = Tokenizer.Words("a b");
         var x = new Embeddings(4, seed: 1).Embed(tokens);
         var multi = new MultiHeadAttention(4, 2, seed: 1).Forward(x, tokens: tokens);
-        object[] values = [multi.Heads[0], multi, Mask.Causal(2), x, Plots.Weights(multi.Heads[0]), Plots.Heads(multi), Plots.Weights(multi.Heads[0]).Chart, Exercise.Check("1", 1, 1, "")];
+        object[] values = [multi.Heads[0], multi, Mask.Causal(2), x, Plots.Weights(multi.Heads[0]), Plots.Heads(multi), Plots.Weights(multi.Heads[0]).Chart, Exercise.Check("1", 1, 1, ""), LayerPlots.Pieces("pieces", ["a", "b"])];
         Assert.Equal(NotebookDisplay.Types.Count, values.Length);
         foreach (var value in values)
         {
