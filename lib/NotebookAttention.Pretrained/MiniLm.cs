@@ -62,6 +62,18 @@ public sealed class MiniLm
     /// <exception cref="ArgumentException">The text is empty, or longer than 512 pieces and <paramref name="truncate"/> is false.</exception>
     public EncoderResult Encode(string text, bool truncate = false) => Encoder.Forward(Tokenizer.Encode(text, truncate)) with { Text = text };
 
+    /// <summary>Tokenizes several texts and runs them as one padded batch (see <see cref="MiniLmEncoder.Forward(IReadOnlyList{WordPieces})"/>).</summary>
+    /// <param name="texts">Any Unicode texts.</param>
+    /// <param name="truncate">Keep the first 512 pieces of a longer text (its result says so) instead of refusing it.</param>
+    /// <returns>One result per text, padded to the longest.</returns>
+    /// <exception cref="ArgumentException">No texts, an empty one, or one too long while <paramref name="truncate"/> is false.</exception>
+    public IReadOnlyList<EncoderResult> Encode(IReadOnlyList<string> texts, bool truncate = false)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var results = Encoder.Forward([.. texts.Select(text => Tokenizer.Encode(text, truncate))]);
+        return [.. results.Select((result, i) => result with { Text = texts[i] })];
+    }
+
     /// <inheritdoc />
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,

@@ -150,6 +150,34 @@ public sealed class MiniLmEncoder
         return Forward(pieces.Ids, pieces.Ids.Length, pieces.Tokens) with { Truncated = pieces.Truncated };
     }
 
+    /// <summary>The id and label of the padding piece.</summary>
+    public const string Padding = "[PAD]";
+
+    /// <summary>
+    /// Encodes texts of different lengths as one padded batch: each is padded with [PAD] to the longest, and the
+    /// library's padding mask (<see cref="Mask.Padding(int, int)"/>) keeps every query away from the padded keys.
+    /// </summary>
+    /// <param name="batch">Word pieces of each text, from <see cref="MiniLmTokenizer.Encode"/>.</param>
+    /// <returns>One result per text, all of the padded length, with <see cref="EncoderResult.ValidLength"/> real pieces.</returns>
+    /// <exception cref="ArgumentException">The batch is empty.</exception>
+    public IReadOnlyList<EncoderResult> Forward(IReadOnlyList<WordPieces> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            throw new ArgumentException("the batch is empty: give at least one text.", nameof(batch));
+        }
+
+        var length = batch.Max(pieces => pieces.Ids.Length);
+        return [.. batch.Select(pieces =>
+        {
+            var padding = length - pieces.Ids.Length;
+            long[] ids = [.. pieces.Ids, .. Enumerable.Repeat(0L, padding)];
+            string[] tokens = [.. pieces.Tokens, .. Enumerable.Repeat(Padding, padding)];
+            return Forward(ids, pieces.Ids.Length, tokens) with { Truncated = pieces.Truncated };
+        })];
+    }
+
     /// <summary>Encodes a padded sequence: positions from <paramref name="validLength"/> on are padding and masked.</summary>
     /// <param name="ids">Vocabulary ids, padded to the batch length.</param>
     /// <param name="validLength">Real tokens.</param>

@@ -66,11 +66,16 @@ public sealed class PretrainedTests(ITestOutputHelper output)
     public void A_padded_batch_matches_onnx_runtime_on_the_real_tokens()
     {
         var (_, encoder, tokenizer, session) = Model.Value;
-        var (pieces, padded, length, theirs) = PaddedBatch(tokenizer, session, ["The cat sat on the mat.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"]);
+        var (pieces, _, length, theirs) = PaddedBatch(tokenizer, session, ["The cat sat on the mat.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi"]);
+        var batch = encoder.Forward(pieces);
         for (var s = 0; s < pieces.Count; s++)
         {
             var valid = pieces[s].Ids.Length;
-            var ours = encoder.Forward(padded[s], valid).LastHiddenState.SubMatrix(0, valid, 0, 384);
+            Assert.Equal((length, valid), (batch[s].Tokens.Count, batch[s].ValidLength));
+            Assert.All(batch[s].Tokens.Skip(valid), token => Assert.Equal(MiniLmEncoder.Padding, token));
+            Assert.All(batch[s].Attention, layer => Assert.All(layer.Heads, head =>
+                Assert.Equal(0.0, Enumerable.Range(0, length).Sum(q => Enumerable.Range(valid, length - valid).Sum(k => head.Weights[q, k])))));
+            var ours = batch[s].LastHiddenState.SubMatrix(0, valid, 0, 384);
             var difference = Generators.MaxAbsDifference(ours, theirs[s].SubMatrix(0, valid, 0, 384));
             output.WriteLine($"batch sentence {s}: {valid} of {length} real, max |difference| {difference:E2}");
             Assert.True(difference <= Tolerance, $"sentence {s}: max |difference| {difference:E2}");
