@@ -180,7 +180,8 @@ public sealed class SeriesRunner
     private static void ClearCachedPackages()
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(home, ".nuget", "packages");
+        var configured = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+        var packages = string.IsNullOrWhiteSpace(configured) ? Path.Combine(home, ".nuget", "packages") : configured;
         foreach (var package in LocalPackages)
         {
             var folder = Path.Combine(packages, package.ToLowerInvariant());

@@ -268,9 +268,11 @@ public sealed class PackedMatrix
             const int tileRows = Kernels.NarrowRows;
             var full = rows / tileRows * tileRows;
             var tail = stackalloc float[tileRows * 32];
-            var tailA = rows > full ? new float[tileRows * inner] : [];
-            fixed (float* pTailA = tailA)
+            var tailA = rows > full && inner > 1024 ? new float[tileRows * inner] : [];
+            var small = stackalloc float[rows > full && inner <= 1024 ? tileRows * inner : 0];
+            fixed (float* heapTailA = tailA)
             {
+                var pTailA = inner <= 1024 ? small : heapTailA;
                 for (var r = full; r < rows; r++)
                 {
                     new ReadOnlySpan<float>(a + ((long)r * aStride), inner).CopyTo(new Span<float>(pTailA + ((r - full) * inner), inner));
@@ -279,14 +281,10 @@ public sealed class PackedMatrix
                 for (var first = 0; first < columns; first += width)
                 {
                     var count = Math.Min(width, columns - first);
-                    for (var r = 0; r < rows; r++)
-                    {
-                        new Span<float>(c + ((long)r * cStride) + first, count).Clear();
-                    }
-
                     for (var k0 = 0; k0 < inner; k0 += DepthBlock)
                     {
                         var depth = Math.Min(DepthBlock, inner - k0);
+                        var overwrite = k0 == 0;
                         var strip = packedB + ((((long)first * inner) + ((long)k0 * width)));
                         for (var top = 0; top < full; top += tileRows)
                         {
@@ -294,33 +292,33 @@ public sealed class PackedMatrix
                             var target = c + ((long)top * cStride) + first;
                             if (count == width)
                             {
-                                Kernels.AccumulateDirect(wide, source, aStride, strip, depth, target, cStride);
+                                Kernels.AccumulateDirect(wide, source, aStride, strip, depth, target, cStride, overwrite);
                             }
                             else
                             {
-                                Ragged(wide, source, aStride, strip, depth, target, cStride, tileRows, count, tail);
+                                Ragged(wide, source, aStride, strip, depth, target, cStride, tileRows, count, tail, overwrite);
                             }
                         }
 
                         if (full < rows)
                         {
-                            Ragged(wide, pTailA + k0, inner, strip, depth, c + ((long)full * cStride) + first, cStride, rows - full, count, tail);
+                            Ragged(wide, pTailA + k0, inner, strip, depth, c + ((long)full * cStride) + first, cStride, rows - full, count, tail, overwrite);
                         }
                     }
                 }
             }
         }
 
-        private static void Ragged(bool wide, float* a, int aStride, float* strip, int depth, float* target, int cStride, int height, int count, float* tail)
+        private static void Ragged(bool wide, float* a, int aStride, float* strip, int depth, float* target, int cStride, int height, int count, float* tail, bool overwrite)
         {
             var width = PanelWidth(wide);
             new Span<float>(tail, Kernels.NarrowRows * width).Clear();
-            for (var r = 0; r < height; r++)
+            for (var r = 0; r < height && !overwrite; r++)
             {
                 new ReadOnlySpan<float>(target + ((long)r * cStride), count).CopyTo(new Span<float>(tail + (r * width), count));
             }
 
-            Kernels.AccumulateDirect(wide, a, aStride, strip, depth, tail, width);
+            Kernels.AccumulateDirect(wide, a, aStride, strip, depth, tail, width, overwrite: false);
             for (var r = 0; r < height; r++)
             {
                 new ReadOnlySpan<float>(tail + (r * width), count).CopyTo(new Span<float>(target + ((long)r * cStride), count));
@@ -452,15 +450,25 @@ public sealed class PackedMatrix
             }
         }
 
-        /// <summary>C[6 x strip] += A[6 x depth] (unpacked, row stride <paramref name="aStride"/>) B_strip.</summary>
+        /// <summary>C[6 x strip] (+)= A[6 x depth] (unpacked, row stride <paramref name="aStride"/>) B_strip; C is overwritten when <paramref name="overwrite"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void AccumulateDirect(bool wide, float* a, int aStride, float* b, int depth, float* c, int cStride)
+        public static void AccumulateDirect(bool wide, float* a, int aStride, float* b, int depth, float* c, int cStride, bool overwrite)
         {
             if (wide && Avx512F.IsSupported)
             {
-                Direct6x32(a, aStride, b, depth, c, cStride);
+                Direct6x32(a, aStride, b, depth, c, cStride, overwrite);
+                return;
             }
-            else if (!wide && Microkernels.Accelerated)
+
+            if (overwrite)
+            {
+                for (var r = 0; r < NarrowRows; r++)
+                {
+                    new Span<float>(c + ((long)r * cStride), wide ? 32 : 16).Clear();
+                }
+            }
+
+            if (!wide && Microkernels.Accelerated)
             {
                 Microkernels.AccumulateProduct(a, aStride, b, 16, depth, c, cStride, NarrowRows, 16);
             }
@@ -482,7 +490,7 @@ public sealed class PackedMatrix
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Direct6x32(float* a, int aStride, float* b, int depth, float* c, int cStride)
+        public static void Direct6x32(float* a, int aStride, float* b, int depth, float* c, int cStride, bool overwrite)
         {
             var a0 = a;
             var a1 = a0 + aStride;
@@ -490,13 +498,19 @@ public sealed class PackedMatrix
             var a3 = a2 + aStride;
             var a4 = a3 + aStride;
             var a5 = a4 + aStride;
+            Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
             var o = c;
-            var c00 = Vector512.Load(o); var c01 = Vector512.Load(o + 16); o += cStride;
-            var c10 = Vector512.Load(o); var c11 = Vector512.Load(o + 16); o += cStride;
-            var c20 = Vector512.Load(o); var c21 = Vector512.Load(o + 16); o += cStride;
-            var c30 = Vector512.Load(o); var c31 = Vector512.Load(o + 16); o += cStride;
-            var c40 = Vector512.Load(o); var c41 = Vector512.Load(o + 16); o += cStride;
-            var c50 = Vector512.Load(o); var c51 = Vector512.Load(o + 16);
+            if (!overwrite)
+            {
+                c00 = Vector512.Load(o); c01 = Vector512.Load(o + 16); o += cStride;
+                c10 = Vector512.Load(o); c11 = Vector512.Load(o + 16); o += cStride;
+                c20 = Vector512.Load(o); c21 = Vector512.Load(o + 16); o += cStride;
+                c30 = Vector512.Load(o); c31 = Vector512.Load(o + 16); o += cStride;
+                c40 = Vector512.Load(o); c41 = Vector512.Load(o + 16); o += cStride;
+                c50 = Vector512.Load(o); c51 = Vector512.Load(o + 16);
+            }
+
             for (var k = 0; k < depth; k++, b += 32)
             {
                 var b0 = Vector512.Load(b);
