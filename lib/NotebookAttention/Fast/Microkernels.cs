@@ -350,7 +350,7 @@ internal static unsafe class Microkernels
             var m = Vector512.Create(float.NegativeInfinity);
             for (; j + 16 <= count; j += 16)
             {
-                m = Vector512.Max(m, Vector512.Load(row + j));
+                m = Avx512F.Max(m, Vector512.Load(row + j));
             }
 
             for (var lane = 0; lane < 16; lane++)
