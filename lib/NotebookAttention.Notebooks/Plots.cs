@@ -13,12 +13,18 @@ namespace NotebookAttention.Notebooks;
 /// <remarks>
 /// Heatmap axes are numeric (0, 1, 2, ...) with the tokens as tick text, so a word that occurs twice keeps two
 /// rows (plotly merges repeated category labels). Rows run top to bottom like a matrix. Hovering a cell shows the
-/// query token, the key token and the value.
+/// query token, the key token and the value (positions instead of tokens above <see cref="HoverTextCells"/> cells).
 /// </remarks>
 public static class Plots
 {
     /// <summary>White for 0 to dark blue for the largest value.</summary>
     public static readonly object[][] WeightColors = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]];
+
+    /// <summary>Heatmaps up to this many cells carry hover text naming both tokens; larger ones show positions (their size stays near 20 bytes a cell).</summary>
+    public const int HoverTextCells = 128 * 128;
+
+    /// <summary>Rows and columns of a heatmap's numbers table at most (a 512 x 512 table would be megabytes of HTML).</summary>
+    public const int TableSide = 64;
 
     /// <summary>Red for negative, white for 0, blue for positive.</summary>
     public static readonly object[][] SignedColors = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#2166ac"]];
@@ -132,15 +138,23 @@ public static class Plots
         var rows = Enumerable.Range(0, values.RowCount);
         var columns = Enumerable.Range(0, values.ColumnCount);
         var z = rows.Select(r => columns.Select(c => double.IsNegativeInfinity(values[r, c]) ? (double?)null : values[r, c]).ToArray()).ToArray();
-        var hover = rows.Select(r => columns.Select(c =>
-            $"{rowAxis}: {rowLabels[r]} ({r})<br>{columnAxis}: {columnLabels[c]} ({c})<br>{valueName}: {(double.IsNegativeInfinity(values[r, c]) ? missing : values[r, c].ToString("0.000000", CultureInfo.InvariantCulture))}").ToArray()).ToArray();
-
         var drawable = z.Select(row => row.Select(v => v ?? 0.0).ToArray()).ToArray();
         var chart = PlotlyChart.Heatmap<double, int, int, string>(zData: drawable, X: columns.ToArray(), Y: rows.ToArray());
         var trace = GenericChart.getTraces(chart).Single();
         trace.SetProperty("z", z);
-        trace.SetProperty("text", hover);
-        trace.SetProperty("hovertemplate", "%{text}<extra></extra>");
+        if ((long)values.RowCount * values.ColumnCount <= HoverTextCells)
+        {
+            var hover = rows.Select(r => columns.Select(c =>
+                $"{rowAxis}: {rowLabels[r]} ({r})<br>{columnAxis}: {columnLabels[c]} ({c})<br>{valueName}: {(double.IsNegativeInfinity(values[r, c]) ? missing : values[r, c].ToString("0.000000", CultureInfo.InvariantCulture))}").ToArray()).ToArray();
+            trace.SetProperty("text", hover);
+            trace.SetProperty("hovertemplate", "%{text}<extra></extra>");
+        }
+        else
+        {
+            // Per-cell hover text would cost about 70 bytes a cell (18 MB for 512 x 512): positions and value only.
+            trace.SetProperty("hovertemplate", $"{rowAxis}: %{{y}}<br>{columnAxis}: %{{x}}<br>{valueName}: %{{z:.6f}}<extra></extra>");
+        }
+
         trace.SetProperty("colorscale", colors ?? WeightColors);
         trace.SetProperty("showscale", showScale);
         trace.SetProperty("xgap", values.ColumnCount <= 40 ? 1 : 0);
@@ -163,7 +177,15 @@ public static class Plots
         layout.SetProperty("xaxis", Axis(columnAxis, columnLabels, reversed: false));
         layout.SetProperty("yaxis", Axis(rowAxis, rowLabels, reversed: true));
         var corner = $"{rowAxis} \\ {columnAxis}";
-        return new Figure(chart, title, Table.Of(values, rowLabels, columnLabels, corner), width, height);
+        var tableRows = Math.Min(values.RowCount, TableSide);
+        var tableColumns = Math.Min(values.ColumnCount, TableSide);
+        var table = Table.Of(values.SubMatrix(0, tableRows, 0, tableColumns), rowLabels.Take(tableRows).ToList(), columnLabels.Take(tableColumns).ToList(), corner);
+        if (tableRows < values.RowCount || tableColumns < values.ColumnCount)
+        {
+            table = $"<div style=\"font:12px sans-serif;margin:4px 0\">The first {tableRows} of {values.RowCount} rows and {tableColumns} of {values.ColumnCount} columns; the chart has them all, and the matrix itself every number.</div>" + table;
+        }
+
+        return new Figure(chart, title, table, width, height);
     }
 
     /// <summary>Lines of measurements against x, one per named series.</summary>

@@ -94,6 +94,23 @@ public class PlotsTests
     }
 
     [Fact]
+    public void A_long_text_heatmap_stays_small_and_says_what_its_table_shows()
+    {
+        var n = 512;
+        var labels = Enumerable.Range(0, n).Select(i => $"w{i}").ToList();
+        var weights = Matrix<double>.Build.Dense(n, n, 1.0 / n);
+        var figure = Plots.Heatmap(weights, labels, labels, "long", "weight", 0, 1);
+        var trace = FigureOf(figure)["data"]![0]!;
+        Assert.Null(trace["text"]);
+        Assert.Contains("%{z:.6f}", (string?)trace["hovertemplate"], StringComparison.Ordinal);
+        Assert.True(figure.ToHtml().Length < 8_000_000, $"the chart of a 512 x 512 head is {figure.ToHtml().Length:N0} characters");
+        Assert.Contains("The first 64 of 512 rows and 64 of 512 columns", figure.TableHtml, StringComparison.Ordinal);
+        Assert.Equal(Plots.TableSide + 1, figure.TableHtml.Split("<tr>").Length - 1);
+        var small = FigureOf(Plots.Heatmap(weights.SubMatrix(0, 8, 0, 8), labels[..8], labels[..8], "short"))["data"]![0]!;
+        Assert.NotNull(small["text"]);
+    }
+
+    [Fact]
     public void Every_displayed_type_renders_to_html()
     {
         var tokens = Tokenizer.Words("a b");
