@@ -2,15 +2,10 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace NotebookAttention.Fast;
 
-/// <summary>fp32 matrix products on the register-tiled kernel, for the projections of fast multi-head attention.</summary>
+/// <summary>fp32 matrix products, for callers that multiply by a matrix once (for repeated products keep a <see cref="PackedMatrix"/>).</summary>
 public static class FastMatrix
 {
-    private const int RowBlock = 96;
-
-    /// <summary>Rows per parallel task when working in place (a multiple of the 6-row tile).</summary>
-    private const int InPlaceRowBlock = 48;
-
-    /// <summary>C = A B (+ bias on every row), all row-major.</summary>
+    /// <summary>C = A B (+ bias on every row), all row-major: B is packed for this one product, then multiplied.</summary>
     /// <param name="a">A [rows x inner].</param>
     /// <param name="b">B [inner x columns].</param>
     /// <param name="bias">Added to every row of C (length columns), or empty for none.</param>
@@ -19,112 +14,8 @@ public static class FastMatrix
     /// <param name="inner">Columns of A, rows of B.</param>
     /// <param name="columns">Columns of B and C.</param>
     /// <exception cref="ArgumentException">A buffer has the wrong length.</exception>
-    public static unsafe void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int rows, int inner, int columns)
-    {
-        Check.AtLeast(rows, 1, "rows", nameof(rows));
-        Check.AtLeast(inner, 1, "inner size", nameof(inner));
-        Check.AtLeast(columns, 1, "columns", nameof(columns));
-        CheckLength(a.Length, (long)rows * inner, "A", rows, inner);
-        CheckLength(b.Length, (long)inner * columns, "B", inner, columns);
-        CheckLength(c.Length, (long)rows * columns, "C", rows, columns);
-        if (bias.Length != 0 && bias.Length != columns)
-        {
-            throw new ArgumentException($"the bias has {bias.Length} entries but C has {columns} columns: give one per column, or none.", nameof(bias));
-        }
-
-        if (columns % Microkernels.Columns == 0)
-        {
-            MultiplyInPlace(a, b, bias, c, rows, inner, columns);
-            return;
-        }
-
-        var paddedRows = FastAttention.RoundUp(rows, RowBlock);
-        var paddedColumns = FastAttention.RoundUp(columns, Microkernels.Columns);
-        var left = GC.AllocateArray<float>(paddedRows * inner, pinned: true);
-        a.CopyTo(left);
-        var right = GC.AllocateArray<float>(inner * paddedColumns, pinned: true);
-        for (var k = 0; k < inner; k++)
-        {
-            b.Slice(k * columns, columns).CopyTo(right.AsSpan(k * paddedColumns));
-        }
-
-        var product = GC.AllocateArray<float>(paddedRows * paddedColumns, pinned: true);
-        if (bias.Length != 0)
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                bias.CopyTo(product.AsSpan(r * paddedColumns));
-            }
-        }
-
-        var blocks = paddedRows / RowBlock;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, block =>
-        {
-            fixed (float* pa = left, pb = right, pc = product)
-            {
-                Microkernels.AccumulateProduct(pa + (block * RowBlock * inner), inner, pb, paddedColumns, inner, pc + (block * RowBlock * paddedColumns), paddedColumns, RowBlock, paddedColumns);
-            }
-        });
-        for (var r = 0; r < rows; r++)
-        {
-            product.AsSpan(r * paddedColumns, columns).CopyTo(c.Slice(r * columns, columns));
-        }
-    }
-
-    /// <summary>
-    /// The common case of model weights (column count a multiple of 16): A, B and C are used where they are, and
-    /// only the last rows that do not fill a 6-row tile go through a small padded copy.
-    /// </summary>
-    private static unsafe void MultiplyInPlace(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int rows, int inner, int columns)
-    {
-        for (var r = 0; r < rows; r++)
-        {
-            if (bias.Length != 0)
-            {
-                bias.CopyTo(c.Slice(r * columns, columns));
-            }
-            else
-            {
-                c.Slice(r * columns, columns).Clear();
-            }
-        }
-
-        var tiled = rows / Microkernels.Rows * Microkernels.Rows;
-        fixed (float* pa = a, pb = b, pc = c)
-        {
-            nint left = (nint)pa, right = (nint)pb, product = (nint)pc;
-            var blocks = (tiled + InPlaceRowBlock - 1) / InPlaceRowBlock;
-            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, block =>
-            {
-                var first = block * InPlaceRowBlock;
-                var count = Math.Min(InPlaceRowBlock, tiled - first);
-                Microkernels.AccumulateProduct((float*)left + ((long)first * inner), inner, (float*)right, columns, inner, (float*)product + ((long)first * columns), columns, count, columns);
-            });
-
-            var rest = rows - tiled;
-            if (rest > 0)
-            {
-                var tailA = new float[Microkernels.Rows * inner];
-                var tailC = new float[Microkernels.Rows * columns];
-                a.Slice(tiled * inner, rest * inner).CopyTo(tailA);
-                c.Slice(tiled * columns, rest * columns).CopyTo(tailC);
-                fixed (float* ta = tailA, tc = tailC)
-                {
-                    Microkernels.AccumulateProduct(ta, inner, pb, columns, inner, tc, columns, Microkernels.Rows, columns);
-                }
-
-                tailC.AsSpan(0, rest * columns).CopyTo(c.Slice(tiled * columns));
-            }
-        }
-    }
-
-    private static void CheckLength(int actual, long expected, string what, int rows, int columns)
-    {
-        if (actual != expected)
-        {
-            throw new ArgumentException($"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] matrix needs {expected:N0}.", what);
-        }
-    }
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int rows, int inner, int columns) =>
+        new PackedMatrix(b, bias, inner, columns).Multiply(a, c, rows);
 }
 
 /// <summary>
@@ -134,8 +25,7 @@ public static class FastMatrix
 /// </summary>
 public sealed class FastMultiHeadAttention
 {
-    private readonly float[][] weights;   // W_Q, W_K, W_V, W_O row-major
-    private readonly float[][] biases;    // empty where a projection has no bias
+    private readonly PackedMatrix[] weights;   // W_Q, W_K, W_V, W_O, packed once
 
     /// <summary>Copies the weights of a reference layer.</summary>
     /// <param name="layer">The reference layer.</param>
@@ -143,8 +33,7 @@ public sealed class FastMultiHeadAttention
     {
         ArgumentNullException.ThrowIfNull(layer);
         Attention.LinearProjection[] projections = [layer.Projections.Query, layer.Projections.Key, layer.Projections.Value, layer.OutputProjection];
-        weights = [.. projections.Select(p => Fp32.FromMatrix(p.Weight))];
-        biases = [.. projections.Select(p => p.Bias is null ? [] : Fp32.FromVector(p.Bias))];
+        weights = [.. projections.Select(p => new PackedMatrix(Fp32.FromMatrix(p.Weight), p.Bias is null ? [] : Fp32.FromVector(p.Bias), p.Weight.RowCount, p.Weight.ColumnCount))];
         DModel = layer.DModel;
         Heads = layer.Heads;
         HeadDK = layer.HeadDK;
@@ -180,9 +69,9 @@ public sealed class FastMultiHeadAttention
         var q = new float[n * dk];
         var k = new float[n * dk];
         var v = new float[n * dv];
-        FastMatrix.Multiply(input, weights[0], biases[0], q, n, DModel, dk);
-        FastMatrix.Multiply(input, weights[1], biases[1], k, n, DModel, dk);
-        FastMatrix.Multiply(input, weights[2], biases[2], v, n, DModel, dv);
+        weights[0].Multiply(input, q, n);
+        weights[1].Multiply(input, k, n);
+        weights[2].Multiply(input, v, n);
         var concatenated = new float[n * dv];
         var headsInParallel = FastAttention.RoundUp(n, FastAttention.QueryBlock) / FastAttention.QueryBlock < Environment.ProcessorCount;
         Parallel.For(0, Heads, new ParallelOptions { MaxDegreeOfParallelism = headsInParallel ? Environment.ProcessorCount : 1, CancellationToken = cancellation }, head =>
@@ -197,7 +86,7 @@ public sealed class FastMultiHeadAttention
                 ho.AsSpan(row * HeadDV, HeadDV).CopyTo(concatenated.AsSpan((row * dv) + (head * HeadDV)));
             }
         });
-        FastMatrix.Multiply(concatenated, weights[3], biases[3], output, n, dv, OutputSize);
+        weights[3].Multiply(concatenated, output, n);
         var valid = mask.ValidLength ?? n;
         output[(valid * OutputSize)..].Clear();
     }
