@@ -172,7 +172,8 @@ public sealed class FastMiniLmEncoder
                         PackedMatrix.MultiplyDirect(pqkv + ((long)first * width) + (head * headSize), width, rows, headSize, pkeys, n, pscores, stride);
                         for (var row = 0; row < rows; row++)
                         {
-                            totals[row] = Microkernels.ScaledExponentials(pscores + ((long)row * stride), n, scale);
+                            var line = pscores + ((long)row * stride);
+                            totals[row] = Microkernels.ExpShiftedInPlace(line, n, Microkernels.RowMax(line, n), scale);
                         }
 
                         var output = pcontext + ((long)first * hidden) + (head * headSize);

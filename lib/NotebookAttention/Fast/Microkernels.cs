@@ -195,69 +195,101 @@ internal static unsafe class Microkernels
 
     /// <summary>The largest value of a row (minus infinity when every entry is masked).</summary>
     /// <param name="row">The row.</param>
-    /// <param name="count">Its length, a multiple of 8.</param>
+    /// <param name="count">Its length (any; AVX-512 and AVX2 take whole vectors, a scalar loop the rest).</param>
     /// <returns>The maximum.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float RowMax(float* row, int count)
     {
-        if (!Accelerated)
+        var max = float.NegativeInfinity;
+        var j = 0;
+        if (Accelerated && Avx512F.IsSupported && count >= 16)
         {
-            var max = float.NegativeInfinity;
-            for (var j = 0; j < count; j++)
+            var m = Vector512.Create(float.NegativeInfinity);
+            for (; j + 16 <= count; j += 16)
             {
-                max = MathF.Max(max, row[j]);
+                m = Avx512F.Max(m, Vector512.Load(row + j));
             }
 
-            return max;
+            max = Reduce(Avx.Max(m.GetLower(), m.GetUpper()));
         }
-
-        var m = Vector256.Create(float.NegativeInfinity);
-        for (var j = 0; j < count; j += 8)
+        else if (Accelerated && count >= 8)
         {
-            m = Avx.Max(m, Avx.LoadVector256(row + j));
+            var m = Vector256.Create(float.NegativeInfinity);
+            for (; j + 8 <= count; j += 8)
+            {
+                m = Avx.Max(m, Avx.LoadVector256(row + j));
+            }
+
+            max = Reduce(m);
         }
 
-        var half = Sse.Max(m.GetLower(), m.GetUpper());
-        half = Sse.Max(half, Sse.MoveHighToLow(half, half));
-        half = Sse.Max(half, Sse.Shuffle(half, half, 0b01));
-        return half.ToScalar();
+        for (; j < count; j++)
+        {
+            max = MathF.Max(max, row[j]);
+        }
+
+        return max;
     }
 
     /// <summary>
     /// Replaces each entry x of a row with exp((x - shift) * scale) and returns their sum (masked entries give
-    /// exactly 0). Folding the 1/sqrt(d) scale in here leaves Q untouched.
+    /// exactly 0). Folding the 1/sqrt(d) scale in here leaves Q untouched; with the row maximum as the shift no
+    /// exponential overflows, so softmax is this sum's reciprocal times the row.
     /// </summary>
     /// <param name="row">The row; every entry must be at most <paramref name="shift"/>.</param>
-    /// <param name="count">Its length, a multiple of 8.</param>
+    /// <param name="count">Its length (any; AVX-512 and AVX2 take whole vectors, a scalar loop the rest).</param>
     /// <param name="shift">The row maximum (so no exponent is positive).</param>
     /// <param name="scale">A positive factor applied after the shift.</param>
     /// <returns>The sum of the new entries.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedInPlace(float* row, int count, float shift, float scale)
     {
-        if (!Accelerated)
+        var total = 0f;
+        var j = 0;
+        if (Accelerated && Avx512F.IsSupported && count >= 16)
         {
-            var total = 0f;
-            for (var j = 0; j < count; j++)
+            var sum = Vector512<float>.Zero;
+            var by = Vector512.Create(shift);
+            var factor = Vector512.Create(scale);
+            for (; j + 16 <= count; j += 16)
             {
-                row[j] = MathF.Exp((row[j] - shift) * scale);
-                total += row[j];
+                var e = Exp((Vector512.Load(row + j) - by) * factor);
+                e.Store(row + j);
+                sum += e;
             }
 
-            return total;
+            total = Vector512.Sum(sum);
         }
-
-        var sum = Vector256<float>.Zero;
-        var by = Vector256.Create(shift);
-        var factor = Vector256.Create(scale);
-        for (var j = 0; j < count; j += 8)
+        else if (Accelerated && count >= 8)
         {
-            var e = Exp(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(row + j), by), factor));
-            Avx.Store(row + j, e);
-            sum = Avx.Add(sum, e);
+            var sum = Vector256<float>.Zero;
+            var by = Vector256.Create(shift);
+            var factor = Vector256.Create(scale);
+            for (; j + 8 <= count; j += 8)
+            {
+                var e = Exp(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(row + j), by), factor));
+                Avx.Store(row + j, e);
+                sum = Avx.Add(sum, e);
+            }
+
+            total = Vector256.Sum(sum);
         }
 
-        return Vector256.Sum(sum);
+        for (; j < count; j++)
+        {
+            row[j] = MathF.Exp((row[j] - shift) * scale);
+            total += row[j];
+        }
+
+        return total;
+    }
+
+    private static float Reduce(Vector256<float> m)
+    {
+        var half = Sse.Max(m.GetLower(), m.GetUpper());
+        half = Sse.Max(half, Sse.MoveHighToLow(half, half));
+        half = Sse.Max(half, Sse.Shuffle(half, half, 0b01));
+        return half.ToScalar();
     }
 
     /// <summary>Multiplies a row by a factor.</summary>
@@ -330,78 +362,6 @@ internal static unsafe class Microkernels
         p = Avx512F.FusedMultiplyAdd(p, f, Vector512<float>.One);
         var power = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(n) + Vector512.Create(127), 23).AsSingle();
         return Vector512.AndNot(p * power, underflow);
-    }
-
-    /// <summary>
-    /// The unnormalised half of softmax(scale * row): each entry x becomes exp((x - max) * scale), shifted by the row
-    /// maximum so no exponential overflows; the caller divides by the returned sum (e.g. after multiplying by V).
-    /// </summary>
-    /// <param name="row">Scores in (finite), exponentials out.</param>
-    /// <param name="count">Length of the row.</param>
-    /// <param name="scale">A positive factor, e.g. 1/sqrt(d_k).</param>
-    /// <returns>The sum of the exponentials (at least 1).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float ScaledExponentials(float* row, int count, float scale)
-    {
-        var j = 0;
-        var max = float.NegativeInfinity;
-        if (Accelerated && Avx512F.IsSupported)
-        {
-            var m = Vector512.Create(float.NegativeInfinity);
-            for (; j + 16 <= count; j += 16)
-            {
-                m = Avx512F.Max(m, Vector512.Load(row + j));
-            }
-
-            for (var lane = 0; lane < 16; lane++)
-            {
-                max = MathF.Max(max, m.GetElement(lane));
-            }
-        }
-
-        for (; j < count; j++)
-        {
-            max = MathF.Max(max, row[j]);
-        }
-
-        var total = 0f;
-        j = 0;
-        if (Accelerated && Avx512F.IsSupported)
-        {
-            var sum = Vector512<float>.Zero;
-            var by = Vector512.Create(max);
-            var factor = Vector512.Create(scale);
-            for (; j + 16 <= count; j += 16)
-            {
-                var e = Exp((Vector512.Load(row + j) - by) * factor);
-                e.Store(row + j);
-                sum += e;
-            }
-
-            total = Vector512.Sum(sum);
-        }
-        else if (Accelerated)
-        {
-            var sum = Vector256<float>.Zero;
-            var by = Vector256.Create(max);
-            var factor = Vector256.Create(scale);
-            for (; j + 8 <= count; j += 8)
-            {
-                var e = Exp(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(row + j), by), factor));
-                Avx.Store(row + j, e);
-                sum = Avx.Add(sum, e);
-            }
-
-            total = Vector256.Sum(sum);
-        }
-
-        for (; j < count; j++)
-        {
-            row[j] = MathF.Exp((row[j] - max) * scale);
-            total += row[j];
-        }
-
-        return total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
