@@ -157,7 +157,7 @@ public sealed class FastMiniLmEncoder
         {
             var pool = ArrayPool<float>.Shared;
             var scores = pool.Rent(block * stride);
-            var totals = new float[block];
+            Span<float> totals = stackalloc float[QueryBlock];
             var keys = pool.Rent(keysLength);
             var values = pool.Rent(valuesLength);
             try

@@ -150,9 +150,6 @@ public sealed class MiniLmEncoder
         return Forward(pieces.Ids, pieces.Ids.Length, pieces.Tokens) with { Truncated = pieces.Truncated };
     }
 
-    /// <summary>The id and label of the padding piece.</summary>
-    public const string Padding = "[PAD]";
-
     /// <summary>
     /// Encodes texts of different lengths as one padded batch: each is padded with [PAD] to the longest, and the
     /// library's padding mask (<see cref="Mask.Padding(int, int)"/>) keeps every query away from the padded keys.
@@ -173,7 +170,7 @@ public sealed class MiniLmEncoder
         {
             var padding = length - pieces.Ids.Length;
             long[] ids = [.. pieces.Ids, .. Enumerable.Repeat(0L, padding)];
-            string[] tokens = [.. pieces.Tokens, .. Enumerable.Repeat(Padding, padding)];
+            string[] tokens = [.. pieces.Tokens, .. Enumerable.Repeat(MiniLmTokenizer.Padding, padding)];
             return Forward(ids, pieces.Ids.Length, tokens) with { Truncated = pieces.Truncated };
         })];
     }

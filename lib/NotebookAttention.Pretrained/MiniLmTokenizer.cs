@@ -26,6 +26,9 @@ public sealed class MiniLmTokenizer
     /// <summary>The piece for characters the vocabulary lacks.</summary>
     public const string Unknown = "[UNK]";
 
+    /// <summary>The piece that pads a text to a batch's length (id 0).</summary>
+    public const string Padding = "[PAD]";
+
     private readonly BertTokenizer tokenizer = new();
     private readonly string[] vocabulary;
 

@@ -72,7 +72,7 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         {
             var valid = pieces[s].Ids.Length;
             Assert.Equal((length, valid), (batch[s].Tokens.Count, batch[s].ValidLength));
-            Assert.All(batch[s].Tokens.Skip(valid), token => Assert.Equal(MiniLmEncoder.Padding, token));
+            Assert.All(batch[s].Tokens.Skip(valid), token => Assert.Equal(MiniLmTokenizer.Padding, token));
             Assert.All(batch[s].Attention, layer => Assert.All(layer.Heads, head =>
                 Assert.Equal(0.0, Enumerable.Range(0, length).Sum(q => Enumerable.Range(valid, length - valid).Sum(k => head.Weights[q, k])))));
             var ours = batch[s].LastHiddenState.SubMatrix(0, valid, 0, 384);

@@ -82,6 +82,7 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Prev
             throw new ArgumentException($"special position {outside[0]} is outside the {n} tokens: give positions 0 to {n - 1}.", nameof(specialPositions));
         }
 
+        var specials = specialPositions.Distinct().ToArray();
         double entropy = 0, previous = 0, same = 0, next = 0, special = 0;
         for (var i = 0; i < valid; i++)
         {
@@ -94,7 +95,7 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Prev
             previous += i > 0 ? weights.At(i, i - 1) : 0;
             same += weights.At(i, i);
             next += i < valid - 1 ? weights.At(i, i + 1) : 0;
-            special += specialPositions.Distinct().Sum(p => weights.At(i, p));
+            special += specials.Sum(p => weights.At(i, p));
         }
 
         var pairs = Math.Max(1, valid - 1);

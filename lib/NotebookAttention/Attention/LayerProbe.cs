@@ -15,6 +15,37 @@ public static class LayerProbe
     /// <exception cref="ArgumentOutOfRangeException">The position is outside the sequence.</exception>
     public static Matrix<double> MeanOverHeads(IReadOnlyList<MultiHeadAttentionResult> layers, int query)
     {
+        var keys = CheckQuery(layers, query);
+        return Matrix<double>.Build.Dense(layers.Count, keys, (layer, key) => layers[layer].Heads.Average(h => h.Weights.At(query, key)));
+    }
+
+    /// <summary>The mean weight (over heads) from one token to another, layer by layer.</summary>
+    /// <param name="layers">Each layer's multi-head attention, first layer first.</param>
+    /// <param name="query">Position of the query token.</param>
+    /// <param name="key">Position of the key token.</param>
+    /// <returns>One value per layer.</returns>
+    public static IReadOnlyList<double> MeanWeight(IReadOnlyList<MultiHeadAttentionResult> layers, int query, int key)
+    {
+        CheckKey(CheckQuery(layers, query), key);
+        return [.. layers.Select(layer => layer.Heads.Average(h => h.Weights.At(query, key)))];
+    }
+
+    /// <summary>The largest weight any head gives from one token to another, layer by layer.</summary>
+    /// <param name="layers">Each layer's multi-head attention, first layer first.</param>
+    /// <param name="query">Position of the query token.</param>
+    /// <param name="key">Position of the key token.</param>
+    /// <returns>One (value, head) per layer.</returns>
+    public static IReadOnlyList<(double Weight, int Head)> StrongestHead(IReadOnlyList<MultiHeadAttentionResult> layers, int query, int key)
+    {
+        CheckKey(CheckQuery(layers, query), key);
+        return [.. layers.Select(layer => layer.Heads
+            .Select((h, i) => (Weight: h.Weights.At(query, key), Head: i))
+            .MaxBy(p => p.Weight))];
+    }
+
+    /// <summary>Checks the layers share one sequence and the query is in it; returns the number of keys.</summary>
+    private static int CheckQuery(IReadOnlyList<MultiHeadAttentionResult> layers, int query)
+    {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0)
         {
@@ -33,35 +64,14 @@ public static class LayerProbe
             throw new ArgumentOutOfRangeException(nameof(query), query, $"the query tokens are at positions 0 to {queries - 1}.");
         }
 
-        return Matrix<double>.Build.Dense(layers.Count, keys, (layer, key) => layers[layer].Heads.Average(h => h.Weights.At(query, key)));
+        return keys;
     }
 
-    /// <summary>The mean weight (over heads) from one token to another, layer by layer.</summary>
-    /// <param name="layers">Each layer's multi-head attention, first layer first.</param>
-    /// <param name="query">Position of the query token.</param>
-    /// <param name="key">Position of the key token.</param>
-    /// <returns>One value per layer.</returns>
-    public static IReadOnlyList<double> MeanWeight(IReadOnlyList<MultiHeadAttentionResult> layers, int query, int key)
+    private static void CheckKey(int keys, int key)
     {
-        var rows = MeanOverHeads(layers, query);
-        if ((uint)key >= (uint)rows.ColumnCount)
+        if ((uint)key >= (uint)keys)
         {
-            throw new ArgumentOutOfRangeException(nameof(key), key, $"the key tokens are at positions 0 to {rows.ColumnCount - 1}.");
+            throw new ArgumentOutOfRangeException(nameof(key), key, $"the key tokens are at positions 0 to {keys - 1}.");
         }
-
-        return [.. rows.Column(key)];
-    }
-
-    /// <summary>The largest weight any head gives from one token to another, layer by layer.</summary>
-    /// <param name="layers">Each layer's multi-head attention, first layer first.</param>
-    /// <param name="query">Position of the query token.</param>
-    /// <param name="key">Position of the key token.</param>
-    /// <returns>One (value, head) per layer.</returns>
-    public static IReadOnlyList<(double Weight, int Head)> StrongestHead(IReadOnlyList<MultiHeadAttentionResult> layers, int query, int key)
-    {
-        _ = MeanWeight(layers, query, key);
-        return [.. layers.Select(layer => layer.Heads
-            .Select((h, i) => (Weight: h.Weights.At(query, key), Head: i))
-            .MaxBy(p => p.Weight))];
     }
 }

@@ -52,8 +52,6 @@ public sealed class PackedMatrix
         Inner = inner;
         Columns = columns;
         Wide = wide;
-        PanelWidth = Gemm.PanelWidth(wide);
-        PanelCount = (columns + PanelWidth - 1) / PanelWidth;
         panels = GC.AllocateArray<float>(PanelCount * inner * PanelWidth, pinned: true);
         fixed (float* source = b, packed = panels)
         {
@@ -71,9 +69,9 @@ public sealed class PackedMatrix
     public int Columns { get; }
 
     /// <summary>Columns per packed strip: 32 with AVX-512, else 16.</summary>
-    public int PanelWidth { get; }
+    public int PanelWidth => Gemm.PanelWidth(Wide);
 
-    private int PanelCount { get; }
+    private int PanelCount => (Columns + PanelWidth - 1) / PanelWidth;
 
     private bool Wide { get; }
 
@@ -264,46 +262,58 @@ public sealed class PackedMatrix
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void RunDirect(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride, bool wide)
         {
-            var width = PanelWidth(wide);
             const int tileRows = Kernels.NarrowRows;
             var full = rows / tileRows * tileRows;
             var tail = stackalloc float[tileRows * 32];
-            var tailA = rows > full && inner > 1024 ? new float[tileRows * inner] : [];
-            var small = stackalloc float[rows > full && inner <= 1024 ? tileRows * inner : 0];
-            fixed (float* heapTailA = tailA)
+            var tailA = ArrayPool<float>.Shared.Rent(rows > full ? tileRows * inner : 0);
+            try
             {
-                var pTailA = inner <= 1024 ? small : heapTailA;
-                for (var r = full; r < rows; r++)
+                fixed (float* pTailA = tailA)
                 {
-                    new ReadOnlySpan<float>(a + ((long)r * aStride), inner).CopyTo(new Span<float>(pTailA + ((r - full) * inner), inner));
+                    RunDirectRows(a, aStride, rows, inner, packedB, columns, c, cStride, wide, full, pTailA, tail);
                 }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(tailA);
+            }
+        }
 
-                for (var first = 0; first < columns; first += width)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void RunDirectRows(float* a, int aStride, int rows, int inner, float* packedB, int columns, float* c, int cStride, bool wide, int full, float* pTailA, float* tail)
+        {
+            var width = PanelWidth(wide);
+            const int tileRows = Kernels.NarrowRows;
+            for (var r = full; r < rows; r++)
+            {
+                new ReadOnlySpan<float>(a + ((long)r * aStride), inner).CopyTo(new Span<float>(pTailA + ((r - full) * inner), inner));
+            }
+
+            for (var first = 0; first < columns; first += width)
+            {
+                var count = Math.Min(width, columns - first);
+                for (var k0 = 0; k0 < inner; k0 += DepthBlock)
                 {
-                    var count = Math.Min(width, columns - first);
-                    for (var k0 = 0; k0 < inner; k0 += DepthBlock)
+                    var depth = Math.Min(DepthBlock, inner - k0);
+                    var overwrite = k0 == 0;
+                    var strip = packedB + ((((long)first * inner) + ((long)k0 * width)));
+                    for (var top = 0; top < full; top += tileRows)
                     {
-                        var depth = Math.Min(DepthBlock, inner - k0);
-                        var overwrite = k0 == 0;
-                        var strip = packedB + ((((long)first * inner) + ((long)k0 * width)));
-                        for (var top = 0; top < full; top += tileRows)
+                        var source = a + ((long)top * aStride) + k0;
+                        var target = c + ((long)top * cStride) + first;
+                        if (count == width)
                         {
-                            var source = a + ((long)top * aStride) + k0;
-                            var target = c + ((long)top * cStride) + first;
-                            if (count == width)
-                            {
-                                Kernels.AccumulateDirect(wide, source, aStride, strip, depth, target, cStride, overwrite);
-                            }
-                            else
-                            {
-                                Ragged(wide, source, aStride, strip, depth, target, cStride, tileRows, count, tail, overwrite);
-                            }
+                            Kernels.AccumulateDirect(wide, source, aStride, strip, depth, target, cStride, overwrite);
                         }
+                        else
+                        {
+                            Ragged(wide, source, aStride, strip, depth, target, cStride, tileRows, count, tail, overwrite);
+                        }
+                    }
 
-                        if (full < rows)
-                        {
-                            Ragged(wide, pTailA + k0, inner, strip, depth, c + ((long)full * cStride) + first, cStride, rows - full, count, tail, overwrite);
-                        }
+                    if (full < rows)
+                    {
+                        Ragged(wide, pTailA + k0, inner, strip, depth, c + ((long)full * cStride) + first, cStride, rows - full, count, tail, overwrite);
                     }
                 }
             }
