@@ -58,6 +58,21 @@ public sealed class PretrainedAttentionTests
     }
 
     [Fact]
+    public void Heads_on_special_pieces_look_at_cls_in_this_model()
+    {
+        // Notebook 08: "in this one it is mostly [CLS], the bright first column of the grid".
+        var result = Model.Value.Encode(Tired);
+        var n = result.ValidLength;
+        foreach (var traits in result.HeadTraits().OrderByDescending(t => t.SpecialTokens).Take(8))
+        {
+            var weights = result.Head(traits.Layer, traits.Head).Weights;
+            var cls = Enumerable.Range(0, n).Average(i => weights[i, 0]);
+            var sep = Enumerable.Range(0, n).Average(i => weights[i, n - 1]);
+            Assert.True(cls > 10 * sep, $"layer {traits.Layer}, head {traits.Head}: [CLS] {cls:F3}, [SEP] {sep:F3}");
+        }
+    }
+
+    [Fact]
     public void Missing_pieces_and_bad_positions_get_clear_errors()
     {
         var result = Model.Value.Encode("Attention is all you need");
