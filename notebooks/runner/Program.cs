@@ -3,6 +3,7 @@ using NotebookAttention.Notebooks;
 using NotebookAttention.Runner;
 
 // Runs the notebook series: dotnet run --project notebooks/runner [-- --only 03 --sentence "..." --output DIR]
+// or installs its Jupyter kernelspec: dotnet run --project notebooks/runner -- --install-kernel [DIR]
 var options = RunnerOptions.Parse(args);
 if (options.Help)
 {
@@ -11,6 +12,21 @@ if (options.Help)
 }
 
 var runner = new SeriesRunner(SeriesRunner.FindRoot());
+if (options.InstallKernel)
+{
+    try
+    {
+        var installed = KernelSpec.Install(runner.Root, options.KernelFolder ?? KernelSpec.DefaultFolder(), line => Console.WriteLine($"  {line}"));
+        Console.WriteLine($"installed {installed.Count} kernelspec(s), each listening on 127.0.0.1 only: {string.Join(", ", installed.Select(Path.GetDirectoryName))}");
+        return 0;
+    }
+    catch (Exception error) when (error is InvalidOperationException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"installing the kernelspec failed: {error.Message}");
+        return 1;
+    }
+}
+
 var output = Path.GetFullPath(options.Output ?? Path.Combine(runner.Root, "artifacts", "series"));
 var notebooks = runner.Notebooks.Where(n => options.Only.Count == 0 || options.Only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();
 if (notebooks.Count == 0)

@@ -12,6 +12,9 @@ public sealed class RunnerOptions
           --sentence TEXT    replace the sentence typed in every notebook with TEXT
           --output DIR       where executed notebooks and pages go (default: artifacts/series)
           --timeout SECONDS  time limit per notebook (default: 300; the first run restores packages)
+          --install-kernel [DIR]
+                             instead of running: install the .net-csharp Jupyter kernelspec into DIR (default:
+                             Jupyter's user kernels folder) so the kernel listens on 127.0.0.1 only
         """;
 
     /// <summary>Notebook file-name prefixes to run; empty for all.</summary>
@@ -25,6 +28,12 @@ public sealed class RunnerOptions
 
     /// <summary>Time limit per notebook.</summary>
     public int TimeoutSeconds { get; private set; } = 300;
+
+    /// <summary>Whether to install the loopback-only Jupyter kernelspecs instead of running the series.</summary>
+    public bool InstallKernel { get; private set; }
+
+    /// <summary>The Jupyter kernels folder for <see cref="InstallKernel"/>, or null for Jupyter's user folder.</summary>
+    public string? KernelFolder { get; private set; }
 
     /// <summary>Whether to print the usage.</summary>
     public bool Help { get; private set; }
@@ -46,6 +55,14 @@ public sealed class RunnerOptions
                 case "--sentence": options.Sentence = Value(); break;
                 case "--output": options.Output = Value(); break;
                 case "--timeout": options.TimeoutSeconds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--install-kernel":
+                    options.InstallKernel = true;
+                    if (i + 1 < args.Count && !args[i + 1].StartsWith('-'))
+                    {
+                        options.KernelFolder = args[++i];
+                    }
+
+                    break;
                 case "-h" or "--help": options.Help = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}.\n{Usage}");
             }

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace NotebookAttention.Runner;
+
+/// <summary>
+/// Installs the Jupyter kernelspecs of the pinned .NET Interactive kernel so that the kernel listens on loopback only.
+/// </summary>
+/// <remarks>
+/// <c>dotnet interactive jupyter</c> always starts an HTTP/SignalR server (port 2048 and up) next to Jupyter's own
+/// sockets: its <c>--http-port-range</c> option defaults to 2048-3000 and cannot be turned off. Without
+/// <c>--http-local-only</c> that server listens on every network interface and runs code sent to it with no
+/// authentication. <c>dotnet interactive jupyter install</c> has no such option, so the kernelspecs it writes are
+/// patched here.
+/// </remarks>
+public static class KernelSpec
+{
+    /// <summary>The kernel option that keeps its HTTP server on 127.0.0.1.</summary>
+    public const string LoopbackOnlyOption = "--http-local-only";
+
+    /// <summary>The kernelspec the notebooks name (<c>metadata.kernelspec.name</c>).</summary>
+    public const string SeriesKernelName = ".net-csharp";
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>
+    /// Jupyter's per-user kernelspec folder: <c>$JUPYTER_DATA_DIR/kernels</c> when set, otherwise
+    /// <c>~/.local/share/jupyter/kernels</c> (Linux, honouring <c>XDG_DATA_HOME</c>), <c>~/Library/Jupyter/kernels</c>
+    /// (macOS) or <c>%APPDATA%\jupyter\kernels</c> (Windows).
+    /// </summary>
+    /// <returns>The folder path.</returns>
+    public static string DefaultFolder()
+    {
+        var data = Environment.GetEnvironmentVariable("JUPYTER_DATA_DIR");
+        if (string.IsNullOrWhiteSpace(data))
+        {
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+            data = OperatingSystem.IsWindows() ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData), "jupyter")
+                : OperatingSystem.IsMacOS() ? Path.Combine(home, "Library", "Jupyter")
+                : Path.Combine(string.IsNullOrWhiteSpace(xdg) ? Path.Combine(home, ".local", "share") : xdg, "jupyter");
+        }
+
+        return Path.Combine(data, "kernels");
+    }
+
+    /// <summary>
+    /// Restores the pinned tools, runs <c>dotnet interactive jupyter install --path</c> into
+    /// <paramref name="kernelsFolder"/>, adds <see cref="LoopbackOnlyOption"/> to every .NET Interactive kernelspec
+    /// there (also ones left by an earlier, unpatched install) and checks the result.
+    /// </summary>
+    /// <param name="root">The repository root (where the tool manifest is).</param>
+    /// <param name="kernelsFolder">A Jupyter <c>kernels</c> folder; created when missing.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <returns>The kernel.json files now in place, each starting the kernel loopback-only.</returns>
+    /// <exception cref="InvalidOperationException">A command failed, or the result is not loopback-only.</exception>
+    public static IReadOnlyList<string> Install(string root, string kernelsFolder, Action<string> log)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        ArgumentException.ThrowIfNullOrWhiteSpace(kernelsFolder);
+        ArgumentNullException.ThrowIfNull(log);
+        var minutes = TimeSpan.FromMinutes(10);
+        var folder = Path.GetFullPath(kernelsFolder);
+        Directory.CreateDirectory(folder);
+        log("restoring the pinned tools (dotnet tool restore)");
+        Commands.RunOrThrow("dotnet tool restore", "dotnet", ["tool", "restore"], root, minutes);
+        log($"installing the .NET Interactive kernelspecs into {folder}");
+        Commands.RunOrThrow("dotnet interactive jupyter install", "dotnet", ["interactive", "jupyter", "install", "--path", folder], root, minutes);
+
+        var installed = KernelJsonFiles(folder);
+        foreach (var file in installed)
+        {
+            var spec = Load(file);
+            if (Patch(spec))
+            {
+                File.WriteAllText(file, spec.ToJsonString(Indented) + "\n");
+                log($"{Path.GetFileName(Path.GetDirectoryName(file))}: the kernel now listens on 127.0.0.1 only ({LoopbackOnlyOption})");
+            }
+        }
+
+        if (!installed.Any(f => Path.GetFileName(Path.GetDirectoryName(f)) == SeriesKernelName))
+        {
+            throw new InvalidOperationException($"dotnet interactive jupyter install wrote no {SeriesKernelName} kernelspec into {folder}: check its output and that the folder is writable.");
+        }
+
+        foreach (var file in installed)
+        {
+            if (!Argv(file).Contains(LoopbackOnlyOption))
+            {
+                throw new InvalidOperationException($"{file} still starts the kernel without {LoopbackOnlyOption}: its HTTP server would listen on every network interface. Delete that folder and run --install-kernel again.");
+            }
+        }
+
+        return installed;
+    }
+
+    /// <summary>
+    /// Adds <see cref="LoopbackOnlyOption"/> to a .NET Interactive kernelspec's <c>argv</c> unless it is there.
+    /// </summary>
+    /// <param name="kernelJson">The parsed kernel.json, changed in place.</param>
+    /// <returns>True when it was changed.</returns>
+    /// <exception cref="InvalidDataException">The kernelspec does not start <c>dotnet interactive jupyter</c>.</exception>
+    public static bool Patch(JsonObject kernelJson)
+    {
+        ArgumentNullException.ThrowIfNull(kernelJson);
+        if (kernelJson["argv"] is not JsonArray argv || !StartsTheKernel(argv))
+        {
+            throw new InvalidDataException($"this kernel.json does not start \"dotnet interactive jupyter\" (argv is {kernelJson["argv"]?.ToJsonString() ?? "missing"}): only .NET Interactive kernelspecs can be made loopback-only.");
+        }
+
+        if (argv.Any(a => (string?)a == LoopbackOnlyOption))
+        {
+            return false;
+        }
+
+        argv.Add(LoopbackOnlyOption);
+        return true;
+    }
+
+    /// <summary>The command line a kernelspec starts, with <c>{connection_file}</c> still in it.</summary>
+    /// <param name="kernelJsonPath">A kernel.json file.</param>
+    /// <returns>Its <c>argv</c>.</returns>
+    /// <exception cref="InvalidDataException">The file has no <c>argv</c> array of strings.</exception>
+    public static IReadOnlyList<string> Argv(string kernelJsonPath)
+    {
+        var argv = Load(kernelJsonPath)["argv"] as JsonArray ?? throw new InvalidDataException($"{kernelJsonPath} has no \"argv\" array: it is not a Jupyter kernelspec.");
+        return [.. argv.Select(a => (string?)a ?? throw new InvalidDataException($"{kernelJsonPath} has a non-string entry in \"argv\"."))];
+    }
+
+    private static List<string> KernelJsonFiles(string folder) =>
+        [.. Directory.GetDirectories(folder)
+            .Select(d => Path.Combine(d, "kernel.json"))
+            .Where(f => File.Exists(f) && TryLoad(f)?["argv"] is JsonArray argv && StartsTheKernel(argv))
+            .Order(StringComparer.Ordinal)];
+
+    // Other kernels' files in the same folder are none of our business, even when they are not valid JSON.
+    private static JsonObject? TryLoad(string path)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool StartsTheKernel(JsonArray argv) =>
+        argv.Count >= 3 && argv.All(a => a?.GetValueKind() == JsonValueKind.String) && (string?)argv[1] == "interactive" && (string?)argv[2] == "jupyter";
+
+    private static JsonObject Load(string path) =>
+        JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object, so not a kernelspec.");
+}
