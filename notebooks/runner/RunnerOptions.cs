@@ -13,8 +13,9 @@ public sealed class RunnerOptions
           --output DIR       where executed notebooks and pages go (default: artifacts/series)
           --timeout SECONDS  time limit per notebook (default: 300; the first run restores packages)
           --install-kernel [DIR]
-                             instead of running: install the .net-csharp Jupyter kernelspec into DIR (default:
-                             Jupyter's user kernels folder) so the kernel listens on 127.0.0.1 only
+                             instead of running: install the .NET Interactive Jupyter kernelspecs (.net-csharp
+                             and its F# and PowerShell siblings) into DIR (default: Jupyter's user kernels folder)
+                             so the kernel listens on 127.0.0.1 only
         """;
 
     /// <summary>Notebook file-name prefixes to run; empty for all.</summary>

@@ -9,7 +9,8 @@ namespace NotebookAttention.NotebookTests;
 
 /// <summary>
 /// The kernels the series starts cannot be reached from the network: the Jupyter kernelspec it installs listens on
-/// loopback only, and the runner's kernel (dotnet-repl) listens on nothing. Linux only (reads /proc).
+/// loopback only, and the runner's kernel (dotnet-repl) listens on nothing. The socket checks read Linux's /proc
+/// (<see cref="LinuxFactAttribute"/>); CI runs them.
 /// </summary>
 [Collection(SeriesGroup.Name)]
 public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
@@ -22,7 +23,7 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
     /// <inheritdoc />
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    [Fact]
+    [LinuxFact]
     public void Jupyter_kernel_started_by_the_series_kernelspec_listens_on_loopback_only()
     {
         var kernels = Path.Combine(folder, "kernels");
@@ -64,7 +65,7 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
         }
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task Runner_kernel_opens_no_listening_socket_while_it_runs_a_notebook()
     {
         var notebook = Path.GetFileName(series.Runner.Notebooks[0]);
@@ -92,7 +93,7 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
         Assert.True(listening.Count == 0, $"the runner's kernel listened on: {string.Join(", ", listening.Distinct())}");
     }
 
-    [Fact]
+    [LinuxFact]
     public void Socket_reader_finds_a_listener_on_every_interface_and_one_on_loopback()
     {
         using var everywhere = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
@@ -137,6 +138,19 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
         var python = JsonNode.Parse("""{"argv": ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]}""")!.AsObject();
         var error = Assert.Throws<InvalidDataException>(() => KernelSpec.Patch(python));
         Assert.Contains("dotnet interactive jupyter", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_kernel_option_takes_an_optional_folder()
+    {
+        var plain = RunnerOptions.Parse(["--install-kernel"]);
+        Assert.True(plain.InstallKernel);
+        Assert.Null(plain.KernelFolder);
+        Assert.Equal("kernels", RunnerOptions.Parse(["--install-kernel", "kernels"]).KernelFolder);
+        var followed = RunnerOptions.Parse(["--install-kernel", "--only", "03"]);
+        Assert.Null(followed.KernelFolder);
+        Assert.Equal(["03"], followed.Only);
+        Assert.False(RunnerOptions.Parse([]).InstallKernel);
     }
 
     // The runner built beside these tests: the same program as `dotnet run --project notebooks/runner`.
@@ -207,6 +221,19 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
         lock (output)
         {
             return output.ToString();
+        }
+    }
+}
+
+/// <summary>A fact that reads Linux's /proc: reported as skipped, with the reason, on other systems.</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    /// <summary>Marks the test skipped unless it runs on Linux.</summary>
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Skip = "reads /proc to see which sockets a process tree listens on: Linux only (CI runs it).";
         }
     }
 }
