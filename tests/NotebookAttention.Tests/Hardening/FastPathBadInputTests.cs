@@ -1,0 +1,186 @@
+using CsCheck;
+using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Attention;
+using NotebookAttention.Fast;
+using NotebookAttention.Tests.Support;
+
+namespace NotebookAttention.Tests.Hardening;
+
+/// <summary>Bad numbers on the fast path: refused where they enter, or caught where fp32 overflows, never returned.</summary>
+public class FastPathBadInputTests
+{
+    private const int N = 150;   // more than one query block (96) and one key block (128)
+    private const int D = 8;
+
+    public static TheoryData<string, float, bool> NonFiniteEntries()
+    {
+        var data = new TheoryData<string, float, bool>();
+        foreach (var matrix in new[] { "queries Q", "keys K", "values V" })
+        {
+            foreach (var bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                data.Add(matrix, bad, true);
+                data.Add(matrix, bad, false);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NonFiniteEntries))]
+    public void A_non_finite_entry_in_a_buffer_is_refused_with_its_matrix_row_and_column(string matrix, float bad, bool tiled)
+    {
+        var (q, k, v) = (Filled(N * D, 0.25f), Filled(N * D, -0.5f), Filled(N * D, 1f));
+        var target = matrix switch { "queries Q" => q, "keys K" => k, _ => v };
+        target[(130 * D) + 3] = bad;
+        var output = new float[N * D];
+
+        var error = Assert.Throws<ArgumentException>(() => Run(tiled, q, k, v, output));
+
+        Assert.Contains($"{matrix} [{N} x {D}] has", error.Message, StringComparison.Ordinal);
+        Assert.Contains("at row 130, column 3", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Scores_that_overflow_fp32_are_an_error_not_a_NaN_or_a_zero_row(bool tiled)
+    {
+        // 1e20 is a finite fp32, but q . k = 8e40 is not.
+        foreach (var keySign in new[] { 1f, -1f })
+        {
+            var q = Filled(N * D, 1e20f);
+            var k = Filled(N * D, keySign * 1e20f);
+            var error = Assert.Throws<ArgumentException>(() => Run(tiled, q, k, Filled(N * D, 1f), new float[N * D]));
+            Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
+            Assert.Contains("fp32", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Tiled_running_sums_that_overflow_fp32_are_an_error()
+    {
+        // Each value is finite in fp32, but the tiled pass's unnormalised running sum of 150 of them is not.
+        var error = Assert.Throws<ArgumentException>(() => Run(true, Filled(N * D, 0f), Filled(N * D, 0f), Filled(N * D, 3e38f), new float[N * D]));
+        Assert.Contains("values V", error.Message, StringComparison.Ordinal);
+        Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("queries Q", 1e39)]
+    [InlineData("keys K", -1e39)]
+    [InlineData("values V", 1e39)]
+    public void Doubles_beyond_the_fp32_range_are_refused_on_the_matrix_overloads(string matrix, double huge)
+    {
+        var (q, k, v) = (Matrix<double>.Build.Dense(5, 4, 0.5), Matrix<double>.Build.Dense(5, 4, 0.5), Matrix<double>.Build.Dense(5, 4, 0.5));
+        var target = matrix switch { "queries Q" => q, "keys K" => k, _ => v };
+        target[2, 1] = huge;
+
+        foreach (var run in new Func<Matrix<double>>[] { () => FastAttention.Tiled(q, k, v), () => FastAttention.Materialized(q, k, v) })
+        {
+            var error = Assert.Throws<ArgumentException>(run);
+            Assert.Contains($"{matrix} [5 x 4] has {huge:G3} at row 2, column 1", error.Message, StringComparison.Ordinal);
+            Assert.Contains("fp32", error.Message, StringComparison.Ordinal);
+            Assert.Contains("3.4E+038", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Doubles_beyond_the_fp32_range_are_refused_by_the_conversion_itself()
+    {
+        var matrix = Matrix<double>.Build.Dense(2, 3);
+        matrix[1, 2] = -5e40;
+        var error = Assert.Throws<ArgumentException>(() => Fp32.FromMatrix(matrix));
+        Assert.Contains("at row 1, column 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("fp32", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fast_multi_head_attention_refuses_a_NaN_input_on_its_buffer_overload()
+    {
+        var layer = new FastMultiHeadAttention(new MultiHeadAttention(8, 2));
+        var input = Filled(10 * 8, 0.5f);
+        input[(7 * 8) + 4] = float.NaN;
+        var error = Assert.Throws<ArgumentException>(() => layer.Forward(input, new float[10 * 8], 10));
+        Assert.Contains("input X [10 x 8] has NaN at row 7, column 4", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fast_multi_head_attention_reports_projections_that_overflow_fp32()
+    {
+        var layer = new FastMultiHeadAttention(new MultiHeadAttention(8, 2, seed: 3));
+        var error = Assert.Throws<ArgumentException>(() => layer.Forward(Filled(10 * 8, 3e38f), new float[10 * 8], 10));
+        Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
+        Assert.Contains("fp32", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Any_finite_input_gives_a_finite_output_or_a_clear_error()
+    {
+        // Magnitudes from 1e-30 to 1e30 per matrix, so some cases overflow fp32 in Q K^T or in P V and some do not.
+        var cases =
+            from n in Gen.Int[1, 2 * FastAttention.KeyBlock + 5]
+            from d in Gen.Int[1, 20]
+            from exponents in Gen.Int[-30, 30].Array[3]
+            from seed in Gen.Int
+            from tiled in Gen.Bool
+            select (n, d, exponents, seed, tiled);
+        Property.Holds(cases, c =>
+        {
+            var random = new Random(c.seed);
+            float[] Draw(int length, int exponent) =>
+                [.. Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1) * MathF.Pow(10, exponent))];
+            var (q, k, v) = (Draw(c.n * c.d, c.exponents[0]), Draw(c.n * c.d, c.exponents[1]), Draw(c.n * c.d, c.exponents[2]));
+            var output = new float[c.n * c.d];
+            try
+            {
+                if (c.tiled)
+                {
+                    FastAttention.Tiled(q, k, v, output, c.n, c.n, c.d, c.d);
+                }
+                else
+                {
+                    FastAttention.Materialized(q, k, v, output, c.n, c.n, c.d, c.d);
+                }
+            }
+            catch (ArgumentException error)
+            {
+                Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
+                return;
+            }
+
+            Assert.All(output, value => Assert.True(float.IsFinite(value), $"output holds {value}"));
+        });
+    }
+
+    [Fact]
+    public void A_fast_path_shape_error_names_the_shapes_that_were_given()
+    {
+        var q = Matrix<double>.Build.Dense(4, 8, 0.1);
+        var k = Matrix<double>.Build.Dense(4, 6, 0.1);
+        var error = Assert.Throws<ArgumentException>(() => FastAttention.Tiled(q, k, q));
+        Assert.Contains("Q is [4 x 8] but K is [4 x 6]", error.Message, StringComparison.Ordinal);
+
+        var buffers = Assert.Throws<ArgumentException>(() => FastAttention.Tiled(new float[32], new float[24], new float[32], new float[32], 4, 4, 8, 8));
+        Assert.Contains("keys K has 24 floats", buffers.Message, StringComparison.Ordinal);
+        Assert.Contains("[4 x 8] needs 32", buffers.Message, StringComparison.Ordinal);
+
+        var values = Assert.Throws<ArgumentException>(() => FastAttention.Materialized(q, q, Matrix<double>.Build.Dense(3, 8)));
+        Assert.Contains("K is [4 x 8] but V is [3 x 8]", values.Message, StringComparison.Ordinal);
+    }
+
+    private static float[] Filled(int length, float value) => [.. Enumerable.Repeat(value, length)];
+
+    private static void Run(bool tiled, float[] q, float[] k, float[] v, float[] output)
+    {
+        if (tiled)
+        {
+            FastAttention.Tiled(q, k, v, output, N, N, D, D);
+        }
+        else
+        {
+            FastAttention.Materialized(q, k, v, output, N, N, D, D);
+        }
+    }
+}
