@@ -82,7 +82,7 @@ public class FastPathBadInputTests
             var error = Assert.Throws<ArgumentException>(run);
             Assert.Contains($"{matrix} [5 x 4] has {huge:G3} at row 2, column 1", error.Message, StringComparison.Ordinal);
             Assert.Contains("fp32", error.Message, StringComparison.Ordinal);
-            Assert.Contains("3.4E+038", error.Message, StringComparison.Ordinal);
+            Assert.Contains("±3.4e38", error.Message, StringComparison.Ordinal);
         }
     }
 
@@ -109,7 +109,9 @@ public class FastPathBadInputTests
     [Fact]
     public void Fast_multi_head_attention_reports_projections_that_overflow_fp32()
     {
-        var layer = new FastMultiHeadAttention(new MultiHeadAttention(8, 2, seed: 3));
+        // All-ones weights: each projected entry is the sum of 8 entries of 3e38, beyond fp32.
+        var ones = new LinearProjection(Matrix<double>.Build.Dense(8, 8, 1.0));
+        var layer = new FastMultiHeadAttention(new MultiHeadAttention(new QkvProjections(ones, ones, ones), ones, 2));
         var error = Assert.Throws<ArgumentException>(() => layer.Forward(Filled(10 * 8, 3e38f), new float[10 * 8], 10));
         Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
         Assert.Contains("fp32", error.Message, StringComparison.Ordinal);
