@@ -71,8 +71,12 @@ public static class AttentionCost
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1, or the speed is not a finite number above 0.</exception>
     public static CostEstimate Estimate(long n, int d, int heads, int layers, int batch, double gflopsPerSecond)
     {
-        Check.AtLeast(layers, 1, "layers", nameof(layers));
-        Check.AtLeast(batch, 1, "batch", nameof(batch));
+        if (n < 1 || d < 1 || heads < 1 || layers < 1 || batch < 1)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(n), $"n = {n}, d = {d}, heads = {heads}, layers = {layers}, batch = {batch}: every size must be at least 1.");
+        }
+
         if (!(gflopsPerSecond > 0 && double.IsFinite(gflopsPerSecond)))
         {
             throw new ArgumentOutOfRangeException(

@@ -286,9 +286,9 @@ public static class FastAttention
             Check.AtLeast(keyCount, 1, "key count", nameof(keyCount));
             Check.AtLeast(depth, 1, "d_k", nameof(depth));
             Check.AtLeast(valueDepth, 1, "d_v", nameof(valueDepth));
-            CheckLength(queriesLength, queryCount, depth, "queries Q", "queryCount x d_k", nameof(queries));
-            CheckLength(keysLength, keyCount, depth, "keys K", "keyCount x d_k", nameof(keys));
-            CheckLength(valuesLength, keyCount, valueDepth, "values V", "keyCount x d_v", nameof(values));
+            CheckLength(queriesLength, queryCount, depth, "queries", "queryCount x d_k", nameof(queries));
+            CheckLength(keysLength, keyCount, depth, "keys", "keyCount x d_k", nameof(keys));
+            CheckLength(valuesLength, keyCount, valueDepth, "values", "keyCount x d_v", nameof(values));
             CheckLength(outputLength, queryCount, valueDepth, "output", "queryCount x d_v", nameof(output));
             mask.Validate(queryCount, keyCount);
             queryBlocks = (int)(RoundUp(queryCount, QueryBlock) / QueryBlock);
@@ -614,7 +614,7 @@ public static class FastAttention
             if (actual != expected)
             {
                 throw new ArgumentException(
-                    $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] needs {expected:N0} ({shape}): pass it row-major, or check the counts and d.",
+                    $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] matrix needs {expected:N0} ({shape}): pass it row-major, or check the counts and d.",
                     parameter);
             }
         }

@@ -165,8 +165,7 @@ public class FastPathBadInputTests
         Assert.Contains("Q is [4 x 8] but K is [4 x 6]", error.Message, StringComparison.Ordinal);
 
         var buffers = Assert.Throws<ArgumentException>(() => FastAttention.Tiled(new float[32], new float[24], new float[32], new float[32], 4, 4, 8, 8));
-        Assert.Contains("keys K has 24 floats", buffers.Message, StringComparison.Ordinal);
-        Assert.Contains("[4 x 8] needs 32", buffers.Message, StringComparison.Ordinal);
+        Assert.Contains("keys has 24 floats but a row-major [4 x 8] matrix needs 32 (keyCount x d_k)", buffers.Message, StringComparison.Ordinal);
 
         var values = Assert.Throws<ArgumentException>(() => FastAttention.Materialized(q, q, Matrix<double>.Build.Dense(3, 8)));
         Assert.Contains("K is [4 x 8] but V is [3 x 8]", values.Message, StringComparison.Ordinal);

@@ -36,6 +36,27 @@ public class HelperValidationTests
         Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Weighted_sums_that_overflow_fp64_are_an_error()
+    {
+        var weights = Matrix<double>.Build.Dense(1, 2, 1.0);
+        var values = Matrix<double>.Build.Dense(2, 1, 1.5e308);
+        Assert.Contains("overflow", Assert.Throws<ArgumentException>(() => WeightedSum.Of(weights, values)).Message, StringComparison.Ordinal);
+        Assert.Contains("overflow", Assert.Throws<ArgumentException>(() => WeightedSum.OfLoops(weights, values)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_elman_network_refuses_a_bad_bias_an_infinite_radius_and_overflowing_states()
+    {
+        var w = Matrix<double>.Build.DenseIdentity(2);
+        Assert.Throws<ArgumentException>(() => new NotebookAttention.Recurrence.ElmanRnn(w, w, Vector<double>.Build.Dense(3)));
+        Assert.Throws<ArgumentException>(() => new NotebookAttention.Recurrence.ElmanRnn(w, w, Vector<double>.Build.Dense(2, double.NaN)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NotebookAttention.Recurrence.ElmanRnn.WithSpectralRadius(4, 2, double.PositiveInfinity, 1));
+        var huge = new NotebookAttention.Recurrence.ElmanRnn(w, Matrix<double>.Build.DenseOfArray(new[,] { { 1e308, 1e308 }, { 0, 1 } }));
+        var error = Assert.Throws<ArgumentException>(() => huge.Forward(Matrix<double>.Build.DenseOfArray(new[,] { { 1e308, -1e308 } })));
+        Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(-800.0)]
     [InlineData(1e200)]
