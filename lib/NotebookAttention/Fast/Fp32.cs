@@ -64,9 +64,19 @@ public static class Fp32
     /// <param name="rows">Rows.</param>
     /// <param name="columns">Columns.</param>
     /// <returns>The matrix.</returns>
+    /// <exception cref="ArgumentException">A size is below 1 or the buffer is shorter than rows * columns.</exception>
     public static Matrix<double> ToMatrix(IReadOnlyList<float> data, int rows, int columns)
     {
         ArgumentNullException.ThrowIfNull(data);
+        Check.AtLeast(rows, 1, "rows", nameof(rows));
+        Check.AtLeast(columns, 1, "columns", nameof(columns));
+        if (data.Count < (long)rows * columns)
+        {
+            throw new ArgumentException(
+                $"the buffer has {data.Count:N0} floats but a row-major [{rows} x {columns}] matrix needs {(long)rows * columns:N0}: check rows and columns.",
+                nameof(data));
+        }
+
         return Matrix<double>.Build.Dense(rows, columns, (r, c) => data[(r * columns) + c]);
     }
 }

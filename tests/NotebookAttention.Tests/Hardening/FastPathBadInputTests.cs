@@ -157,6 +157,27 @@ public class FastPathBadInputTests
     }
 
     [Fact]
+    public void The_unchecked_tiled_pass_the_benchmark_compares_against_computes_the_same_output()
+    {
+        var random = new Random(7);
+        float[] Draw() => [.. Enumerable.Range(0, N * D).Select(_ => (float)random.NextDouble() - 0.5f)];
+        var (q, k, v) = (Draw(), Draw(), Draw());
+        var (checkedOutput, uncheckedOutput) = (new float[N * D], new float[N * D]);
+        FastAttention.Tiled(q, k, v, checkedOutput, N, N, D, D);
+        FastAttention.Tiled(q, k, v, uncheckedOutput, N, N, D, D, default, null, checkNumbers: false, CancellationToken.None);
+        Assert.Equal(checkedOutput, uncheckedOutput);
+        Assert.Contains(checkedOutput, x => x != 0);
+    }
+
+    [Fact]
+    public void Converting_back_refuses_a_buffer_too_short_for_its_shape()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Fp32.ToMatrix(new float[5], 2, 3));
+        Assert.Contains("has 5 floats but a row-major [2 x 3] matrix needs 6", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Fp32.ToMatrix(new float[5], -1, 3));
+    }
+
+    [Fact]
     public void A_fast_path_shape_error_names_the_shapes_that_were_given()
     {
         var q = Matrix<double>.Build.Dense(4, 8, 0.1);
