@@ -368,13 +368,14 @@ public static class FastAttention
         }
 
         /// <summary>
-        /// Checks a finished query row: its softmax sum must be positive and finite (it is at least 1 for a row that
-        /// sees any key, since every valid query sees itself), and its output finite.
+        /// Checks a finished query row: its softmax sum must be finite, and positive when the mask lets the query see
+        /// any key (the largest term is exactly 1 then), and its output finite. A zero sum for a query that sees keys
+        /// means every score overflowed to minus infinity, which would otherwise look like a masked row.
         /// </summary>
         /// <returns>False, with <see cref="failure"/> set, when the row overflowed fp32.</returns>
         private bool RowIsSound(int query, float softmaxSum, float* outputRow)
         {
-            if (!(softmaxSum > 0 && float.IsFinite(softmaxSum)))
+            if (!float.IsFinite(softmaxSum) || (softmaxSum <= 0 && SeesAnyKey(query)))
             {
                 Interlocked.CompareExchange(ref failure, new ArgumentException(
                     $"the scores of query {query} (row {query} of Q K^T / sqrt(d)) overflowed fp32 (±3.4e38): their softmax sum came out {softmaxSum}, although Q and K are finite. " +
@@ -577,6 +578,25 @@ public static class FastAttention
 
                 FinishBlock(block, outputRows, stride, rows);
             }
+        }
+
+        /// <summary>Whether the mask lets <paramref name="query"/> see at least one key (a window may leave none when keys are fewer than queries).</summary>
+        private bool SeesAnyKey(int query)
+        {
+            var lastKey = validKeys - 1L;
+            var firstKey = 0L;
+            if (mask.Causal)
+            {
+                lastKey = Math.Min(lastKey, query);
+            }
+
+            if (mask.Window is { } w)
+            {
+                lastKey = Math.Min(lastKey, (long)query + w);
+                firstKey = Math.Max(0, (long)query - w);
+            }
+
+            return lastKey >= firstKey;
         }
 
         private bool BlockVisible(int firstQuery, int firstKey) => TileVisible(firstQuery, firstKey, validQueries, validKeys, mask);

@@ -58,6 +58,30 @@ public class FastPathBadInputTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_query_the_mask_leaves_without_keys_still_gets_a_zero_row_not_an_overflow_error(bool tiled)
+    {
+        // 300 queries, 10 keys, window 5: queries from 15 on see no key at all, which is the mask's doing.
+        var (queries, keys) = (300, 10);
+        var q = Filled(queries * D, 0.5f);
+        var kv = Filled(keys * D, 0.5f);
+        var output = new float[queries * D];
+        var mask = new FastMask(Window: 5);
+        if (tiled)
+        {
+            FastAttention.Tiled(q, kv, kv, output, queries, keys, D, D, mask);
+        }
+        else
+        {
+            FastAttention.Materialized(q, kv, kv, output, queries, keys, D, D, mask);
+        }
+
+        Assert.Equal(0.5f, output[(14 * D) + 2], 5);
+        Assert.All(output[(15 * D)..], x => Assert.Equal(0f, x));
+    }
+
     [Fact]
     public void Tiled_running_sums_that_overflow_fp32_are_an_error()
     {
@@ -118,36 +142,45 @@ public class FastPathBadInputTests
     }
 
     [Fact]
-    public void Any_finite_input_gives_a_finite_output_or_a_clear_error()
+    public void Any_finite_input_gives_a_finite_output_or_a_clear_error_and_only_when_fp32_can_overflow()
     {
-        // Magnitudes from 1e-30 to 1e30 per matrix, so some cases overflow fp32 in Q K^T or in P V and some do not.
+        // Magnitudes from 1e-30 to 1e30 per matrix, so some cases overflow fp32 in Q K^T or in P V and some cannot;
+        // queries and keys differ in number and the masks vary, so some queries legitimately see no key.
         var cases =
-            from n in Gen.Int[1, 2 * FastAttention.KeyBlock + 5]
+            from queries in Gen.Int[1, 2 * FastAttention.KeyBlock + 5]
+            from keys in Gen.Int[1, 2 * FastAttention.KeyBlock + 5]
             from d in Gen.Int[1, 20]
             from exponents in Gen.Int[-30, 30].Array[3]
+            from causal in Gen.Bool
+            from window in Gen.Int[-1, 40]
+            from validDraw in Gen.Int[-1, 300]
             from seed in Gen.Int
             from tiled in Gen.Bool
-            select (n, d, exponents, seed, tiled);
+            let valid = validDraw >= 0 && validDraw <= Math.Min(queries, keys) ? validDraw : (int?)null
+            select (queries, keys, d, exponents, mask: new FastMask(valid, causal, window < 0 ? null : window), seed, tiled);
         Property.Holds(cases, c =>
         {
             var random = new Random(c.seed);
             float[] Draw(int length, int exponent) =>
                 [.. Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1) * MathF.Pow(10, exponent))];
-            var (q, k, v) = (Draw(c.n * c.d, c.exponents[0]), Draw(c.n * c.d, c.exponents[1]), Draw(c.n * c.d, c.exponents[2]));
-            var output = new float[c.n * c.d];
+            var (q, k, v) = (Draw(c.queries * c.d, c.exponents[0]), Draw(c.keys * c.d, c.exponents[1]), Draw(c.keys * c.d, c.exponents[2]));
+            var output = new float[c.queries * c.d];
+            // |q . k| <= d max|q| max|k|, and the tiled pass's running sums <= keys max|v|: below 1e37 neither can overflow.
+            var canOverflow = c.d * Math.Pow(10, c.exponents[0] + c.exponents[1]) >= 1e37 || c.keys * Math.Pow(10, c.exponents[2]) >= 1e37;
             try
             {
                 if (c.tiled)
                 {
-                    FastAttention.Tiled(q, k, v, output, c.n, c.n, c.d, c.d);
+                    FastAttention.Tiled(q, k, v, output, c.queries, c.keys, c.d, c.d, c.mask);
                 }
                 else
                 {
-                    FastAttention.Materialized(q, k, v, output, c.n, c.n, c.d, c.d);
+                    FastAttention.Materialized(q, k, v, output, c.queries, c.keys, c.d, c.d, c.mask);
                 }
             }
             catch (ArgumentException error)
             {
+                Assert.True(canOverflow, $"refused inputs that cannot overflow fp32: {error.Message}");
                 Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
                 return;
             }
