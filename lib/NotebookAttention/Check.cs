@@ -24,12 +24,94 @@ internal static class Check
                 var value = matrix.At(row, column);
                 if (!double.IsFinite(value))
                 {
-                    var kind = double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
                     throw new ArgumentException(
-                        $"{what} {Shape(matrix)} has {kind} at row {row}, column {column}: every entry must be a finite number; look at the step that produced this matrix.",
+                        $"{what} {Shape(matrix)} has {Name(value)} at row {row}, column {column}: every entry must be a finite number; look at the step that produced this matrix.",
                         parameter);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Throws when a product of finite inputs came out NaN or infinite: the inputs were finite but too large for
+    /// fp64, so the result cannot be shown or used honestly.
+    /// </summary>
+    public static void NoOverflow(Matrix<double> result, string what, string remedy, string parameter)
+    {
+        for (var column = 0; column < result.ColumnCount; column++)
+        {
+            for (var row = 0; row < result.RowCount; row++)
+            {
+                var value = result.At(row, column);
+                if (!double.IsFinite(value))
+                {
+                    throw new ArgumentException(
+                        $"{what} {Shape(result)} overflowed fp64 (±1.8e308) at row {row}, column {column} (it came out {Name(value)}) although every input is finite: {remedy}.",
+                        parameter);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws, before anything is allocated, when the reference path's fp64 [queries x keys] matrices would not
+    /// fit: more entries than one .NET array holds, or more bytes than the machine has available.
+    /// </summary>
+    /// <param name="queries">Rows of each matrix.</param>
+    /// <param name="keys">Columns of each matrix.</param>
+    /// <param name="matrices">How many such matrices the step keeps at once (scores, masked scores, weights, per head).</param>
+    /// <param name="what">The step, for the message.</param>
+    /// <param name="memoryBudgetBytes">Memory it may use; null for what the machine has available now.</param>
+    public static void ReferenceFits(long queries, long keys, int matrices, string what, long? memoryBudgetBytes = null)
+    {
+        Fits(queries, keys, matrices, what, "the reference path is for short sentences; for long sequences use Fast.FastAttention.Tiled (fp32, extra memory O(n·d)) or Fast.FastMultiHeadAttention", nameof(queries), memoryBudgetBytes);
+    }
+
+    /// <summary>
+    /// Throws, before anything is allocated, when <paramref name="matrices"/> fp64 [rows x columns] matrices would
+    /// not fit: more entries than one .NET array holds, or more bytes than the machine has available.
+    /// </summary>
+    public static void Fits(long rows, long columns, int matrices, string what, string remedy, string parameter, long? memoryBudgetBytes = null)
+    {
+        var entries = (double)rows * columns;
+        var needed = entries * sizeof(double) * matrices;
+        var available = memoryBudgetBytes ?? Fast.FastAttention.AvailableMemoryBytes();
+        if (entries > Array.MaxLength || needed > available)
+        {
+            throw new ArgumentOutOfRangeException(
+                parameter,
+                $"{what} keeps {matrices} fp64 [{rows:N0} x {columns:N0}] matrices ({Bytes(needed)}), but {Bytes(available)} is available{(entries > Array.MaxLength ? $" and one array holds at most {Array.MaxLength:N0} entries" : string.Empty)}: {remedy}.");
+        }
+    }
+
+    /// <summary>Throws when a stored [rows x columns] table would hold more entries than one .NET array can.</summary>
+    public static void TableFits(long rows, long columns, string what, string remedy, string parameter)
+    {
+        if ((double)rows * columns > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(
+                parameter,
+                $"{what} [{rows:N0} x {columns:N0}] would hold {(double)rows * columns:N0} entries, more than one .NET array holds ({Array.MaxLength:N0}): {remedy}.");
+        }
+    }
+
+    /// <summary>A byte count in KiB, MiB or GiB.</summary>
+    public static string Bytes(double bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (1L << 20):0.0} MiB",
+        _ => $"{bytes / 1024.0:0.0} KiB",
+    };
+
+    /// <summary>"NaN", "+infinity" or "-infinity" for a non-finite value.</summary>
+    public static string Name(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+
+    /// <summary>Throws when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
+    public static void AtLeast(long value, long minimum, string what, string parameter)
+    {
+        if (value < minimum)
+        {
+            throw new ArgumentOutOfRangeException(parameter, value, $"{what} is {value}: it must be at least {minimum}.");
         }
     }
 

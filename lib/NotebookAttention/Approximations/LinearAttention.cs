@@ -26,29 +26,90 @@ public static class LinearAttention
     /// <param name="values">V [m x d_v].</param>
     /// <param name="causal">Token i uses keys 0..i only (running sums, as an RNN would).</param>
     /// <returns>The output [n x d_v].</returns>
+    /// <remarks>
+    /// The features are handled as logarithms, log phi(x) = x for x &lt;= 0 and ln(1 + x) above, because phi itself
+    /// leaves the fp64 range at the extremes: phi(-800) = e^-800 is 0 in fp64 (so the ratio would be 0/0), and
+    /// phi(1e200)^2 overflows. Each feature column of the keys is shifted by its largest logarithm, and each query row
+    /// by its largest shifted logarithm; both factors cancel between numerator and denominator, and the denominator
+    /// keeps a term that is exactly 1, so it is never 0. V is scaled by a power of two (exact) so the sums of up to m
+    /// values cannot overflow.
+    /// </remarks>
     public static Matrix<double> Compute(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, bool causal = false)
     {
         CheckShapes(queries, keys, values, causal);
-        var phiQ = FeatureMap(queries);                    // [n x d]
-        var phiK = FeatureMap(keys);                       // [m x d]
+        var (scaledValues, exponent) = ScaledByPowerOfTwo(values);   // V = 2^exponent Ṽ, |Ṽ| < 2
+        var logQ = LogFeatures(queries);                                // [n x d] log phi(Q)
+        var logK = LogFeatures(keys);                                   // [m x d] log phi(K)
         if (!causal)
         {
-            var kv = phiK.TransposeThisAndMultiply(values);  // [d x d_v] = sum_j phi(k_j) v_j^T
-            var z = phiK.ColumnSums();                       // [d]        = sum_j phi(k_j)
-            var numerator = phiQ * kv;                       // [n x d_v]
-            var denominator = phiQ * z;                      // [n]
-            return numerator.MapIndexed((i, _, value) => value / denominator[i]);
+            var shift = Vector<double>.Build.Dense(keys.ColumnCount, t => logK.Column(t).Maximum());      // [d] largest log phi(k_jt)
+            var shiftedK = logK.MapIndexed((_, t, x) => Math.Exp(x - shift[t]), Zeros.Include);                          // [m x d] in (0, 1]
+            var kv = shiftedK.TransposeThisAndMultiply(scaledValues);                                      // [d x d_v] = sum_j phi~(k_j) v~_j^T
+            var z = shiftedK.ColumnSums();                                                                 // [d], each >= 1
+            var queryWeights = RowShiftedExp(logQ.MapIndexed((_, t, x) => x + shift[t], Zeros.Include));                  // [n x d] in (0, 1]
+            var numerator = queryWeights * kv;                                                             // [n x d_v]
+            var denominator = queryWeights * z;                                                            // [n], each >= 1
+            return numerator.MapIndexed((i, _, value) => Math.ScaleB(value / denominator[i], exponent));
         }
 
-        var output = Matrix<double>.Build.Dense(queries.RowCount, values.ColumnCount);
-        var runningKv = Matrix<double>.Build.Dense(queries.ColumnCount, values.ColumnCount);
-        var runningZ = Vector<double>.Build.Dense(queries.ColumnCount);
+        var d = queries.ColumnCount;
+        var dv = values.ColumnCount;
+        var output = Matrix<double>.Build.Dense(queries.RowCount, dv);
+        var runningKv = new double[d, dv];
+        var runningZ = new double[d];
+        var runningShift = Enumerable.Repeat(double.NegativeInfinity, d).ToArray();
+        var weights = new double[d];
         for (var i = 0; i < queries.RowCount; i++)
         {
-            runningKv += phiK.Row(i).OuterProduct(values.Row(i));
-            runningZ += phiK.Row(i);
-            var phi = phiQ.Row(i);
-            output.SetRow(i, (phi * runningKv) / phi.DotProduct(runningZ));
+            for (var t = 0; t < d; t++)
+            {
+                var logFeature = logK[i, t];
+                if (logFeature > runningShift[t])
+                {
+                    // A new largest feature in column t: rescale the running sums to the new shift.
+                    var rescale = Math.Exp(runningShift[t] - logFeature);
+                    for (var c = 0; c < dv; c++)
+                    {
+                        runningKv[t, c] *= rescale;
+                    }
+
+                    runningZ[t] *= rescale;
+                    runningShift[t] = logFeature;
+                }
+
+                var feature = Math.Exp(logFeature - runningShift[t]);
+                for (var c = 0; c < dv; c++)
+                {
+                    runningKv[t, c] += feature * scaledValues[i, c];
+                }
+
+                runningZ[t] += feature;
+            }
+
+            var largest = double.NegativeInfinity;
+            for (var t = 0; t < d; t++)
+            {
+                weights[t] = logQ[i, t] + runningShift[t];
+                largest = Math.Max(largest, weights[t]);
+            }
+
+            var denominator = 0.0;
+            for (var t = 0; t < d; t++)
+            {
+                weights[t] = Math.Exp(weights[t] - largest);
+                denominator += weights[t] * runningZ[t];
+            }
+
+            for (var c = 0; c < dv; c++)
+            {
+                var numerator = 0.0;
+                for (var t = 0; t < d; t++)
+                {
+                    numerator += weights[t] * runningKv[t, c];
+                }
+
+                output[i, c] = Math.ScaleB(numerator / denominator, exponent);
+            }
         }
 
         return output;
@@ -63,17 +124,54 @@ public static class LinearAttention
     /// <param name="values">V [m x d_v].</param>
     /// <param name="causal">Token i uses keys 0..i only.</param>
     /// <returns>The output [n x d_v].</returns>
+    /// <remarks>
+    /// Each similarity is kept as its logarithm, ln s_ij = logsumexp_t(log phi(q_it) + log phi(k_jt)), and each row
+    /// is shifted by its largest one before exponentiating (the shift cancels in the ratio), so similarities below or
+    /// above the fp64 range keep their proportions.
+    /// </remarks>
     public static Matrix<double> ComputeQuadratic(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, bool causal = false)
     {
         CheckShapes(queries, keys, values, causal);
-        var similarities = FeatureMap(queries) * FeatureMap(keys).Transpose();   // [n x m], all positive
-        if (causal)
+        var (scaledValues, exponent) = ScaledByPowerOfTwo(values);
+        var logQ = LogFeatures(queries);
+        var logK = LogFeatures(keys);
+        var terms = new double[queries.ColumnCount];
+        var logSimilarities = Matrix<double>.Build.Dense(queries.RowCount, keys.RowCount, (i, j) =>   // [n x m] ln s_ij
         {
-            similarities.MapIndexedInplace((i, j, s) => j <= i ? s : 0);
-        }
+            if (causal && j > i)
+            {
+                return double.NegativeInfinity;
+            }
 
+            for (var t = 0; t < terms.Length; t++)
+            {
+                terms[t] = logQ[i, t] + logK[j, t];
+            }
+
+            var largest = terms.Max();
+            return largest + Math.Log(terms.Sum(x => Math.Exp(x - largest)));
+        });
+        var similarities = RowShiftedExp(logSimilarities);   // [n x m] s_ij / max_j s_ij, masked pairs 0
         var rowSums = similarities.RowSums();
-        return (similarities * values).MapIndexed((i, _, value) => value / rowSums[i]);
+        return (similarities * scaledValues).MapIndexed((i, _, value) => Math.ScaleB(value / rowSums[i], exponent));
+    }
+
+    /// <summary>log phi(x) = log(elu(x) + 1): x for x &lt;= 0, ln(1 + x) above; finite wherever x is.</summary>
+    private static Matrix<double> LogFeatures(Matrix<double> x) => x.Map(v => v > 0 ? Math.Log(v + 1) : v);
+
+    /// <summary>exp(x - row maximum) for every entry: each row's largest entry becomes exactly 1.</summary>
+    private static Matrix<double> RowShiftedExp(Matrix<double> logs)
+    {
+        var largest = Vector<double>.Build.Dense(logs.RowCount, i => logs.Row(i).Maximum());
+        return logs.MapIndexed((i, _, x) => Math.Exp(x - largest[i]), Zeros.Include);
+    }
+
+    /// <summary>V = 2^exponent Ṽ with |Ṽ| &lt; 2: scaling by a power of two is exact, and the output is linear in V.</summary>
+    private static (Matrix<double> Scaled, int Exponent) ScaledByPowerOfTwo(Matrix<double> values)
+    {
+        var largest = values.Enumerate().Max(Math.Abs);
+        var exponent = largest > 0 ? Math.ILogB(largest) : 0;
+        return (values.Map(v => Math.ScaleB(v, -exponent)), exponent);
     }
 
     private static void CheckShapes(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, bool causal)

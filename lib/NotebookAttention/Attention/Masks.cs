@@ -19,6 +19,12 @@ public sealed class Mask
 
     private Mask(int queries, int keys, Func<int, int, bool> isAllowed)
     {
+        Check.TableFits(
+            queries,
+            keys,
+            "a mask",
+            "a stored mask is for pictures and the reference path; for long sequences describe it instead with Fast.FastMask (ValidLength, Causal, Window) and run Fast.FastAttention.Tiled",
+            nameof(queries));
         Queries = queries;
         Keys = keys;
         allowed = new bool[queries * keys];
@@ -158,7 +164,7 @@ public sealed class Mask
     /// <summary>Masked scores: a copy of <paramref name="scores"/> with minus infinity where the mask forbids.</summary>
     /// <param name="scores">S, shape [queries x keys], the same shape as the mask.</param>
     /// <returns>The masked scores.</returns>
-    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    /// <exception cref="ArgumentException">The shapes differ, or a score is already NaN or infinite.</exception>
     public Matrix<double> Apply(Matrix<double> scores)
     {
         ArgumentNullException.ThrowIfNull(scores);
@@ -169,6 +175,8 @@ public sealed class Mask
                 nameof(scores));
         }
 
+        // Scores must be finite here: a -infinity already present would be indistinguishable from a masked key.
+        Check.Finite(scores, "scores", nameof(scores));
         return scores.MapIndexed((query, key, score) => allowed[(query * Keys) + key] ? score : double.NegativeInfinity, Zeros.Include);
     }
 

@@ -23,10 +23,12 @@ public sealed class MultiHeadAttention
     /// <param name="seed">Seed; the same seed gives the same weights.</param>
     /// <param name="bias">Whether the four projections have biases.</param>
     /// <exception cref="ArgumentException"><paramref name="heads"/> does not divide <paramref name="dModel"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The four [d_model x d_model] weight matrices would not fit in memory.</exception>
     public MultiHeadAttention(int dModel, int heads, int seed = 0, bool bias = false)
     {
         Check.AtLeast(dModel, 1, "d_model", nameof(dModel));
         CheckHeads(dModel, heads, "d_model");
+        Check.Fits(dModel, dModel, 4, "a layer with W_Q, W_K, W_V and W_O", "choose a smaller d_model (BERT-base uses 768)", nameof(dModel));
         var random = new Xoshiro256StarStar(seed, threadSafe: false);
         Projections = new QkvProjections(
             LinearProjection.Create(dModel, dModel, random, bias),
@@ -122,8 +124,12 @@ public sealed class MultiHeadAttention
     /// <param name="scaled">Divide scores by sqrt(d_k / h) (the default).</param>
     /// <param name="tokens">Token labels, one per row of X, or null for position numbers.</param>
     /// <returns>Every head's steps, the concatenation and the output [tokens x d_out].</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The heads' [tokens x tokens] matrices would not fit in memory (use the fast path).</exception>
     public MultiHeadAttentionResult Forward(Matrix<double> tokenVectors, Mask? mask = null, bool scaled = true, IReadOnlyList<string>? tokens = null)
     {
+        ArgumentNullException.ThrowIfNull(tokenVectors);
+        // Every head keeps its scores, masked scores and weights: 3 h [tokens x tokens] matrices, checked before projecting.
+        Check.ReferenceFits(tokenVectors.RowCount, tokenVectors.RowCount, 3 * Heads, $"multi-head attention with {Heads} heads");
         var (queries, keys, values) = Projections.Project(tokenVectors);   // each [tokens x d]
         var queryHeads = SplitHeads(queries, Heads);                        // h x [tokens x d/h]
         var keyHeads = SplitHeads(keys, Heads);

@@ -66,6 +66,7 @@ public sealed class LinearProjection
     public static LinearProjection Identity(int size)
     {
         Check.AtLeast(size, 1, "identity projection size", nameof(size));
+        Check.Fits(size, size, 1, "an identity projection", "choose a smaller size", nameof(size));
         return new LinearProjection(Matrix<double>.Build.DenseIdentity(size));
     }
 
@@ -89,6 +90,7 @@ public sealed class LinearProjection
             output.MapIndexedInplace((_, column, value) => value + Bias[column]);
         }
 
+        Check.NoOverflow(output, "the projection X W + b", "X or W is too large; scale X down (for example normalise the token vectors)", nameof(input));
         return output;
     }
 
@@ -96,6 +98,7 @@ public sealed class LinearProjection
     {
         Check.AtLeast(inputSize, 1, "projection input size", nameof(inputSize));
         Check.AtLeast(outputSize, 1, "projection output size", nameof(outputSize));
+        Check.Fits(inputSize, outputSize, 1, "a projection W", "choose smaller sizes", nameof(inputSize));
         var limit = Math.Sqrt(6.0 / (inputSize + outputSize));
         var weight = Matrix<double>.Build.Random(inputSize, outputSize, new ContinuousUniform(-limit, limit, random));
         Vector<double>? b = null;

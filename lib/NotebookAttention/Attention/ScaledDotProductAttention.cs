@@ -15,7 +15,8 @@ public static class ScaledDotProductAttention
     /// <param name="scaled">Divide scores by sqrt(d_k) (the default).</param>
     /// <param name="tokens">Token labels for rows and columns (self-attention), or null for position numbers.</param>
     /// <returns>Scores, masked scores, weights and output.</returns>
-    /// <exception cref="ArgumentException">Shapes do not fit together, the mask has the wrong size, or an input is not finite.</exception>
+    /// <exception cref="ArgumentException">Shapes do not fit together, the mask has the wrong size, an input is not finite, or the scores overflow fp64.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The [queries x keys] matrices would not fit in memory (use the fast path).</exception>
     public static AttentionResult Compute(
         Matrix<double> queries,
         Matrix<double> keys,
@@ -34,6 +35,8 @@ public static class ScaledDotProductAttention
                 nameof(values));
         }
 
+        // Scores, masked scores and weights are all kept for the notebooks: three [queries x keys] matrices.
+        Check.ReferenceFits(queries.RowCount, keys.RowCount, 3, "scaled dot-product attention");
         Check.Labels(tokens, queries.RowCount, "Q", nameof(tokens));
         Check.Labels(tokens, keys.RowCount, "K", nameof(tokens));
 

@@ -70,9 +70,29 @@ public static class ScoreStatistics
     /// <summary>Entropy of a weight row in nats, -sum w ln w (terms with w = 0 count as 0).</summary>
     /// <param name="weights">Weights that sum to 1.</param>
     /// <returns>The entropy: 0 for one-hot, ln(n) for uniform.</returns>
+    /// <exception cref="ArgumentException">An entry is NaN, infinite, negative or above 1, or the entries do not sum to 1.</exception>
     public static double Entropy(Vector<double> weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        for (var j = 0; j < weights.Count; j++)
+        {
+            if (!(weights[j] >= 0 && weights[j] <= 1))
+            {
+                throw new ArgumentException(
+                    $"weights[{j}] is {weights[j]}: entropy is defined for attention weights, each between 0 and 1 and summing to 1; pass a softmax row.",
+                    nameof(weights));
+            }
+        }
+
+        // Rounding in a softmax row of n entries leaves its sum within about n * 2^-53 of 1.
+        var sum = weights.Sum();
+        if (Math.Abs(sum - 1) > 1e-9 * Math.Max(1, weights.Count))
+        {
+            throw new ArgumentException(
+                $"the weights sum to {sum}: entropy is defined for attention weights, which sum to 1; pass a softmax row (a fully masked row has no distribution).",
+                nameof(weights));
+        }
+
         return -weights.Where(w => w > 0).Sum(w => w * Math.Log(w));
     }
 }

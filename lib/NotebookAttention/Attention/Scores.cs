@@ -25,7 +25,8 @@ public static class Scores
     /// <param name="queries">Q, shape [queries x d_k].</param>
     /// <param name="keys">K, shape [keys x d_k].</param>
     /// <returns>S.</returns>
-    /// <exception cref="ArgumentException">Q and K have different d_k, or hold NaN or infinity.</exception>
+    /// <exception cref="ArgumentException">Q and K have different d_k, hold NaN or infinity, or their products overflow fp64.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The [queries x keys] matrix would not fit in memory.</exception>
     public static Matrix<double> DotProducts(Matrix<double> queries, Matrix<double> keys)
     {
         Check.Finite(queries, "queries Q", nameof(queries));
@@ -37,7 +38,16 @@ public static class Scores
                 nameof(keys));
         }
 
-        return queries * keys.Transpose();
+        Check.ReferenceFits(queries.RowCount, keys.RowCount, 1, "the scores Q K^T");
+        var scores = queries * keys.Transpose();
+        // An overflowed score would be -infinity (read as masked by the softmax) or +infinity/NaN: refuse it here,
+        // so that every -infinity the softmax sees comes from a mask.
+        Check.NoOverflow(
+            scores,
+            "the scores Q K^T",
+            "some q_i . k_j is beyond the fp64 range, so no softmax of it is meaningful; scale the queries and keys down (for example divide X or the projection weights by a constant)",
+            nameof(queries));
+        return scores;
     }
 
     /// <summary>Scores as attention uses them: S = Q K^T / sqrt(d_k), or Q K^T when <paramref name="scaled"/> is false.</summary>

@@ -14,6 +14,9 @@ namespace NotebookAttention.Attention;
 /// the maximum.
 /// Masked entries are minus infinity and get weight exactly 0. A row with every entry masked has no maximum;
 /// by this library's convention its weights are all 0 (it attends to nothing), never NaN.
+/// Minus infinity here always means masked: <see cref="Scores.DotProducts"/> refuses products that overflow fp64
+/// (which would otherwise arrive as -infinity and look masked), and <see cref="Mask.Apply"/> refuses scores that are
+/// already infinite.
 /// </remarks>
 public static class Softmax
 {

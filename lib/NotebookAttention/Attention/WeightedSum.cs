@@ -12,11 +12,13 @@ public static class WeightedSum
     /// <param name="weights">A, shape [queries x keys], from <see cref="Softmax.Rows"/>.</param>
     /// <param name="values">V, shape [keys x d_v].</param>
     /// <returns>O.</returns>
-    /// <exception cref="ArgumentException">A has a column count different from the row count of V.</exception>
+    /// <exception cref="ArgumentException">A has a column count different from the row count of V, or A V overflows fp64.</exception>
     public static Matrix<double> Of(Matrix<double> weights, Matrix<double> values)
     {
         CheckShapes(weights, values);
-        return weights * values;
+        var output = weights * values;
+        Check.NoOverflow(output, "the weighted sum A V", "A or V is too large (softmax weights are at most 1, so V is); scale V down", nameof(values));
+        return output;
     }
 
     /// <summary>
@@ -41,6 +43,7 @@ public static class WeightedSum
             output.SetRow(query, sum);
         }
 
+        Check.NoOverflow(output, "the weighted sum A V", "A or V is too large (softmax weights are at most 1, so V is); scale V down", nameof(values));
         return output;
     }
 

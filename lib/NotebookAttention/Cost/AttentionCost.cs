@@ -19,8 +19,14 @@ public static class AttentionCost
     /// <param name="heads">Number of heads.</param>
     /// <param name="causal">Whether a causal mask halves the pairs.</param>
     /// <returns>FLOPs.</returns>
-    public static double Flops(long n, int d, int heads = 1, bool causal = false) =>
-        heads * 4.0 * n * n * d * (causal ? 0.5 : 1.0);
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    public static double Flops(long n, int d, int heads = 1, bool causal = false)
+    {
+        Check.AtLeast(n, 1, "sequence length n", nameof(n));
+        Check.AtLeast(d, 1, "head dimension d", nameof(d));
+        Check.AtLeast(heads, 1, "heads", nameof(heads));
+        return heads * 4.0 * n * n * d * (causal ? 0.5 : 1.0);
+    }
 
     /// <summary>Bytes of the materialized score matrices: n^2 per head and sequence.</summary>
     /// <param name="n">Sequence length.</param>
@@ -28,14 +34,31 @@ public static class AttentionCost
     /// <param name="batch">Sequences at once.</param>
     /// <param name="bytesPerNumber">4 for fp32, 8 for fp64.</param>
     /// <returns>Bytes.</returns>
-    public static double ScoreMatrixBytes(long n, int heads = 1, int batch = 1, int bytesPerNumber = 4) =>
-        (double)n * n * heads * batch * bytesPerNumber;
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    public static double ScoreMatrixBytes(long n, int heads = 1, int batch = 1, int bytesPerNumber = 4)
+    {
+        Check.AtLeast(n, 1, "sequence length n", nameof(n));
+        Check.AtLeast(heads, 1, "heads", nameof(heads));
+        Check.AtLeast(batch, 1, "batch", nameof(batch));
+        Check.AtLeast(bytesPerNumber, 1, "bytes per number", nameof(bytesPerNumber));
+        return (double)n * n * heads * batch * bytesPerNumber;
+    }
 
     /// <summary>The longest sequence whose n x n score matrix fits in <paramref name="bytes"/>.</summary>
     /// <param name="bytes">Memory available for it.</param>
     /// <param name="bytesPerNumber">4 for fp32, 8 for fp64.</param>
     /// <returns>The largest n.</returns>
-    public static long LongestFitting(double bytes, int bytesPerNumber = 4) => (long)Math.Floor(Math.Sqrt(bytes / bytesPerNumber));
+    /// <exception cref="ArgumentOutOfRangeException">The bytes are negative or not finite, or bytes per number is below 1.</exception>
+    public static long LongestFitting(double bytes, int bytesPerNumber = 4)
+    {
+        if (!(bytes >= 0 && double.IsFinite(bytes)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytes), bytes, $"memory is {bytes} bytes: it must be a finite number of bytes, 0 or more.");
+        }
+
+        Check.AtLeast(bytesPerNumber, 1, "bytes per number", nameof(bytesPerNumber));
+        return (long)Math.Floor(Math.Sqrt(bytes / bytesPerNumber));
+    }
 
     /// <summary>The calculator: FLOPs, score-matrix bytes and time for a whole model at a measured speed.</summary>
     /// <param name="n">Sequence length.</param>
@@ -45,13 +68,19 @@ public static class AttentionCost
     /// <param name="batch">Sequences at once.</param>
     /// <param name="gflopsPerSecond">Measured speed in GFLOP/s.</param>
     /// <returns>The estimate.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A size or the speed is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1, or the speed is not a finite number above 0.</exception>
     public static CostEstimate Estimate(long n, int d, int heads, int layers, int batch, double gflopsPerSecond)
     {
-        if (n < 1 || d < 1 || heads < 1 || layers < 1 || batch < 1 || !(gflopsPerSecond > 0))
+        if (n < 1 || d < 1 || heads < 1 || layers < 1 || batch < 1)
         {
             throw new ArgumentOutOfRangeException(
-                nameof(n), $"n = {n}, d = {d}, heads = {heads}, layers = {layers}, batch = {batch}, speed = {gflopsPerSecond} GFLOP/s: every size must be at least 1 and the speed above 0.");
+                nameof(n), $"n = {n}, d = {d}, heads = {heads}, layers = {layers}, batch = {batch}: every size must be at least 1.");
+        }
+
+        if (!(gflopsPerSecond > 0 && double.IsFinite(gflopsPerSecond)))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(gflopsPerSecond), gflopsPerSecond, $"speed is {gflopsPerSecond} GFLOP/s: it must be a finite number above 0; measure it (Machine) or take a figure from a data sheet.");
         }
 
         var flops = Flops(n, d, heads) * layers * batch;

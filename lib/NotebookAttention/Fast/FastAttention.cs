@@ -15,6 +15,9 @@ namespace NotebookAttention.Fast;
 /// normalisation at the end. Extra memory is O(n d). Key blocks that the mask hides completely are skipped.</para>
 /// <para>Extra memory of the tiled path is K packed transposed (n d floats) plus small tiles; Q, V and the output are
 /// used in place when d_v is a multiple of 16.</para>
+/// <para>Bad numbers never come back as output: a NaN or infinity in Q, K or V is refused before the pass (one
+/// vectorised scan of each), and finite inputs whose scores or sums leave the fp32 range (±3.4e38) are reported
+/// with the query row where it happened, instead of a NaN row or a zero row that would look like padding.</para>
 /// <para>Both use the AVX2/FMA register-tiled kernels and a vectorised exp (portable loops elsewhere), and run
 /// query blocks in parallel on all cores. Inner loops allocate nothing.</para>
 /// </remarks>
@@ -43,15 +46,28 @@ public static class FastAttention
     /// <param name="mask">Padding, causal and window masks.</param>
     /// <param name="threads">Cores to use; null for all.</param>
     /// <param name="cancellation">Stops a long run between blocks.</param>
+    /// <exception cref="ArgumentException">
+    /// A buffer has the wrong length, the mask does not fit, an input holds NaN or infinity, or the scores or sums
+    /// overflow fp32.
+    /// </exception>
     public static void Tiled(
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
-        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, int? threads = null, CancellationToken cancellation = default)
+        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, int? threads = null, CancellationToken cancellation = default) =>
+        Tiled(queries, keys, values, output, queryCount, keyCount, depth, valueDepth, mask, threads, checkNumbers: true, cancellation);
+
+    /// <summary>
+    /// <see cref="Tiled(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, FastMask, int?, CancellationToken)"/>
+    /// with the number checks optional, so the benchmark can measure what they cost.
+    /// </summary>
+    internal static void Tiled(
+        ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
+        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads, bool checkNumbers, CancellationToken cancellation)
     {
         unsafe
         {
             fixed (float* q = queries, k = keys, v = values, o = output)
             {
-                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, threads).RunTiled(cancellation);
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, threads, checkNumbers).RunTiled(cancellation);
             }
         }
     }
@@ -71,6 +87,10 @@ public static class FastAttention
     /// <param name="memoryBudgetBytes">Memory it may use for the score matrix; null for what the machine has available.</param>
     /// <param name="cancellation">Stops a long run between blocks.</param>
     /// <exception cref="InsufficientMemoryException">The score matrix would not fit; nothing was allocated.</exception>
+    /// <exception cref="ArgumentException">
+    /// A buffer has the wrong length, the mask does not fit, an input holds NaN or infinity, or the scores or sums
+    /// overflow fp32.
+    /// </exception>
     public static void Materialized(
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         int queryCount, int keyCount, int depth, int valueDepth, FastMask mask = default, long? memoryBudgetBytes = null, CancellationToken cancellation = default)
@@ -80,7 +100,7 @@ public static class FastAttention
         {
             fixed (float* q = queries, k = keys, v = values, o = output)
             {
-                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, null).RunMaterialized(cancellation);
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, null, checkNumbers: true).RunMaterialized(cancellation);
             }
         }
     }
@@ -88,9 +108,16 @@ public static class FastAttention
     /// <summary>Bytes the materializing path allocates for its score matrix (padded to whole blocks).</summary>
     /// <param name="queryCount">Number of queries.</param>
     /// <param name="keyCount">Number of keys.</param>
-    /// <returns>The bytes.</returns>
-    public static long MaterializedScoreBytes(int queryCount, int keyCount) =>
-        4L * RoundUp(queryCount, QueryBlock) * RoundUp(keyCount, KeyBlock);
+    /// <returns>The bytes, or <see cref="long.MaxValue"/> when they exceed what a long counts (about 8 EiB, more than any machine has).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below 1.</exception>
+    public static long MaterializedScoreBytes(int queryCount, int keyCount)
+    {
+        Check.AtLeast(queryCount, 1, "query count", nameof(queryCount));
+        Check.AtLeast(keyCount, 1, "key count", nameof(keyCount));
+        var rows = RoundUp(queryCount, QueryBlock);
+        var columns = RoundUp(keyCount, KeyBlock);
+        return rows > long.MaxValue / sizeof(float) / columns ? long.MaxValue : sizeof(float) * rows * columns;
+    }
 
     /// <summary>
     /// How many (query block, key block) tiles the tiled path computes for this mask: the work it does, in tiles of
@@ -103,13 +130,29 @@ public static class FastAttention
     {
         Check.AtLeast(n, 1, "n", nameof(n));
         mask.Validate(n, n);
-        var validQueries = mask.ValidLength ?? n;
+        var valid = mask.ValidLength ?? n;
         long tiles = 0;
-        for (var first = 0; first < validQueries; first += QueryBlock)
+        // The visible key blocks of one query block are one contiguous run (TileVisible's conditions are bounds on
+        // the first and last key), so each query block is counted in O(1) and n = int.MaxValue takes a moment.
+        for (long first = 0; first < valid; first += QueryBlock)
         {
-            for (var firstKey = 0; firstKey < n; firstKey += KeyBlock)
+            var last = Math.Min(first + QueryBlock, valid) - 1;
+            var lastVisibleKey = valid - 1L;
+            var firstVisibleKey = 0L;
+            if (mask.Causal)
             {
-                tiles += TileVisible(first, firstKey, validQueries, mask.ValidLength ?? n, mask) ? 1 : 0;
+                lastVisibleKey = Math.Min(lastVisibleKey, last);
+            }
+
+            if (mask.Window is { } w)
+            {
+                lastVisibleKey = Math.Min(lastVisibleKey, last + w);
+                firstVisibleKey = Math.Max(0, first - w);
+            }
+
+            if (lastVisibleKey >= firstVisibleKey)
+            {
+                tiles += (lastVisibleKey / KeyBlock) - (firstVisibleKey / KeyBlock) + 1;
             }
         }
 
@@ -133,10 +176,11 @@ public static class FastAttention
     {
         var needed = MaterializedScoreBytes(queryCount, keyCount);
         var available = memoryBudgetBytes ?? AvailableMemoryBytes();
-        if (needed > available || RoundUp(queryCount, QueryBlock) * (long)RoundUp(keyCount, KeyBlock) > Array.MaxLength)
+        var entries = (double)RoundUp(queryCount, QueryBlock) * RoundUp(keyCount, KeyBlock);
+        if (needed > available || entries > Array.MaxLength)
         {
             throw new InsufficientMemoryException(
-                $"materializing attention for {queryCount:N0} queries x {keyCount:N0} keys needs {Bytes(needed)} for its score matrix, but {Bytes(available)} is available: " +
+                $"materializing attention for {queryCount:N0} queries x {keyCount:N0} keys needs {Check.Bytes(entries * sizeof(float))} for its score matrix, but {Check.Bytes(available)} is available{(entries > Array.MaxLength ? $" and one array holds at most {Array.MaxLength:N0} entries" : string.Empty)}: " +
                 $"use {nameof(FastAttention)}.{nameof(Tiled)}, whose extra memory grows with n·d instead of n².");
         }
     }
@@ -172,14 +216,8 @@ public static class FastAttention
         return mask.Window is not { } w || (firstKey <= lastQuery + w && lastKey >= firstQuery - w);
     }
 
-    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
-
-    internal static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        _ => $"{bytes / 1024.0:0.0} KiB",
-    };
+    /// <summary>The smallest multiple of <paramref name="multiple"/> at least <paramref name="value"/>, in long so int.MaxValue cannot wrap.</summary>
+    internal static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     private delegate void Kernel(float[] q, float[] k, float[] v, float[] output, int queries, int keys, int depth, int valueDepth);
 
@@ -189,11 +227,26 @@ public static class FastAttention
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(values);
-        Check.Finite(queries, "queries Q", nameof(queries));
-        Check.Finite(keys, "keys K", nameof(keys));
-        Check.Finite(values, "values V", nameof(values));
+        if (queries.ColumnCount != keys.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"Q is {Check.Shape(queries)} but K is {Check.Shape(keys)}: a query and a key are compared by dot product, so both need the same length d_k (same number of columns).",
+                nameof(keys));
+        }
+
+        if (values.RowCount != keys.RowCount)
+        {
+            throw new ArgumentException(
+                $"K is {Check.Shape(keys)} but V is {Check.Shape(values)}: every key needs its value, so both need the same number of rows.",
+                nameof(values));
+        }
+
+        // The conversions refuse NaN, infinity and doubles beyond the fp32 range, naming the matrix and the entry.
+        var q = Fp32.FromMatrix(queries, "queries Q", nameof(queries));
+        var k = Fp32.FromMatrix(keys, "keys K", nameof(keys));
+        var v = Fp32.FromMatrix(values, "values V", nameof(values));
         var output = new float[queries.RowCount * values.ColumnCount];
-        kernel(Fp32.FromMatrix(queries), Fp32.FromMatrix(keys), Fp32.FromMatrix(values), output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount);
+        kernel(q, k, v, output, queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount);
         return Fp32.ToMatrix(output, queries.RowCount, values.ColumnCount);
     }
 
@@ -221,20 +274,35 @@ public static class FastAttention
         private readonly float[] packedKeys;        // per key block: [depth x KeyBlock], K transposed
         private readonly float[]? paddedValues;     // V with rows padded to whole blocks and columns to 16, when V cannot be used in place
         private readonly int threads;
+        private readonly bool checkNumbers;
+        private ArgumentException? failure;        // the first overflow a worker found; the caller's thread throws it
 
         public Problem(float* queries, int queriesLength, float* keys, int keysLength, float* values, int valuesLength, float* output, int outputLength,
-            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads)
+            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads, bool checkNumbers)
         {
             this.threads = Math.Max(1, threads ?? Environment.ProcessorCount);
+            this.checkNumbers = checkNumbers;
             Check.AtLeast(queryCount, 1, "query count", nameof(queryCount));
             Check.AtLeast(keyCount, 1, "key count", nameof(keyCount));
             Check.AtLeast(depth, 1, "d_k", nameof(depth));
             Check.AtLeast(valueDepth, 1, "d_v", nameof(valueDepth));
-            CheckLength(queriesLength, (long)queryCount * depth, "queries", $"[{queryCount} x {depth}]");
-            CheckLength(keysLength, (long)keyCount * depth, "keys", $"[{keyCount} x {depth}]");
-            CheckLength(valuesLength, (long)keyCount * valueDepth, "values", $"[{keyCount} x {valueDepth}]");
-            CheckLength(outputLength, (long)queryCount * valueDepth, "output", $"[{queryCount} x {valueDepth}]");
+            CheckLength(queriesLength, queryCount, depth, "queries", "queryCount x d_k", nameof(queries));
+            CheckLength(keysLength, keyCount, depth, "keys", "keyCount x d_k", nameof(keys));
+            CheckLength(valuesLength, keyCount, valueDepth, "values", "keyCount x d_v", nameof(values));
+            CheckLength(outputLength, queryCount, valueDepth, "output", "queryCount x d_v", nameof(output));
             mask.Validate(queryCount, keyCount);
+            queryBlocks = (int)(RoundUp(queryCount, QueryBlock) / QueryBlock);
+            keyBlocks = (int)(RoundUp(keyCount, KeyBlock) / KeyBlock);
+            paddedValueDepth = (int)RoundUp(valueDepth, Microkernels.Columns);
+            Check.TableFits(RoundUp(keyCount, KeyBlock), depth, "K packed in whole blocks of 128 keys", "use fewer keys or a smaller d_k", nameof(keys));
+            Check.TableFits(RoundUp(keyCount, KeyBlock), paddedValueDepth, "V padded to whole blocks of 128 keys and 16 columns", "use fewer keys or a smaller d_v", nameof(values));
+            if (checkNumbers)
+            {
+                CheckFinite(queries, queryCount, depth, "queries Q", nameof(queries));
+                CheckFinite(keys, keyCount, depth, "keys K", nameof(keys));
+                CheckFinite(values, keyCount, valueDepth, "values V", nameof(values));
+            }
+
             this.queries = queries;
             this.output = output;
             this.queryCount = queryCount;
@@ -245,9 +313,6 @@ public static class FastAttention
             scale = 1f / MathF.Sqrt(depth);
             validQueries = mask.ValidLength ?? queryCount;
             validKeys = mask.ValidLength ?? keyCount;
-            queryBlocks = RoundUp(queryCount, QueryBlock) / QueryBlock;
-            keyBlocks = RoundUp(keyCount, KeyBlock) / KeyBlock;
-            paddedValueDepth = RoundUp(valueDepth, Microkernels.Columns);
 
             packedKeys = GC.AllocateArray<float>(keyBlocks * KeyBlock * depth, pinned: true);
             for (var key = 0; key < keyCount; key++)
@@ -290,6 +355,46 @@ public static class FastAttention
             ForEachQueryBlock(() => new Scratch(0, depth, paddedValueDepth), (block, scratch) => MaterializedBlock(block, scores, scratch, cancellation), cancellation);
         }
 
+        /// <summary>Throws, naming the matrix, row, column and value, when an input entry is NaN or infinite.</summary>
+        private static void CheckFinite(float* data, int rows, int columns, string what, string parameter)
+        {
+            var index = Microkernels.FirstNonFinite(data, (long)rows * columns);
+            if (index >= 0)
+            {
+                throw new ArgumentException(
+                    $"{what} [{rows} x {columns}] has {Check.Name(data[index])} at row {index / columns}, column {index % columns}: every entry must be a finite number; look at the step that produced this buffer.",
+                    parameter);
+            }
+        }
+
+        /// <summary>
+        /// Checks a finished query row: its softmax sum must be finite, and positive when the mask lets the query see
+        /// any key (the largest term is exactly 1 then), and its output finite. A zero sum for a query that sees keys
+        /// means every score overflowed to minus infinity, which would otherwise look like a masked row.
+        /// </summary>
+        /// <returns>False, with <see cref="failure"/> set, when the row overflowed fp32.</returns>
+        private bool RowIsSound(int query, float softmaxSum, float* outputRow)
+        {
+            if (!float.IsFinite(softmaxSum) || (softmaxSum <= 0 && SeesAnyKey(query)))
+            {
+                Interlocked.CompareExchange(ref failure, new ArgumentException(
+                    $"the scores of query {query} (row {query} of Q K^T / sqrt(d)) overflowed fp32 (±3.4e38): their softmax sum came out {softmaxSum}, although Q and K are finite. " +
+                    "The fast path computes in fp32: scale Q and K down (for example normalise the vectors), or use the fp64 reference path ScaledDotProductAttention."), null);
+                return false;
+            }
+
+            var bad = Microkernels.FirstNonFinite(outputRow, valueDepth);
+            if (bad >= 0)
+            {
+                Interlocked.CompareExchange(ref failure, new ArgumentException(
+                    $"output row {query}, column {bad} came out {Check.Name(outputRow[bad])}: the weighted sum of values V overflowed fp32 (±3.4e38), although V is finite " +
+                    "(the tiled pass sums up to n unnormalised weights times V). Scale V down, or use Materialized or the fp64 reference path."), null);
+                return false;
+            }
+
+            return true;
+        }
+
         /// <summary>
         /// One worker per core, each taking the next query block from a shared counter (no more threads than cores,
         /// which keeps each core's tiles in its own cache).
@@ -301,11 +406,17 @@ public static class FastAttention
             Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = workers }, _ =>
             {
                 var own = scratch();
-                for (var block = Interlocked.Increment(ref next); block < queryBlocks; block = Interlocked.Increment(ref next))
+                for (var block = Interlocked.Increment(ref next); block < queryBlocks && Volatile.Read(ref failure) is null; block = Interlocked.Increment(ref next))
                 {
                     work(block, own);
                 }
             });
+
+            // Thrown here, on the caller's thread, so it arrives as itself rather than inside an AggregateException.
+            if (failure is not null)
+            {
+                throw failure;
+            }
         }
 
         /// <summary>Where a block's query rows and output rows live: in place, or in scratch for a ragged block.</summary>
@@ -399,6 +510,14 @@ public static class FastAttention
                     Microkernels.Scale(outputRows + ((long)r * stride), paddedValueDepth, rowSum[r] > 0 ? 1f / rowSum[r] : 0f);
                 }
 
+                for (var r = 0; checkNumbers && r < rows && first + r < validQueries; r++)
+                {
+                    if (!RowIsSound(first + r, rowSum[r], outputRows + ((long)r * stride)))
+                    {
+                        return;
+                    }
+                }
+
                 FinishBlock(block, outputRows, stride, rows);
             }
         }
@@ -411,6 +530,7 @@ public static class FastAttention
             fixed (float* k = packedKeys, all = scores, queryScratch = scratch.Queries, outputScratch = scratch.Output)
             {
                 var q = BlockRows(block, scratch, queryScratch, outputScratch, out var outputRows, out var stride, out var rows);
+                var sums = scratch.RowSum;   // softmax sums of the strip's rows, checked once the strip is done
                 // The block's rows of the score matrix are filled, normalised and used a strip of
                 // MaterializedStrip rows at a time, so each strip is still in cache when P V reads it.
                 for (var strip = 0; strip < QueryBlock && first + strip < validQueries; strip += MaterializedStrip)
@@ -433,10 +553,12 @@ public static class FastAttention
                         if (float.IsNegativeInfinity(max))
                         {
                             new Span<float>(row, width).Clear();
+                            sums[r] = 0;
                             continue;
                         }
 
-                        Microkernels.Scale(row, width, 1f / Microkernels.ExpShiftedInPlace(row, width, max, scale));
+                        sums[r] = Microkernels.ExpShiftedInPlace(row, width, max, scale);
+                        Microkernels.Scale(row, width, 1f / sums[r]);
                     }
 
                     for (var keyBlock = 0; keyBlock < keyBlocks; keyBlock++)
@@ -444,10 +566,37 @@ public static class FastAttention
                         var firstKey = keyBlock * KeyBlock;
                         Microkernels.AccumulateProduct(s + firstKey, width, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, KeyBlock, stripOutput, stride, MaterializedStrip, paddedValueDepth);
                     }
+
+                    for (var r = 0; checkNumbers && r < MaterializedStrip && strip + r < rows && first + strip + r < validQueries; r++)
+                    {
+                        if (!RowIsSound(first + strip + r, sums[r], stripOutput + ((long)r * stride)))
+                        {
+                            return;
+                        }
+                    }
                 }
 
                 FinishBlock(block, outputRows, stride, rows);
             }
+        }
+
+        /// <summary>Whether the mask lets <paramref name="query"/> see at least one key (a window may leave none when keys are fewer than queries).</summary>
+        private bool SeesAnyKey(int query)
+        {
+            var lastKey = validKeys - 1L;
+            var firstKey = 0L;
+            if (mask.Causal)
+            {
+                lastKey = Math.Min(lastKey, query);
+            }
+
+            if (mask.Window is { } w)
+            {
+                lastKey = Math.Min(lastKey, (long)query + w);
+                firstKey = Math.Max(0, (long)query - w);
+            }
+
+            return lastKey >= firstKey;
         }
 
         private bool BlockVisible(int firstQuery, int firstKey) => TileVisible(firstQuery, firstKey, validQueries, validKeys, mask);
@@ -479,11 +628,14 @@ public static class FastAttention
             }
         }
 
-        private static void CheckLength(long actual, long expected, string what, string shape)
+        private static void CheckLength(long actual, int rows, int columns, string what, string shape, string parameter)
         {
+            var expected = (long)rows * columns;
             if (actual != expected)
             {
-                throw new ArgumentException($"{what} has {actual:N0} floats but a row-major {shape} matrix needs {expected:N0}: check the counts and d.", what);
+                throw new ArgumentException(
+                    $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] matrix needs {expected:N0} ({shape}): pass it row-major, or check the counts and d.",
+                    parameter);
             }
         }
     }

@@ -27,8 +27,12 @@ public readonly record struct FastMask(int? ValidLength = null, bool Causal = fa
     /// <param name="queries">Number of queries.</param>
     /// <param name="keys">Number of keys.</param>
     /// <returns>The mask.</returns>
+    /// <exception cref="ArgumentException">The valid length does not fit or the window is negative.</exception>
     public Attention.Mask ToMask(int queries, int keys)
     {
+        Check.AtLeast(queries, 1, "mask query count", nameof(queries));
+        Check.AtLeast(keys, 1, "mask key count", nameof(keys));
+        Validate(queries, keys);
         var self = this;
         return Attention.Mask.FromFunction(queries, keys, self.Allows);
     }

@@ -32,8 +32,13 @@ public sealed class FastMultiHeadAttention
     public FastMultiHeadAttention(Attention.MultiHeadAttention layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        Attention.LinearProjection[] projections = [layer.Projections.Query, layer.Projections.Key, layer.Projections.Value, layer.OutputProjection];
-        weights = [.. projections.Select(p => new PackedMatrix(Fp32.FromMatrix(p.Weight), p.Bias is null ? [] : Fp32.FromVector(p.Bias), p.Weight.RowCount, p.Weight.ColumnCount))];
+        (Attention.LinearProjection Projection, string Name)[] projections =
+            [(layer.Projections.Query, "W_Q"), (layer.Projections.Key, "W_K"), (layer.Projections.Value, "W_V"), (layer.OutputProjection, "W_O")];
+        weights = [.. projections.Select(p => new PackedMatrix(
+            Fp32.FromMatrix(p.Projection.Weight, $"weight {p.Name}", nameof(layer)),
+            p.Projection.Bias is null ? [] : Fp32.FromMatrix(p.Projection.Bias.ToRowMatrix(), $"bias of {p.Name}", nameof(layer)),
+            p.Projection.Weight.RowCount,
+            p.Projection.Weight.ColumnCount))];
         DModel = layer.DModel;
         Heads = layer.Heads;
         HeadDK = layer.HeadDK;
@@ -62,33 +67,66 @@ public sealed class FastMultiHeadAttention
     /// <param name="n">Number of tokens.</param>
     /// <param name="mask">Masks, shared by all heads.</param>
     /// <param name="cancellation">Stops a long run.</param>
+    /// <exception cref="ArgumentOutOfRangeException">n is below 1, or the buffers for n tokens would not fit in one array.</exception>
+    /// <exception cref="ArgumentException">
+    /// A buffer has the wrong length, the mask does not fit n, X holds NaN or infinity, or a projection, the scores
+    /// or the weighted sums overflow fp32. All sizes and the mask are checked before anything is allocated.
+    /// </exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int n, FastMask mask = default, CancellationToken cancellation = default)
     {
+        Check.AtLeast(n, 1, "token count n", nameof(n));
         var dk = HeadDK * Heads;
         var dv = HeadDV * Heads;
+        Check.TableFits(n, Math.Max(Math.Max(dk, dv), Math.Max(DModel, OutputSize)), "the projected tokens", "run fewer tokens at a time", nameof(n));
+        CheckLength(input.Length, n, DModel, "input X", "n x d_model", nameof(input));
+        CheckLength(output.Length, n, OutputSize, "output", "n x output size", nameof(output));
+        mask.Validate(n, n);
+        CheckFinite(input, n, DModel, "input X", "every entry must be a finite number; look at the step that produced X", nameof(input));
+
         var q = new float[n * dk];
         var k = new float[n * dk];
         var v = new float[n * dv];
         weights[0].Multiply(input, q, n);
         weights[1].Multiply(input, k, n);
         weights[2].Multiply(input, v, n);
+        CheckFinite(q, n, dk, "the queries X W_Q", Overflowed("X W_Q"), nameof(input));
+        CheckFinite(k, n, dk, "the keys X W_K", Overflowed("X W_K"), nameof(input));
+        CheckFinite(v, n, dv, "the values X W_V", Overflowed("X W_V"), nameof(input));
+
         var concatenated = new float[n * dv];
         var headsInParallel = FastAttention.RoundUp(n, FastAttention.QueryBlock) / FastAttention.QueryBlock < Environment.ProcessorCount;
+        ArgumentException? headFailure = null;
         Parallel.For(0, Heads, new ParallelOptions { MaxDegreeOfParallelism = headsInParallel ? Environment.ProcessorCount : 1, CancellationToken = cancellation }, head =>
         {
             var hq = Slice(q, n, dk, head * HeadDK, HeadDK);
             var hk = Slice(k, n, dk, head * HeadDK, HeadDK);
             var hv = Slice(v, n, dv, head * HeadDV, HeadDV);
             var ho = new float[n * HeadDV];
-            FastAttention.Tiled(hq, hk, hv, ho, n, n, HeadDK, HeadDV, mask, cancellation: cancellation);
+            try
+            {
+                FastAttention.Tiled(hq, hk, hv, ho, n, n, HeadDK, HeadDV, mask, cancellation: cancellation);
+            }
+            catch (ArgumentException error)
+            {
+                // Kept and rethrown on the caller's thread, so it does not arrive wrapped in an AggregateException.
+                Interlocked.CompareExchange(ref headFailure, new ArgumentException($"head {head}: {error.Message}", nameof(input), error), null);
+                return;
+            }
+
             for (var row = 0; row < n; row++)
             {
                 ho.AsSpan(row * HeadDV, HeadDV).CopyTo(concatenated.AsSpan((row * dv) + (head * HeadDV)));
             }
         });
+        if (headFailure is not null)
+        {
+            throw headFailure;
+        }
+
         weights[3].Multiply(concatenated, output, n);
         var valid = mask.ValidLength ?? n;
         output[(valid * OutputSize)..].Clear();
+        CheckFinite(output, n, OutputSize, "the output", Overflowed("the output projection (concatenated heads) W_O"), nameof(output));
     }
 
     /// <summary>Runs the layer on a MathNet matrix (converted to fp32 and back).</summary>
@@ -105,8 +143,37 @@ public sealed class FastMultiHeadAttention
         }
 
         var output = new float[input.RowCount * OutputSize];
-        Forward(Fp32.FromMatrix(input), output, input.RowCount, mask);
+        Forward(Fp32.FromMatrix(input, "input X", nameof(input)), output, input.RowCount, mask);
         return Fp32.ToMatrix(output, input.RowCount, OutputSize);
+    }
+
+    private static void CheckLength(int actual, int rows, int columns, string what, string shape, string parameter)
+    {
+        var expected = (long)rows * columns;
+        if (actual != expected)
+        {
+            throw new ArgumentException(
+                $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] needs {expected:N0} ({shape}): pass one row of {columns} per token.",
+                parameter);
+        }
+    }
+
+    private static string Overflowed(string product) =>
+        $"{product} overflowed fp32 (±3.4e38) although its inputs are finite; scale X down (for example normalise the token vectors)";
+
+    /// <summary>Throws, naming the matrix, entry and what to do, when a buffer holds NaN or infinity.</summary>
+    private static unsafe void CheckFinite(ReadOnlySpan<float> data, int rows, int columns, string what, string remedy, string parameter)
+    {
+        fixed (float* start = data)
+        {
+            var index = Microkernels.FirstNonFinite(start, (long)rows * columns);
+            if (index >= 0)
+            {
+                throw new ArgumentException(
+                    $"{what} [{rows} x {columns}] has {Check.Name(data[(int)index])} at row {index / columns}, column {index % columns}: {remedy}.",
+                    parameter);
+            }
+        }
     }
 
     private static float[] Slice(float[] source, int rows, int stride, int offset, int width)

@@ -284,6 +284,64 @@ internal static unsafe class Microkernels
         return total;
     }
 
+    /// <summary>
+    /// Index of the first NaN or infinity in <paramref name="data"/>, or -1 when every entry is finite. One pass:
+    /// x - x is +0 for every finite x and NaN otherwise, so OR-ing the bits of x - x is 0 only when all are finite.
+    /// </summary>
+    /// <param name="data">The entries.</param>
+    /// <param name="count">How many.</param>
+    /// <returns>The index, or -1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static long FirstNonFinite(float* data, long count)
+    {
+        long j = 0;
+        var bad = false;
+        if (Vector512.IsHardwareAccelerated && count >= 64)
+        {
+            Vector512<uint> a = default, b = default, c = default, d = default;
+            for (; j + 64 <= count; j += 64)
+            {
+                var x0 = Vector512.Load(data + j);
+                var x1 = Vector512.Load(data + j + 16);
+                var x2 = Vector512.Load(data + j + 32);
+                var x3 = Vector512.Load(data + j + 48);
+                a |= (x0 - x0).AsUInt32();
+                b |= (x1 - x1).AsUInt32();
+                c |= (x2 - x2).AsUInt32();
+                d |= (x3 - x3).AsUInt32();
+            }
+
+            bad = (a | b | c | d) != Vector512<uint>.Zero;
+        }
+        else if (Vector256.IsHardwareAccelerated && count >= 32)
+        {
+            Vector256<uint> a = default, b = default, c = default, d = default;
+            for (; j + 32 <= count; j += 32)
+            {
+                var x0 = Vector256.Load(data + j);
+                var x1 = Vector256.Load(data + j + 8);
+                var x2 = Vector256.Load(data + j + 16);
+                var x3 = Vector256.Load(data + j + 24);
+                a |= (x0 - x0).AsUInt32();
+                b |= (x1 - x1).AsUInt32();
+                c |= (x2 - x2).AsUInt32();
+                d |= (x3 - x3).AsUInt32();
+            }
+
+            bad = (a | b | c | d) != Vector256<uint>.Zero;
+        }
+
+        for (var i = bad ? 0 : j; i < count; i++)
+        {
+            if (!float.IsFinite(data[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     private static float Reduce(Vector256<float> m)
     {
         var half = Sse.Max(m.GetLower(), m.GetUpper());
@@ -319,7 +377,7 @@ internal static unsafe class Microkernels
     /// <summary>
     /// exp(x) for x &lt;= 0 in about 15 instructions per 8 floats: 2^(x log2 e) split into 2^n (built in the exponent
     /// bits) times 2^f with |f| &lt;= 1/2 from its degree-6 Taylor polynomial (relative error below 2e-7).
-    /// Below -87.3 (and for minus infinity) the result is exactly 0.
+    /// Below -87.3 (and for minus infinity) the result is exactly 0; NaN stays NaN.
     /// </summary>
     /// <param name="x">Arguments, none above 0.</param>
     /// <returns>exp(x).</returns>
@@ -328,7 +386,9 @@ internal static unsafe class Microkernels
     {
         var lowest = Vector256.Create(-87.3f);
         var underflow = Avx.CompareLessThan(x, lowest);
-        var t = Avx.Multiply(Avx.Max(x, lowest), Vector256.Create(1.44269504f));
+        // MAXPS returns its second operand when either is NaN: x second lets a NaN score through to the row sum,
+        // where the caller detects it, instead of turning it into a tiny weight.
+        var t = Avx.Multiply(Avx.Max(lowest, x), Vector256.Create(1.44269504f));
         var n = Avx.RoundToNearestInteger(t);
         var f = Avx.Subtract(t, n);
         var p = Vector256.Create(1.5403530e-4f);
@@ -342,7 +402,7 @@ internal static unsafe class Microkernels
         return Avx.AndNot(underflow, Avx.Multiply(p, power));
     }
 
-    /// <summary>The same exp(x) for x &lt;= 0 on sixteen floats (AVX-512).</summary>
+    /// <summary>The same exp(x) for x &lt;= 0 on sixteen floats (AVX-512); NaN stays NaN (Vector512.Max propagates it).</summary>
     /// <param name="x">Arguments, none above 0.</param>
     /// <returns>exp(x).</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -28,6 +28,16 @@ public sealed class ElmanRnn
             throw new ArgumentException($"W is {Check.Shape(recurrent)} and U is {Check.Shape(input)}: W must be square [hidden x hidden] and U must have hidden rows.", nameof(input));
         }
 
+        if (bias is not null)
+        {
+            if (bias.Count != recurrent.RowCount)
+            {
+                throw new ArgumentException($"b has length {bias.Count} but W is {Check.Shape(recurrent)}: the bias needs one entry per hidden unit ({recurrent.RowCount}).", nameof(bias));
+            }
+
+            Check.Finite(bias.ToRowMatrix(), "bias b", nameof(bias));
+        }
+
         Recurrent = recurrent;
         Input = input;
         Bias = bias ?? Vector<double>.Build.Dense(recurrent.RowCount);
@@ -55,9 +65,10 @@ public sealed class ElmanRnn
     {
         Check.AtLeast(hidden, 1, "hidden size", nameof(hidden));
         Check.AtLeast(inputSize, 1, "input size", nameof(inputSize));
-        if (!(spectralRadius > 0))
+        Check.Fits(hidden, Math.Max(hidden, inputSize), 2, "an Elman network with W and U", "choose a smaller hidden size", nameof(hidden));
+        if (!(spectralRadius > 0 && double.IsFinite(spectralRadius)))
         {
-            throw new ArgumentOutOfRangeException(nameof(spectralRadius), spectralRadius, "the spectral radius must be above 0.");
+            throw new ArgumentOutOfRangeException(nameof(spectralRadius), spectralRadius, $"the spectral radius is {spectralRadius}: it must be a finite number above 0 (1 keeps gradients steady).");
         }
 
         var normal = new Normal(0, 1, new Xoshiro256StarStar(seed, threadSafe: false));
@@ -95,6 +106,8 @@ public sealed class ElmanRnn
             states.SetRow(t, h);
         }
 
+        // tanh keeps every state in [-1, 1]; a NaN means W h + U x + b overflowed fp64 (inf - inf).
+        Check.NoOverflow(states, "the states H", "W, U or X is too large; scale them down", nameof(inputs));
         return states;
     }
 
