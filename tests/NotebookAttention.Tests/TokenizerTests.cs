@@ -85,4 +85,87 @@ public class TokenizerTests
         Assert.Contains("type at least one word", error.Message, StringComparison.Ordinal);
         Assert.Contains(sentence.Length == 0 ? "empty" : $"{sentence.Length} whitespace", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("atten\u00ADtion")]
+    [InlineData("atten\u2060tion")]
+    [InlineData("\u200Fattention\u200E")]
+    [InlineData("\u202Battention\u202C")]
+    [InlineData("\u2067attention\u2069")]
+    [InlineData("\uFEFFattention")]
+    public void Invisible_format_characters_never_become_tokens(string typed)
+    {
+        Assert.Equal(["attention"], Tokenizer.Words(typed));
+    }
+
+    [Theory]
+    [InlineData("a \u200D b")]
+    [InlineData("a \uFE0F b")]
+    [InlineData("a \u200F\u200E b")]
+    [InlineData("a \u2066 b")]
+    [InlineData("\u200Da b")]
+    [InlineData("\uFE0Fa b")]
+    public void A_lone_joiner_variation_selector_or_bidi_mark_outside_a_word_is_skipped(string typed)
+    {
+        Assert.Equal(["a", "b"], Tokenizer.Words(typed));
+    }
+
+    [Fact]
+    public void The_soft_hyphen_is_dropped_from_the_token_text_but_the_span_covers_it()
+    {
+        const string typed = "atten\u00ADtion span";
+        var tokens = Tokenizer.Tokenize(typed);
+        Assert.Equal("attention", tokens[0].Text);
+        Assert.Equal((0, 10), (tokens[0].Start, tokens[0].Length));
+        Assert.Equal((11, 4), (tokens[1].Start, tokens[1].Length));
+    }
+
+    [Theory]
+    [InlineData("צה״ל")]
+    [InlineData("צה\"ל")]
+    [InlineData("בית־ספר")]
+    [InlineData("٣٫١٤")]
+    [InlineData("١٬٠٠٠")]
+    [InlineData("сям`я")]
+    [InlineData("don`t")]
+    [InlineData("don´t")]
+    [InlineData("2024-05-17")]
+    [InlineData("17.05.2024")]
+    [InlineData("05/17/2024")]
+    public void Joiners_of_every_script_and_dates_keep_one_token(string word)
+    {
+        Assert.Equal([word], Tokenizer.Words(word));
+    }
+
+    [Fact]
+    public void A_combining_mark_after_a_space_becomes_a_token_of_its_own()
+    {
+        Assert.Equal(["a", "\u0301", "b"], Tokenizer.Words("a \u0301 b"));
+        Assert.Equal(["\u0301"], Tokenizer.Words("\u0301"));
+    }
+
+    [Fact]
+    public void Token_start_counts_in_the_text_as_typed_not_the_normalised_text()
+    {
+        const string typed = "у\u0306вага ok";
+        var tokens = Tokenizer.Tokenize(typed);
+        Assert.Equal("ўвага", tokens[0].Text);
+        Assert.Equal((0, 6), (tokens[0].Start, tokens[0].Length));
+        Assert.Equal((7, 2), (tokens[1].Start, tokens[1].Length));
+        Assert.Equal("ok", typed.Substring(tokens[1].Start, tokens[1].Length));
+    }
+
+    [Theory]
+    [InlineData("ab", 0xD83D, "cd")]
+    [InlineData("ab", 0xDE00, "")]
+    public void A_lone_surrogate_is_refused_with_its_index_and_what_to_do(string before, int surrogate, string after)
+    {
+        // Built in code: an attribute cannot carry a lone surrogate (it would arrive as U+FFFD).
+        var typed = before + (char)surrogate + after;
+        var error = Assert.Throws<ArgumentException>(() => Tokenizer.Tokenize(typed));
+        Assert.Contains($"index {before.Length}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"U+{surrogate:X4}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("retype", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("strInput", error.Message, StringComparison.Ordinal);
+    }
 }
