@@ -66,8 +66,9 @@ public class TokenizerScriptsTests
         // Ethiopic, Amharic: words at spaces, the Ethiopic full stop ። (U+1362) is a token.
         { "Ethiopic (Amharic)", "ሰላም ዓለም።", ["ሰላም", "ዓለም", "።"] },
 
-        // Emoji: a ZWJ sequence (technologist, Unicode 12), a skin tone and a flag are one picture each.
-        { "Emoji", "🧑‍💻 👍🏽 🇧🇾", ["🧑‍💻", "👍🏽", "🇧🇾"] },
+        // Emoji: a ZWJ sequence of two hands with skin tones (handshake, Unicode 14, newer than ICU4N's Unicode 10),
+        // a ZWJ sequence ICU knows, a skin tone and a flag are one picture each, as on screen (UAX #29 WB3c).
+        { "Emoji", "🫱🏻\u200D🫲🏿 🧑\u200D💻 👍🏽 🇧🇾", ["🫱🏻\u200D🫲🏿", "🧑\u200D💻", "👍🏽", "🇧🇾"] },
     };
 
     [Theory]

@@ -168,4 +168,13 @@ public class TokenizerTests
         Assert.Contains("retype", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("strInput", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Decomposed_hangul_after_thai_splits_as_its_composed_spelling_does()
+    {
+        // Found by the property in TokenizerPropertyTests: ICU cut the NFC and the NFD spelling differently.
+        const string composed = "ฆ각ў";
+        Assert.Equal(["ฆ", "각", "ў"], Tokenizer.Words(composed));
+        Assert.Equal(Tokenizer.Words(composed), Tokenizer.Words(composed.Normalize(System.Text.NormalizationForm.FormD)));
+    }
 }

@@ -23,8 +23,9 @@ namespace NotebookAttention.Tokens;
 /// <item>Numbers joined by <c>.</c> <c>,</c> <c>-</c> <c>/</c> <c>:</c> or the Arabic decimal and thousands separators
 /// <c>٫</c> <c>٬</c> are one token, so decimals, dates and times stay whole: <c>3.14</c>, <c>1,000</c>, <c>٣٫١٤</c>,
 /// <c>2024-05-17</c>, <c>17.05.2024</c>, <c>05/17/2024</c>, <c>12:30</c>.</item>
-/// <item>An emoji stays whole however it is built: skin tones, flags and ZWJ sequences such as <c>🧑‍💻</c>
-/// (a token never ends inside a user-perceived character).</item>
+/// <item>An emoji stays whole however it is built: skin tones, flags and ZWJ sequences such as <c>🫱🏻‍🫲🏿</c>
+/// (a token never ends inside a user-perceived character, even
+/// for emoji newer than ICU4N's Unicode 10 data).</item>
 /// <item>Whitespace, control characters and invisible format characters between tokens are skipped (see
 /// <see cref="Segment"/> for what was skipped). Inside a word, a soft hyphen, a bidirectional mark or a word
 /// joiner is dropped from the token's text but covered by its span: <c>atten\u00ADtion</c> is the token
@@ -111,16 +112,22 @@ public static class Tokenizer
 
     private readonly record struct WordSegment(int Start, int End, SegmentKind Kind);
 
-    /// <summary>ICU's word segments, never cut inside a user-perceived character (.NET's grapheme clusters).</summary>
+    /// <summary>
+    /// ICU's word segments of the sentence's NFC form, never cut inside a user-perceived character (.NET's
+    /// grapheme clusters), with their ends mapped back to the sentence as typed.
+    /// </summary>
     /// <remarks>
-    /// ICU4N implements Unicode 10, whose rules break an emoji ZWJ sequence whose parts were not yet listed
-    /// (<c>🧑‍💻</c>); .NET's grapheme clusters follow current Unicode, so a boundary inside one is dropped.
+    /// Breaking the NFC form makes the cut independent of how a character was typed (ICU's rules for Hangul and
+    /// its dictionaries differ between 각 and its decomposed jamo). ICU4N implements Unicode 10, so it cuts an emoji
+    /// made of characters assigned later (the handshake with two skin tones, <c>🫱🏻‍🫲🏿</c>, Unicode 14); .NET's
+    /// grapheme clusters follow current Unicode, so a boundary inside one is dropped.
     /// </remarks>
     private static List<WordSegment> WordSegments(string sentence)
     {
-        var clusterStarts = new bool[sentence.Length + 1];
-        clusterStarts[sentence.Length] = true;
-        var enumerator = StringInfo.GetTextElementEnumerator(sentence);
+        var (normalised, typedIndexOf) = Normalised(sentence);
+        var clusterStarts = new bool[normalised.Length + 1];
+        clusterStarts[normalised.Length] = true;
+        var enumerator = StringInfo.GetTextElementEnumerator(normalised);
         while (enumerator.MoveNext())
         {
             clusterStarts[enumerator.ElementIndex] = true;
@@ -128,21 +135,65 @@ public static class Tokenizer
 
         var segments = new List<WordSegment>();
         var breaks = BreakIterator.GetWordInstance(UCultureInfo.InvariantCulture);
-        breaks.SetText(sentence);
-        var start = breaks.First();
+        breaks.SetText(normalised);
+        var start = typedIndexOf(breaks.First());
         var kind = SegmentKind.Other;
         for (var end = breaks.Next(); end != BreakIterator.Done; end = breaks.Next())
         {
             kind = Stronger(kind, KindOf(breaks.RuleStatus));
-            if (clusterStarts[end])
+            var typedEnd = typedIndexOf(end);
+            if (clusterStarts[end] && typedEnd > start)
             {
-                segments.Add(new WordSegment(start, end, kind));
-                start = end;
+                segments.Add(new WordSegment(start, typedEnd, kind));
+                start = typedEnd;
                 kind = SegmentKind.Other;
             }
         }
 
         return segments;
+    }
+
+    /// <summary>
+    /// The NFC form of the sentence and a map from its offsets to offsets in the sentence as typed.
+    /// </summary>
+    /// <remarks>
+    /// The sentence is normalised piece by piece, cut where NFC has a boundary (before a character that never
+    /// combines with what precedes it), so each piece maps to its own normalised piece. Inside a piece that
+    /// normalisation left unchanged, offsets map one to one; inside one it changed, to the start of the piece.
+    /// </remarks>
+    private static (string Normalised, Func<int, int> TypedIndexOf) Normalised(string sentence)
+    {
+        var nfc = Normalizer2.NFCInstance;
+        if (nfc.IsNormalized(sentence))
+        {
+            return (sentence, index => index);
+        }
+
+        var normalised = new StringBuilder(sentence.Length);
+        var typedIndex = new List<int>(sentence.Length + 1);
+        var pieceStart = 0;
+        while (pieceStart < sentence.Length)
+        {
+            var pieceEnd = pieceStart + Rune.GetRuneAt(sentence, pieceStart).Utf16SequenceLength;
+            while (pieceEnd < sentence.Length && !nfc.HasBoundaryBefore(Rune.GetRuneAt(sentence, pieceEnd).Value))
+            {
+                pieceEnd += Rune.GetRuneAt(sentence, pieceEnd).Utf16SequenceLength;
+            }
+
+            var piece = sentence[pieceStart..pieceEnd];
+            var normalisedPiece = nfc.Normalize(piece);
+            var unchanged = string.Equals(piece, normalisedPiece, StringComparison.Ordinal);
+            for (var k = 0; k < normalisedPiece.Length; k++)
+            {
+                typedIndex.Add(unchanged ? pieceStart + k : pieceStart);
+            }
+
+            normalised.Append(normalisedPiece);
+            pieceStart = pieceEnd;
+        }
+
+        typedIndex.Add(sentence.Length);
+        return (normalised.ToString(), index => typedIndex[index]);
     }
 
     private static SegmentKind KindOf(int ruleStatus) => ruleStatus switch
