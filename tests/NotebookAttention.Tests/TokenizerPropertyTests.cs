@@ -91,11 +91,14 @@ public class TokenizerPropertyTests
 
     private static string CodePoint(int value) => char.ConvertFromUtf32(value);
 
-    /// <summary>Whitespace, controls, format characters and variation selectors: what may be skipped.</summary>
+    /// <summary>
+    /// Whitespace, controls, format characters, variation selectors and the combining grapheme joiner (a mark
+    /// that draws nothing): what may be skipped.
+    /// </summary>
     private static bool IsInvisible(char c) =>
         char.GetUnicodeCategory(c) is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator
             or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Control or UnicodeCategory.Format
-        || c is >= '\uFE00' and <= '\uFE0F';
+        || c is >= '\uFE00' and <= '\uFE0F' or '\u034F';
 
     private static bool IsVisibleStart(string typed) => !IsInvisible(typed[0]);
 

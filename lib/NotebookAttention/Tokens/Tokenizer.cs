@@ -300,6 +300,12 @@ public static class Tokenizer
 
     private static string TokenText(string sentence, int start, int end)
     {
+        // Below the soft hyphen nothing is invisible and nothing changes under NFC: most English tokens.
+        if (!sentence.AsSpan(start, end - start).ContainsAnyInRange(FirstDefaultIgnorable, char.MaxValue))
+        {
+            return sentence[start..end];
+        }
+
         var text = new StringBuilder(end - start);
         for (var i = start; i < end;)
         {
@@ -317,7 +323,11 @@ public static class Tokenizer
 
     private static bool IsSpace(Rune rune) => Rune.IsWhiteSpace(rune) || Rune.IsControl(rune);
 
-    private static bool IsDefaultIgnorable(Rune rune) => UChar.HasBinaryProperty(rune.Value, UProperty.Default_Ignorable_Code_Point);
+    /// <summary>U+00AD, the soft hyphen: the first default-ignorable code point.</summary>
+    private const char FirstDefaultIgnorable = '\u00AD';
+
+    private static bool IsDefaultIgnorable(Rune rune) =>
+        rune.Value >= FirstDefaultIgnorable && UChar.HasBinaryProperty(rune.Value, UProperty.Default_Ignorable_Code_Point);
 
     /// <summary>A character that can start a token: not whitespace, not a control, not drawn as nothing.</summary>
     private static bool IsVisible(Rune rune) => !IsSpace(rune) && !IsDefaultIgnorable(rune);
