@@ -82,7 +82,8 @@ public static class Tokenizer
 
     private static void RefuseLoneSurrogates(string sentence)
     {
-        for (var i = 0; i < sentence.Length; i++)
+        // Starts at the first surrogate, if any: most sentences have none.
+        for (var i = sentence.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < sentence.Length; i++)
         {
             if (char.IsHighSurrogate(sentence[i]) && i + 1 < sentence.Length && char.IsLowSurrogate(sentence[i + 1]))
             {
