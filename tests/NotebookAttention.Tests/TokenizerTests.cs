@@ -132,6 +132,7 @@ public class TokenizerTests
     [InlineData("2024-05-17")]
     [InlineData("17.05.2024")]
     [InlineData("05/17/2024")]
+    [InlineData("12:30")]
     public void Joiners_of_every_script_and_dates_keep_one_token(string word)
     {
         Assert.Equal([word], Tokenizer.Words(word));
@@ -176,5 +177,26 @@ public class TokenizerTests
         const string composed = "ฆ각ў";
         Assert.Equal(["ฆ", "각", "ў"], Tokenizer.Words(composed));
         Assert.Equal(Tokenizer.Words(composed), Tokenizer.Words(composed.Normalize(System.Text.NormalizationForm.FormD)));
+    }
+
+    [Fact]
+    public void Segment_reports_what_was_skipped_where_it_was_typed()
+    {
+        const string typed = " a \u200F\tb\u200E";
+        var segmentation = Tokenizer.Segment(typed);
+        Assert.Equal([("a", 1, 1), ("b", 5, 1)], segmentation.Tokens.Select(t => (t.Text, t.Start, t.Length)));
+        Assert.Equal([new Gap(0, 1, " "), new Gap(2, 3, " \u200F\t"), new Gap(6, 1, "\u200E")], segmentation.Gaps);
+        Assert.Equal(typed, segmentation.Sentence);
+    }
+
+    [Fact]
+    public void Segment_of_nothing_visible_gives_no_tokens_and_one_gap_while_tokenize_refuses_it()
+    {
+        const string typed = " \u200B\u00AD ";
+        var segmentation = Tokenizer.Segment(typed);
+        Assert.Empty(segmentation.Tokens);
+        Assert.Equal([new Gap(0, 4, typed)], segmentation.Gaps);
+        var error = Assert.Throws<ArgumentException>(() => Tokenizer.Tokenize(typed));
+        Assert.Contains("4 whitespace or invisible characters", error.Message, StringComparison.Ordinal);
     }
 }

@@ -24,8 +24,7 @@ namespace NotebookAttention.Tokens;
 /// <c>٫</c> <c>٬</c> are one token, so decimals, dates and times stay whole: <c>3.14</c>, <c>1,000</c>, <c>٣٫١٤</c>,
 /// <c>2024-05-17</c>, <c>17.05.2024</c>, <c>05/17/2024</c>, <c>12:30</c>.</item>
 /// <item>An emoji stays whole however it is built: skin tones, flags and ZWJ sequences such as <c>🫱🏻‍🫲🏿</c>
-/// (a token never ends inside a user-perceived character, even
-/// for emoji newer than ICU4N's Unicode 10 data).</item>
+/// (a token never ends inside a user-perceived character, even for emoji newer than ICU4N's Unicode 10 data).</item>
 /// <item>Whitespace, control characters and invisible format characters between tokens are skipped (see
 /// <see cref="Segment"/> for what was skipped). Inside a word, a soft hyphen, a bidirectional mark or a word
 /// joiner is dropped from the token's text but covered by its span: <c>atten\u00ADtion</c> is the token
