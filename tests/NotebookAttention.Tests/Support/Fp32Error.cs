@@ -24,23 +24,30 @@ internal static class Fp32Error
     /// </summary>
     public const double ExpError = 2e-7 + (3 * UnitRoundoff * 88);
 
+    /// <summary>
+    /// Absolute error of one fp32 rounding in the subnormal range, half the smallest subnormal 2^-149: below about
+    /// 1e-38 the relative bound u |x| no longer holds, and an entry under 1.4e-45 becomes 0.
+    /// </summary>
+    public const double Underflow = 0.7e-45;
+
     /// <summary>gamma(n) = n u / (1 - n u).</summary>
     public static double Gamma(int n) => n * UnitRoundoff / (1 - (n * UnitRoundoff));
 
     /// <summary>
     /// Entrywise bound on |fl32(A B + bias) - (A B + bias)|: rounding A, B and the bias to fp32 (u each) and a dot
-    /// product of <c>inner</c> fused multiply-adds plus the bias add give gamma(inner + 3) (|A| |B| + |bias|).
+    /// product of <c>inner</c> fused multiply-adds plus the bias add give gamma(inner + 3) (|A| |B| + |bias|); tiny
+    /// entries add <see cref="Underflow"/> per rounding: (sum_k |a_ik| + sum_k |b_kj| + inner + 4) Underflow.
     /// </summary>
     public static Matrix<double> Product(Matrix<double> a, Matrix<double> b, Vector<double>? bias = null)
     {
-        var magnitude = a.PointwiseAbs() * b.PointwiseAbs();
-        if (bias is not null)
-        {
-            var absBias = bias.PointwiseAbs();
-            magnitude.MapIndexedInplace((_, column, x) => x + absBias[column]);
-        }
-
-        return magnitude * Gamma(a.ColumnCount + 3);
+        var absA = a.PointwiseAbs();
+        var absB = b.PointwiseAbs();
+        var magnitude = absA * absB;
+        var absBias = bias?.PointwiseAbs();
+        var aRows = absA.RowSums();
+        var bColumns = absB.ColumnSums();
+        return magnitude.MapIndexed((i, j, x) =>
+            (Gamma(a.ColumnCount + 3) * (x + (absBias?[j] ?? 0))) + ((aRows[i] + bColumns[j] + a.ColumnCount + 4) * Underflow));
     }
 
     /// <summary>
@@ -55,7 +62,7 @@ internal static class Fp32Error
     /// summing to 1) the output moves by at most expm1(2 eps) max |v|.</para>
     /// <para>P V: the unnormalised sum over n_k keys (fused multiply-adds), the rescaling by the running maximum at
     /// each key block, the row sum of n_k exponentials and the final division add at most
-    /// (2 n_k + 3 keyBlocks + 4) u relative to max |v|; value errors add ev.</para>
+    /// (2 n_k + 3 keyBlocks + 4) (u max |v| + <see cref="Underflow"/>); value errors add ev.</para>
     /// </remarks>
     public static double Attention(Matrix<double> q, Matrix<double> k, Matrix<double> v, double queryError = 0, double keyError = 0, double valueError = 0)
     {
@@ -80,6 +87,6 @@ internal static class Fp32Error
         var scoreError = (scale * (largestInputTerm + (Gamma(depth + 3) * largestProduct))) + ExpError;
         var keyBlocks = (k.RowCount + FastAttention.KeyBlock - 1) / FastAttention.KeyBlock;
         var largestValue = v.Enumerate().Max(Math.Abs) + valueError;
-        return ((Math.Exp(2 * scoreError) - 1) * largestValue) + (((2 * k.RowCount) + (3 * keyBlocks) + 4) * UnitRoundoff * largestValue) + valueError;
+        return ((Math.Exp(2 * scoreError) - 1) * largestValue) + (((2 * k.RowCount) + (3 * keyBlocks) + 4) * ((UnitRoundoff * largestValue) + Underflow)) + valueError;
     }
 }
