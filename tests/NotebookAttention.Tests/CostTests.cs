@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using NotebookAttention.Cost;
 
 namespace NotebookAttention.Tests;
@@ -55,9 +58,23 @@ public class CostTests
         Assert.All(points, p => Assert.InRange(p.AllocatedBytes, p.N * 1000, (p.N * 1000) + 4096));
         Assert.Equal(3, lines.Count);
 
-        var stopped = Measurement.Curve([1, 2, 3], n => () => Thread.Sleep(n == 2 ? 60 : 0), maxSecondsPerRun: 0.03);
-        Assert.Equal([1, 2], stopped.Select(p => p.N));
         Assert.Equal(2.5, Measurement.Median([4, 1, 2, 3]));
+    }
+
+    [Fact]
+    public void Measurement_stops_after_the_first_run_over_the_budget_however_busy_the_machine_is()
+    {
+        // Runs from n = 2 on sleep 60 ms, always over the 30 ms budget; the n = 1 run does nothing, but a busy machine
+        // may still stall it past the budget. So: the sweep stops at n = 2 at the latest, and the point it stopped
+        // at records a run that really was over the budget, whichever point that was.
+        var stopped = Measurement.Curve([1, 2, 3, 4], n => () => Thread.Sleep(n >= 2 ? 60 : 0), maxSecondsPerRun: 0.03);
+        Assert.InRange(stopped.Count, 1, 2);
+        Assert.Equal(Enumerable.Range(1, stopped.Count), stopped.Select(p => p.N));
+        Assert.True(stopped[^1].Seconds > 0.03, $"the sweep stopped at n = {stopped[^1].N} after a run of {stopped[^1].Seconds:0.000} s, within the budget");
+
+        // Within a budget no stall reaches (a minute), nothing stops.
+        var all = Measurement.Curve([1, 2, 3], _ => () => { }, repeats: 1, maxSecondsPerRun: 60);
+        Assert.Equal([1, 2, 3], all.Select(p => p.N));
     }
 
     [Fact]
@@ -69,15 +86,77 @@ public class CostTests
     }
 
     [Fact]
-    public void Fma_ceiling_is_positive_and_caches_are_read_where_the_system_says()
+    public void Fma_ceiling_lies_between_a_scalar_loop_and_what_the_hardware_can_issue()
     {
-        Assert.True(Machine.MeasureFmaCeiling(TimeSpan.FromMilliseconds(250), threads: 1) > 0.1);
+        // Upper: a core issues at most 2 FMAs per cycle (two FMA pipes on every AVX2 x86 core so far), each of 8 floats
+        // = 16 flops, and no x86 core clocks above 6 GHz: 2 x 16 x 6 = 192 GFLOP/s on one thread. A ceiling above it
+        // means the flops per iteration or the time are counted wrong.
+        // Lower: the same twelve independent chains of fused multiply-adds on single floats (2 flops each) measured
+        // here the same way; eight floats per instruction must beat them clearly (8x in theory, 2x asked).
+        var ceiling = Machine.MeasureFmaCeiling(TimeSpan.FromMilliseconds(250), threads: 1);
+        var scalar = Enumerable.Range(0, 5).Max(_ => ScalarFmaGflops(TimeSpan.FromMilliseconds(50)));
+        Assert.InRange(ceiling, 2 * scalar, 2 * 16 * 6.0);
+    }
+
+    [Fact]
+    public void Caches_are_read_where_the_system_says()
+    {
         var caches = Machine.Caches();
-        Assert.All(caches, c => Assert.True(c.Bytes >= 1024));
-        if (OperatingSystem.IsLinux() && Directory.Exists("/sys/devices/system/cpu/cpu0/cache"))
+        const string root = "/sys/devices/system/cpu/cpu0/cache";
+        if (!Directory.Exists(root))
         {
-            Assert.Contains(caches, c => c.Name == "L2");
+            Assert.Empty(caches);
+            return;
         }
+
+        // Read here independently: every data or unified level, its size written like "32K" or "32768K".
+        string Read(string index, string file) => File.ReadAllText(Path.Combine(index, file)).Trim();
+        var expected = Directory.GetDirectories(root, "index*").Order(StringComparer.Ordinal)
+            .Where(index => Read(index, "type") is "Data" or "Unified")
+            .Select(index => new CacheLevel($"L{Read(index, "level")}", Read(index, "size") switch
+            {
+                var k when k.EndsWith('K') => long.Parse(k[..^1], CultureInfo.InvariantCulture) << 10,
+                var m when m.EndsWith('M') => long.Parse(m[..^1], CultureInfo.InvariantCulture) << 20,
+                var b => long.Parse(b, CultureInfo.InvariantCulture),
+            }))
+            .ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, caches);
+        Assert.Equal(caches.Select(c => c.Bytes).Order(), caches.Select(c => c.Bytes));
+    }
+
+    /// <summary>GFLOP/s of twelve independent scalar fused multiply-add chains on one thread, over about <paramref name="duration"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static double ScalarFmaGflops(TimeSpan duration)
+    {
+        float x0 = 1, x1 = 1, x2 = 1, x3 = 1, x4 = 1, x5 = 1, x6 = 1, x7 = 1, x8 = 1, x9 = 1, x10 = 1, x11 = 1;
+        const float m = 0.999f, a = 1e-3f;
+        long iterations = 0;
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < duration)
+        {
+            for (var i = 0; i < 100_000; i++)
+            {
+                x0 = MathF.FusedMultiplyAdd(x0, m, a);
+                x1 = MathF.FusedMultiplyAdd(x1, m, a);
+                x2 = MathF.FusedMultiplyAdd(x2, m, a);
+                x3 = MathF.FusedMultiplyAdd(x3, m, a);
+                x4 = MathF.FusedMultiplyAdd(x4, m, a);
+                x5 = MathF.FusedMultiplyAdd(x5, m, a);
+                x6 = MathF.FusedMultiplyAdd(x6, m, a);
+                x7 = MathF.FusedMultiplyAdd(x7, m, a);
+                x8 = MathF.FusedMultiplyAdd(x8, m, a);
+                x9 = MathF.FusedMultiplyAdd(x9, m, a);
+                x10 = MathF.FusedMultiplyAdd(x10, m, a);
+                x11 = MathF.FusedMultiplyAdd(x11, m, a);
+            }
+
+            iterations += 100_000;
+        }
+
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        GC.KeepAlive(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
+        return iterations * 12 * 2 / seconds / 1e9;
     }
 
     private sealed class SynchronousProgress(List<string> lines) : IProgress<string>
