@@ -25,10 +25,10 @@ internal static class Fp32Error
     public const double ExpError = 2e-7 + (3 * UnitRoundoff * 88);
 
     /// <summary>
-    /// Absolute error of one fp32 rounding in the subnormal range, half the smallest subnormal 2^-149: below about
-    /// 1e-38 the relative bound u |x| no longer holds, and an entry under 1.4e-45 becomes 0.
+    /// Absolute error of one fp32 rounding in the subnormal range, 2^-150, half the smallest subnormal 2^-149:
+    /// below about 1e-38 the relative bound u |x| no longer holds, and an entry under 1.4e-45 becomes 0.
     /// </summary>
-    public const double Underflow = 0.7e-45;
+    public const double Underflow = 7.006492321624085e-46;
 
     /// <summary>gamma(n) = n u / (1 - n u).</summary>
     public static double Gamma(int n) => n * UnitRoundoff / (1 - (n * UnitRoundoff));
