@@ -15,20 +15,18 @@ public class ApproximationTests
     public void Sliding_window_is_exact_attention_inside_the_window()
     {
         var cases =
-            from n in Gen.Int[1, 300]
-            from d in Gen.OneOf(16, 32, 8)
-            from window in Gen.Int[0, 40]
+            from c in Generators.AttentionProblem(square: true)
+            from window in Gen.Frequency((3, Gen.Int[0, 40]), (1, Gen.Int[100, 300]))
             from causal in Gen.Bool
-            from q in Generators.Matrix(n, d, bound: 2)
-            from k in Generators.Matrix(n, d, bound: 2)
-            from v in Generators.Matrix(n, 16, bound: 2)
-            select (q, k, v, window, causal);
-        cases.Sample(c =>
+            select (c, window, causal);
+        Property.Holds(cases, t =>
         {
-            var reference = ScaledDotProductAttention.Compute(c.q, c.k, c.v, SlidingWindowAttention.Mask(c.q.RowCount, c.window, c.causal)).Output;
-            var fast = SlidingWindowAttention.Compute(c.q, c.k, c.v, c.window, c.causal);
-            Assert.True(Generators.MaxAbsDifference(reference, fast) < 4e-5, $"n={c.q.RowCount} window={c.window}");
-        }, iter: 200);
+            var (c, window, causal) = t;
+            var mask = SlidingWindowAttention.Mask(c.Queries, window, causal);
+            var reference = ScaledDotProductAttention.Compute(c.Q, c.K, c.V, mask).Output;
+            var fast = SlidingWindowAttention.Compute(c.Q, c.K, c.V, window, causal);
+            FastAttentionTests.AssertAgrees(reference, fast, Fp32Error.Attention(c.Q, c.K, c.V), mask, $"{c}, window {window}, causal {causal}");
+        });
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Attention;
+using NotebookAttention.Fast;
 
 namespace NotebookAttention.Tests;
 
@@ -42,8 +43,14 @@ public class MaskTests
     }
 
     [Fact]
-    public void Fully_masked_query_gets_zero_weights_and_zero_output_not_nan()
+    public void Fully_masked_query_gets_zero_weights_and_zero_output_not_nan_on_every_path()
     {
+        // The one test of a row that attends to nothing, on every path that computes softmax or attention (the
+        // fast-path property in FastAttentionTests also checks exact zeros for every fully masked row it generates).
+        Assert.Equal([0.0, 0.0], Softmax.Stable(Vector<double>.Build.Dense([double.NegativeInfinity, double.NegativeInfinity])).ToArray());
+        var rows = Softmax.Rows(Matrix<double>.Build.DenseOfArray(new double[,] { { 0, 0 }, { double.NegativeInfinity, double.NegativeInfinity } }));
+        Assert.Equal([0.5, 0.5, 0.0, 0.0], [rows[0, 0], rows[0, 1], rows[1, 0], rows[1, 1]]);
+
         var x = Matrix<double>.Build.DenseOfArray(new double[,] { { 1, 2 }, { 3, 4 }, { 5, 6 } });
         var mask = Mask.FromFunction(3, 3, (query, _) => query != 1);
         var result = ScaledDotProductAttention.Compute(x, x, x, mask);
@@ -51,10 +58,22 @@ public class MaskTests
         Assert.Equal([0.0, 0.0], result.Output.Row(1).ToArray());
         Assert.Equal(1.0, result.Weights.Row(0).Sum(), 12);
 
+        // A bias in the output projection must not leak into a row that attends to nothing.
         var layer = new MultiHeadAttention(2, 1, seed: 1, bias: true);
         var multi = layer.Forward(x, mask);
         Assert.Equal([0.0, 0.0], multi.Output.Row(1).ToArray());
         Assert.All(multi.Output.Enumerate(), v => Assert.True(double.IsFinite(v)));
+
+        // Fast paths: padded queries (valid length 2 of 3) and a sequence with no real token.
+        foreach (var valid in new[] { 2, 0 })
+        {
+            var padding = new FastMask(ValidLength: valid);
+            foreach (var fast in new[] { FastAttention.Tiled(x, x, x, padding), FastAttention.Materialized(x, x, x, padding), new FastMultiHeadAttention(layer).Forward(x, padding) })
+            {
+                Assert.All(fast.SubMatrix(valid, 3 - valid, 0, 2).Enumerate(), v => Assert.Equal(0.0, v));
+                Assert.All(fast.Enumerate(), v => Assert.True(double.IsFinite(v)));
+            }
+        }
     }
 
     [Fact]

@@ -16,7 +16,21 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         return (weights, new MiniLmEncoder(weights), MiniLmTokenizer.Load(), new InferenceSession(weights.ModelBytes));
     });
 
-    private const double Tolerance = 1e-3;
+    /// <summary>
+    /// How far two encoders of this model may disagree, from fp32's rounding: u = 2^-24 per operation, the deepest
+    /// accumulation a layer has (the feed-forward's second product, 1,536 terms), L = 6 layers, and M the largest
+    /// |entry| of the state (about 6 here). Rounding errors behave like independent random terms (Higham and Mary,
+    /// "A new approach to probabilistic rounding error analysis", 2019): a sum of n terms is off by about
+    /// sqrt(n) u M rather than the worst case n u M, and errors of the L layers add the same way, so one fp32
+    /// encoder is off by about sqrt(L 1536) u M = 96 u M ≈ 3.4e-5 at M = 6. Our reference encoder is fp64 (its
+    /// error is negligible); ONNX Runtime and the fast encoder are fp32 each, so a comparison allows that once per
+    /// fp32 encoder involved. Measured on these sentences: 1.0e-6 to 2.0e-6 (fp64 vs ONNX Runtime), 2.3e-6 to
+    /// 4.2e-6 (fast fp32 vs ONNX Runtime), about 1/16 of the bound.
+    /// </summary>
+    private static double Tolerance(int fp32Encoders, double largestEntry) =>
+        fp32Encoders * Math.Sqrt(6 * 1536) * Fp32Error.UnitRoundoff * largestEntry;
+
+    private static double Largest(Matrix<double> state) => state.Enumerate().Max(Math.Abs);
 
     public static TheoryData<string> Sentences()
     {
@@ -44,8 +58,9 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var ours = encoder.Forward(pieces).LastHiddenState;
         var theirs = Run(session, [pieces.Ids], pieces.Ids.Length)[0];
         var difference = Generators.MaxAbsDifference(ours, theirs);
-        output.WriteLine($"{pieces.Ids.Length} pieces, max |difference| {difference:E2}: {sentence}");
-        Assert.True(difference <= Tolerance, $"max |difference| {difference:E2} for \"{sentence}\"");
+        var tolerance = Tolerance(1, Largest(theirs));
+        output.WriteLine($"{pieces.Ids.Length} pieces, max |difference| {difference:E2} (bound {tolerance:E2}): {sentence}");
+        Assert.True(difference <= tolerance, $"max |difference| {difference:E2} for \"{sentence}\" exceeds {tolerance:E2}");
     }
 
     [Fact]
@@ -57,9 +72,11 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var pieces = tokenizer.Encode(text, truncate: false);
         var cut = new WordPieces([.. pieces.Ids.Take(255), pieces.Ids[^1]], [.. pieces.Tokens.Take(255), pieces.Tokens[^1]], Truncated: true);
         Assert.Equal(256, cut.Ids.Length);
-        var difference = Generators.MaxAbsDifference(encoder.Forward(cut).LastHiddenState, Run(session, [cut.Ids], 256)[0]);
-        output.WriteLine($"256 pieces: max |difference| {difference:E2}");
-        Assert.True(difference <= Tolerance, $"max |difference| {difference:E2}");
+        var theirs = Run(session, [cut.Ids], 256)[0];
+        var difference = Generators.MaxAbsDifference(encoder.Forward(cut).LastHiddenState, theirs);
+        var tolerance = Tolerance(1, Largest(theirs));
+        output.WriteLine($"256 pieces: max |difference| {difference:E2} (bound {tolerance:E2})");
+        Assert.True(difference <= tolerance, $"max |difference| {difference:E2} exceeds {tolerance:E2}");
     }
 
     [Fact]
@@ -76,9 +93,11 @@ public sealed class PretrainedTests(ITestOutputHelper output)
             Assert.All(batch[s].Attention, layer => Assert.All(layer.Heads, head =>
                 Assert.Equal(0.0, Enumerable.Range(0, length).Sum(q => Enumerable.Range(valid, length - valid).Sum(k => head.Weights[q, k])))));
             var ours = batch[s].LastHiddenState.SubMatrix(0, valid, 0, 384);
-            var difference = Generators.MaxAbsDifference(ours, theirs[s].SubMatrix(0, valid, 0, 384));
-            output.WriteLine($"batch sentence {s}: {valid} of {length} real, max |difference| {difference:E2}");
-            Assert.True(difference <= Tolerance, $"sentence {s}: max |difference| {difference:E2}");
+            var real = theirs[s].SubMatrix(0, valid, 0, 384);
+            var difference = Generators.MaxAbsDifference(ours, real);
+            var tolerance = Tolerance(1, Largest(real));
+            output.WriteLine($"batch sentence {s}: {valid} of {length} real, max |difference| {difference:E2} (bound {tolerance:E2})");
+            Assert.True(difference <= tolerance, $"sentence {s}: max |difference| {difference:E2} exceeds {tolerance:E2}");
         }
     }
 
@@ -93,8 +112,9 @@ public sealed class PretrainedTests(ITestOutputHelper output)
             var valid = pieces[s].Ids.Length;
             var ours = fast.Forward(padded[s], valid);
             var difference = Enumerable.Range(0, valid * 384).Max(i => Math.Abs(ours[i] - theirs[s][i / 384, i % 384]));
-            output.WriteLine($"fast, sentence {s}: max |difference| {difference:E2}");
-            Assert.True(difference <= Tolerance, $"fast encoder, sentence {s}: max |difference| {difference:E2}");
+            var tolerance = Tolerance(2, Largest(theirs[s].SubMatrix(0, valid, 0, 384)));
+            output.WriteLine($"fast, sentence {s}: max |difference| {difference:E2} (bound {tolerance:E2})");
+            Assert.True(difference <= tolerance, $"fast encoder, sentence {s}: max |difference| {difference:E2} exceeds {tolerance:E2}");
         }
     }
 
@@ -111,8 +131,9 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var ours = new FastMiniLmEncoder(weights).Forward(ids);
         var theirs = Run(session, [ids], length)[0];
         var difference = Enumerable.Range(0, length * 384).Max(i => Math.Abs(ours[i] - theirs[i / 384, i % 384]));
-        output.WriteLine($"fast, {length} pieces: max |difference| {difference:E2}");
-        Assert.True(difference <= Tolerance, $"fast encoder, {length} pieces: max |difference| {difference:E2}");
+        var tolerance = Tolerance(2, Largest(theirs));
+        output.WriteLine($"fast, {length} pieces: max |difference| {difference:E2} (bound {tolerance:E2})");
+        Assert.True(difference <= tolerance, $"fast encoder, {length} pieces: max |difference| {difference:E2} exceeds {tolerance:E2}");
     }
 
     [Fact]
@@ -132,8 +153,6 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         Assert.Equal(["[CLS]", "attention", "!", "[SEP]"], pieces.Tokens);
         Assert.False(pieces.Truncated);
         Assert.Contains("[UNK]", tokenizer.Encode("🐈").Tokens);
-        var empty = Assert.Throws<ArgumentException>(() => tokenizer.Encode("  "));
-        Assert.Contains("type at least one word", empty.Message, StringComparison.Ordinal);
         var longText = string.Join(' ', Enumerable.Repeat("attention", 600));
         var tooLong = Assert.Throws<ArgumentException>(() => tokenizer.Encode(longText));
         Assert.Contains("602 word pieces", tooLong.Message, StringComparison.Ordinal);

@@ -1,4 +1,7 @@
+using NotebookAttention.Batches;
 using NotebookAttention.Notebooks;
+using NotebookAttention.Pretrained;
+using NotebookAttention.Tokens;
 
 namespace NotebookAttention.Tests.Notebooks;
 
@@ -49,8 +52,29 @@ public class ExerciseAndLearnerTests
         {
             Environment.SetEnvironmentVariable(Learner.SentenceVariable, null);
         }
+    }
 
-        var error = Assert.Throws<ArgumentException>(() => Learner.Sentence("  "));
-        Assert.Contains("type at least one word", error.Message, StringComparison.Ordinal);
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("\t\n\u00A0")]
+    public void Blank_text_is_refused_by_every_entry_point_with_what_to_do(string blank)
+    {
+        // The one test of blank input for every way text enters the library (the tokenizer's own messages are in
+        // TokenizerTests). It sits in this class because Learner.Sentence reads the variable the test above sets.
+        Action[] entries =
+        [
+            () => Tokenizer.Tokenize(blank),
+            () => Learner.Sentence(blank),
+            () => MiniLmTokenizer.Load().Encode(blank),   // MiniLm.Encode tokenizes with this first
+        ];
+        foreach (var entry in entries)
+        {
+            Assert.Contains("type at least one word", Assert.Throws<ArgumentException>(entry).Message, StringComparison.Ordinal);
+        }
+
+        var batch = Assert.Throws<ArgumentException>(() => PaddedBatch.FromSentences(["ok", blank], new Embeddings(4)));
+        Assert.Contains("sentence 1 of the batch", batch.Message, StringComparison.Ordinal);
+        Assert.Contains("0 tokens", batch.Message, StringComparison.Ordinal);
     }
 }

@@ -111,20 +111,66 @@ public class PlotsTests
     }
 
     [Fact]
-    public void Every_displayed_type_renders_to_html()
+    public void Every_displayed_type_renders_its_own_numbers_and_labels()
     {
         var tokens = Tokenizer.Words("a b");
         var x = new Embeddings(4, seed: 1).Embed(tokens);
         var multi = new MultiHeadAttention(4, 2, seed: 1).Forward(x, tokens: tokens);
-        object[] values = [multi.Heads[0], multi, Mask.Causal(2), x, Plots.Weights(multi.Heads[0]), Plots.Heads(multi), Plots.Weights(multi.Heads[0]).Chart, Exercise.Check("1", 1, 1, ""), LayerPlots.Pieces("pieces", ["a", "b"])];
-        Assert.Equal(NotebookDisplay.Types.Count, values.Length);
-        foreach (var value in values)
+        var head = multi.Heads[0];
+        var exercise = Exercise.Check("1", 1, 1, "");
+        var causal = Matrix<double>.Build.DenseOfArray(new double[,] { { 1, 0 }, { 1, 1 } });
+        var cases = new (object Value, Action<string> Check)[]
         {
-            Assert.Contains(NotebookDisplay.Types, t => t.IsInstanceOfType(value));
-            Assert.False(string.IsNullOrWhiteSpace(NotebookDisplay.ToHtml(value)));
+            (head, html => AssertFigures(html, [head.Weights], ["a", "b"])),
+            (multi, html => AssertFigures(html, [.. multi.Weights], ["a", "b"])),
+            (Mask.Causal(2), html => AssertFigures(html, [causal], ["0", "1"])),
+            (x, html =>
+            {
+                Assert.Contains("matrix [2 x 4]", html, StringComparison.Ordinal);
+                Assert.All(x.Enumerate(), v => Assert.Contains(v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), html, StringComparison.Ordinal));
+            }),
+            (Plots.Weights(head), html => AssertFigures(html, [head.Weights], ["a", "b"])),
+            (Plots.Heads(multi), html => AssertFigures(html, [.. multi.Weights], ["a", "b"])),
+            (Plots.Weights(head).Chart, html => AssertFigures(html, [head.Weights], ["a", "b"])),
+            (exercise, html => Assert.Contains($"na-correct\"", html, StringComparison.Ordinal)),
+            (LayerPlots.Pieces("pieces", ["a", "[SEP]"]), html =>
+            {
+                Assert.Contains(">a<sub", html, StringComparison.Ordinal);
+                Assert.Contains(">[SEP]<sub", html, StringComparison.Ordinal);
+            }),
+        };
+        Assert.Equal(NotebookDisplay.Types.Count, cases.Length);
+        Assert.All(NotebookDisplay.Types, type => Assert.Contains(cases, c => type.IsInstanceOfType(c.Value)));
+        foreach (var (value, check) in cases)
+        {
+            check(NotebookDisplay.ToHtml(value));
         }
 
         Assert.Throws<ArgumentException>(() => NotebookDisplay.ToHtml("a string"));
+    }
+
+    /// <summary>
+    /// The figures the HTML hands to plotly.js, parsed back: one heatmap per expected matrix, whose cells are that
+    /// matrix (to the 15 digits JSON keeps) and whose axes name the tokens.
+    /// </summary>
+    private static void AssertFigures(string html, IReadOnlyList<Matrix<double>> expected, IReadOnlyList<string> labels)
+    {
+        var figures = html.Split("var figure = ")[1..].Select(part => JsonNode.Parse(part[..part.IndexOf(";\n", StringComparison.Ordinal)])!).ToList();
+        Assert.Equal(expected.Count, figures.Count);
+        foreach (var (figure, matrix) in figures.Zip(expected))
+        {
+            var trace = figure["data"]![0]!;
+            Assert.Equal("heatmap", (string?)trace["type"]);
+            var z = trace["z"]!.AsArray();
+            Assert.Equal(matrix.RowCount, z.Count);
+            for (var row = 0; row < matrix.RowCount; row++)
+            {
+                Assert.Equal(matrix.Row(row).ToArray(), z[row]!.AsArray().Select(cell => (double)cell!), (a, b) => Math.Abs(a - b) < 1e-14);
+            }
+
+            Assert.Equal(labels, figure["layout"]!["yaxis"]!["ticktext"]!.AsArray().Select(t => (string?)t));
+            Assert.Equal(labels, figure["layout"]!["xaxis"]!["ticktext"]!.AsArray().Select(t => (string?)t));
+        }
     }
 
     [Fact]

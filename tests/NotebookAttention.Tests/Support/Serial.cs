@@ -1,8 +1,10 @@
 namespace NotebookAttention.Tests.Support;
 
 /// <summary>
-/// Tests that count process-wide allocations or time work run alone, so other tests' allocations and load do not
-/// leak into their measurements.
+/// Tests that count process-wide allocations, time work, or flip the process-wide kernel switch
+/// (<see cref="Fast.Microkernels.Accelerated"/>) run alone: xunit runs this collection after the parallel ones,
+/// one test at a time, so other tests' allocations and load do not leak into their measurements and no other test
+/// runs while the switch is flipped.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class MeasurementsRunAlone
