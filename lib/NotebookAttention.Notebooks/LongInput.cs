@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace NotebookAttention.Notebooks;
+
+/// <summary>
+/// The one rule for long input in pictures: a picture with one row, column, bar or dot per token shows the first
+/// <see cref="TokensShown"/> tokens and says so on its title and above it ("showing the first 64 of 2,000 tokens").
+/// The computations behind a picture always use every token; only the drawing is cut.
+/// </summary>
+/// <remarks>
+/// Why: a heatmap carries every cell, so a 700-word paragraph made executed notebooks of 135 MB that no browser
+/// could draw. 64 tokens keep a heatmap's labels legible at 900 pixels and a notebook of 21 heatmaps under 10 MB.
+/// </remarks>
+public static class LongInput
+{
+    /// <summary>Tokens a heatmap, bar chart or head view draws at most.</summary>
+    public const int TokensShown = 64;
+
+    /// <summary>Tokens a dependency graph draws at most: every token has a dot per layer, so fewer stay readable.</summary>
+    public const int GraphTokensShown = 32;
+
+    /// <summary>How many of <paramref name="total"/> items a picture draws.</summary>
+    /// <param name="total">Items in the input.</param>
+    /// <param name="limit">The most a picture draws.</param>
+    /// <returns>The smaller of the two.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The total is negative or the limit below 1.</exception>
+    public static int Shown(int total, int limit = TokensShown)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(total);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return Math.Min(total, limit);
+    }
+
+    /// <summary>What a cut picture says, e.g. "showing the first 64 of 2,000 tokens".</summary>
+    /// <param name="shown">Items drawn.</param>
+    /// <param name="total">Items in the input.</param>
+    /// <param name="items">What the items are, plural ("tokens", "bars").</param>
+    /// <returns>The note.</returns>
+    public static string Note(int shown, int total, string items) =>
+        string.Create(CultureInfo.InvariantCulture, $"showing the first {shown:N0} of {total:N0} {items}");
+
+    /// <summary>
+    /// The <paramref name="limit"/> consecutive positions to draw around <paramref name="focus"/> (centred where the
+    /// input allows), for a picture about one token that may sit anywhere in a long input.
+    /// </summary>
+    /// <param name="total">Positions in the input.</param>
+    /// <param name="focus">The position that must be drawn.</param>
+    /// <param name="limit">The most positions drawn.</param>
+    /// <returns>First position and count.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The focus is outside the input.</exception>
+    public static (int Start, int Count) Window(int total, int focus, int limit = TokensShown)
+    {
+        var count = Shown(total, limit);
+        if ((uint)focus >= (uint)total)
+        {
+            throw new ArgumentOutOfRangeException(nameof(focus), focus, $"the position must be in 0 to {total - 1}.");
+        }
+
+        return (Math.Clamp(focus - (count / 2), 0, total - count), count);
+    }
+
+    /// <summary>What a picture of a window says, e.g. "showing tokens 224 to 287 of 512".</summary>
+    /// <param name="start">First position drawn.</param>
+    /// <param name="count">Positions drawn.</param>
+    /// <param name="total">Positions in the input.</param>
+    /// <returns>The note.</returns>
+    public static string WindowNote(int start, int count, int total) =>
+        string.Create(CultureInfo.InvariantCulture, $"showing tokens {start:N0} to {start + count - 1:N0} of {total:N0}");
+
+    /// <summary>A chart title with its note: the note on a second, smaller line (plotly reads the markup).</summary>
+    internal static string ChartTitle(string title, string note) => note.Length == 0 ? title : $"{title}<br><sub>{note}</sub>";
+
+    /// <summary>The figure's own title with its note in brackets, for captions and text output.</summary>
+    internal static string Titled(string title, string note) => note.Length == 0 ? title : $"{title} ({note})";
+}
