@@ -30,7 +30,7 @@ public sealed class Figure
     public string Title { get; }
 
     /// <summary>
-    /// What part of a long input the picture shows (e.g. "showing the first 64 of 2,000 tokens"), or empty when it
+    /// What part of a long input the picture shows (e.g. "showing the first 32 of 2,000 tokens"), or empty when it
     /// shows everything. See <see cref="LongInput"/>.
     /// </summary>
     public string Note { get; }

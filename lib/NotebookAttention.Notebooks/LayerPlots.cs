@@ -14,7 +14,7 @@ namespace NotebookAttention.Notebooks;
 public static class LayerPlots
 {
     /// <summary>The most tokens the layers x heads grid draws (72 heatmaps of 64 x 64 are already 295,000 cells).</summary>
-    public const int GridTokenLimit = LongInput.TokensShown;
+    public const int GridTokenLimit = 64;
 
     /// <summary>
     /// Every head of every layer as a small heatmap, on one 0-to-1 colour scale: rows are layers, columns heads.

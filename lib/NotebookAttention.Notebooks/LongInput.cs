@@ -4,20 +4,18 @@ namespace NotebookAttention.Notebooks;
 
 /// <summary>
 /// The one rule for long input in pictures: a picture with one row, column, bar or dot per token shows the first
-/// <see cref="TokensShown"/> tokens and says so on its title and above it ("showing the first 64 of 2,000 tokens").
+/// <see cref="TokensShown"/> tokens and says so on its title and above it ("showing the first 32 of 2,000 tokens").
 /// The computations behind a picture always use every token; only the drawing is cut.
 /// </summary>
 /// <remarks>
 /// Why: a heatmap carries every cell, so a 700-word paragraph made executed notebooks of 135 MB that no browser
-/// could draw. 64 tokens keep a heatmap's labels legible at 900 pixels and a notebook of 21 heatmaps under 10 MB.
+/// could draw. 32 tokens are a sentence or two: every tick label stays legible, and a page of 21 heatmaps (notebook
+/// 04) is drawn in a few seconds; with 64 the tick labels alone took most of 10 s in headless Chromium.
 /// </remarks>
 public static class LongInput
 {
-    /// <summary>Tokens a heatmap, bar chart or head view draws at most.</summary>
-    public const int TokensShown = 64;
-
-    /// <summary>Tokens a dependency graph draws at most: every token has a dot per layer, so fewer stay readable.</summary>
-    public const int GraphTokensShown = 32;
+    /// <summary>Tokens a heatmap, bar chart, head view or graph draws at most.</summary>
+    public const int TokensShown = 32;
 
     /// <summary>How many of <paramref name="total"/> items a picture draws.</summary>
     /// <param name="total">Items in the input.</param>
@@ -31,7 +29,7 @@ public static class LongInput
         return Math.Min(total, limit);
     }
 
-    /// <summary>What a cut picture says, e.g. "showing the first 64 of 2,000 tokens".</summary>
+    /// <summary>What a cut picture says, e.g. "showing the first 32 of 2,000 tokens".</summary>
     /// <param name="shown">Items drawn.</param>
     /// <param name="total">Items in the input.</param>
     /// <param name="items">What the items are, plural ("tokens", "bars").</param>
@@ -59,7 +57,7 @@ public static class LongInput
         return (Math.Clamp(focus - (count / 2), 0, total - count), count);
     }
 
-    /// <summary>What a picture of a window says, e.g. "showing tokens 224 to 287 of 512".</summary>
+    /// <summary>What a picture of a window says, e.g. "showing tokens 240 to 271 of 512".</summary>
     /// <param name="start">First position drawn.</param>
     /// <param name="count">Positions drawn.</param>
     /// <param name="total">Positions in the input.</param>

@@ -21,8 +21,8 @@ public static class Plots
     /// <summary>White for 0 to dark blue for the largest value.</summary>
     public static readonly object[][] WeightColors = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]];
 
-    /// <summary>Rows and columns of a heatmap's numbers table at most: the same tokens the chart draws.</summary>
-    public const int TableSide = LongInput.TokensShown;
+    /// <summary>Rows and columns of a heatmap's numbers table at most (a 512 x 512 table would be megabytes of HTML).</summary>
+    public const int TableSide = 64;
 
     /// <summary>Red for negative, white for 0, blue for positive.</summary>
     public static readonly object[][] SignedColors = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#2166ac"]];
@@ -155,6 +155,7 @@ public static class Plots
             throw new ArgumentException($"the matrix \"{title}\" holds NaN: a chart of it would be blank. Look at the step that produced it.", nameof(values));
         }
 
+        var table = NumbersTable(values, rowLabels, columnLabels, $"{rowAxis} \\ {columnAxis}");
         var (allRows, allColumns) = (values.RowCount, values.ColumnCount);
         var note = cutNote.Length > 0 ? cutNote : CutNote(LongInput.Shown(allRows), allRows, LongInput.Shown(allColumns), allColumns, columnItems);
         values = values.SubMatrix(0, LongInput.Shown(allRows), 0, LongInput.Shown(allColumns));
@@ -201,15 +202,6 @@ public static class Plots
         var layout = GenericChart.getLayout(chart);
         layout.SetProperty("xaxis", Axis(columnAxis, columnLabels, reversed: false));
         layout.SetProperty("yaxis", Axis(rowAxis, rowLabels, reversed: true));
-        var corner = $"{rowAxis} \\ {columnAxis}";
-        var tableRows = Math.Min(values.RowCount, TableSide);
-        var tableColumns = Math.Min(values.ColumnCount, TableSide);
-        var table = Table.Of(values.SubMatrix(0, tableRows, 0, tableColumns), rowLabels.Take(tableRows).ToList(), columnLabels.Take(tableColumns).ToList(), corner);
-        if (tableRows < allRows || tableColumns < allColumns)
-        {
-            table = $"<div style=\"font:12px sans-serif;margin:4px 0\">The first {tableRows} of {allRows} rows and {tableColumns} of {allColumns} columns, as in the chart; the matrix itself holds every number.</div>" + table;
-        }
-
         return new Figure(chart, title, table, width, height, note);
     }
 
@@ -396,6 +388,17 @@ public static class Plots
         ["gridcolor"] = "#e5e5e5",
         ["automargin"] = true,
     };
+
+    /// <summary>A heatmap's numbers: the first <see cref="TableSide"/> rows and columns, saying so when there are more.</summary>
+    private static string NumbersTable(Matrix<double> values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string corner)
+    {
+        var rows = Math.Min(values.RowCount, TableSide);
+        var columns = Math.Min(values.ColumnCount, TableSide);
+        var table = Table.Of(values.SubMatrix(0, rows, 0, columns), rowLabels.Take(rows).ToList(), columnLabels.Take(columns).ToList(), corner);
+        return rows < values.RowCount || columns < values.ColumnCount
+            ? $"<div style=\"font:12px sans-serif;margin:4px 0\">The first {rows} of {values.RowCount} rows and {columns} of {values.ColumnCount} columns (the chart draws at most {LongInput.TokensShown}); the matrix itself holds every number.</div>" + table
+            : table;
+    }
 
     /// <summary>The note of a heatmap cut to its first rows and columns; rows are tokens in every heatmap of the series.</summary>
     private static string CutNote(int rowsShown, int rows, int columnsShown, int columns, string columnItems)

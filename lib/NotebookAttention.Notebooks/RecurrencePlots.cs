@@ -44,7 +44,7 @@ public static class RecurrencePlots
     /// <summary>
     /// The computation graph: one dot per state (position across, layer up; layer 0 is the input), a grey line per
     /// read, and in red the shortest path from token <paramref name="from"/> to token <paramref name="to"/>.
-    /// A long sentence is drawn as the graph of its first <see cref="LongInput.GraphTokensShown"/> tokens, the path
+    /// A long sentence is drawn as the graph of its first <see cref="LongInput.TokensShown"/> tokens, the path
     /// ending at the last of them, said on the title.
     /// </summary>
     /// <param name="graph">A dependency graph over the sentence.</param>
@@ -55,7 +55,7 @@ public static class RecurrencePlots
     public static Figure Graph(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        return graph.N <= LongInput.GraphTokensShown ? Draw(graph, tokens, from, to, string.Empty) : Graph(graph.Architecture, tokens, from, to);
+        return graph.N <= LongInput.TokensShown ? Draw(graph, tokens, from, to, string.Empty) : Graph(graph.Architecture, tokens, from, to);
     }
 
     /// <summary>
@@ -76,7 +76,7 @@ public static class RecurrencePlots
             throw new ArgumentOutOfRangeException(nameof(to), $"positions {from} and {to} must both be in 0 to {tokens.Count - 1}.");
         }
 
-        var shown = LongInput.Shown(tokens.Count, LongInput.GraphTokensShown);
+        var shown = LongInput.Shown(tokens.Count);
         var note = shown < tokens.Count ? LongInput.Note(shown, tokens.Count, "tokens") : string.Empty;
         return Draw(DependencyGraph.Build(architecture, shown), tokens, Math.Min(from, shown - 1), Math.Min(to, shown - 1), note);
     }

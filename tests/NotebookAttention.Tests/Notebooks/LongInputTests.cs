@@ -15,13 +15,15 @@ namespace NotebookAttention.Tests.Notebooks;
 public class LongInputTests
 {
     /// <summary>Bytes of HTML one figure may take: 21 heatmaps in notebook 04 must stay well under 10 MB together.</summary>
-    private const int FigureBudget = 400_000;
+    private const int FigureBudget = 300_000;
 
     private const int Long = 2_000;
 
     private static readonly IReadOnlyList<string> LongTokens = [.. Enumerable.Range(0, Long).Select(i => $"w{i}")];
 
-    private static readonly string LongNote = $"showing the first 64 of {Long.ToString("N0", CultureInfo.InvariantCulture)} tokens";
+    private const int Shown = LongInput.TokensShown;
+
+    private static readonly string LongNote = $"showing the first {Shown} of {Long.ToString("N0", CultureInfo.InvariantCulture)} tokens";
 
     private static JsonNode Trace(Figure figure, int index = 0) => JsonNode.Parse(figure.Json)!["data"]![index]!;
 
@@ -32,18 +34,20 @@ public class LongInputTests
     }
 
     [Fact]
-    public void A_heatmap_of_2000_tokens_shows_the_first_64_within_its_budget_and_says_so_on_title_and_in_text()
+    public void A_heatmap_of_2000_tokens_shows_the_first_32_within_its_budget_and_says_so_on_title_and_in_text()
     {
         var figure = Plots.Weights(ResultOver(LongTokens), "Weights");
         var html = figure.ToHtml();
         Assert.True(html.Length < FigureBudget, $"the heatmap of {Long} tokens is {html.Length:N0} characters (budget {FigureBudget:N0})");
-        Assert.Equal(64, Trace(figure)["z"]!.AsArray().Count);
-        Assert.Equal(64, Trace(figure)["z"]![0]!.AsArray().Count);
+        Assert.Equal(Shown, Trace(figure)["z"]!.AsArray().Count);
+        Assert.Equal(Shown, Trace(figure)["z"]![0]!.AsArray().Count);
         Assert.Contains(LongNote, figure.Title, StringComparison.Ordinal);
         Assert.Contains(LongNote, figure.ToString(), StringComparison.Ordinal);
         Assert.Contains(LongNote, (string?)JsonNode.Parse(figure.Json)!["layout"]!["title"]!["text"], StringComparison.Ordinal);
-        Assert.Contains("Showing the first 64", html, StringComparison.Ordinal);
-        Assert.Equal(Enumerable.Range(0, 64).Select(i => $"w{i}"), JsonNode.Parse(figure.Json)!["layout"]!["xaxis"]!["ticktext"]!.AsArray().Select(t => (string?)t));
+        Assert.Contains($"Showing the first {Shown}", html, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, Shown).Select(i => $"w{i}"), JsonNode.Parse(figure.Json)!["layout"]!["xaxis"]!["ticktext"]!.AsArray().Select(t => (string?)t));
+        Assert.Equal(Plots.TableSide + 1, Count(figure.TableHtml, "<tr>"));
+        Assert.Contains($"The first {Plots.TableSide} of {Long} rows and {Plots.TableSide} of {Long} columns (the chart draws at most {Shown})", figure.TableHtml, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -58,12 +62,12 @@ public class LongInputTests
     }
 
     [Fact]
-    public void Vectors_of_2000_tokens_keep_every_dimension_and_the_first_64_tokens()
+    public void Vectors_of_2000_tokens_keep_every_dimension_and_the_first_32_tokens()
     {
         var values = Matrix<double>.Build.Dense(Long, 16, (r, c) => Math.Sin(r + c));
         var figure = Plots.Vectors(values, LongTokens, "X");
         Assert.True(figure.ToHtml().Length < FigureBudget, $"{figure.ToHtml().Length:N0} characters");
-        Assert.Equal(64, Trace(figure)["z"]!.AsArray().Count);
+        Assert.Equal(Shown, Trace(figure)["z"]!.AsArray().Count);
         Assert.Equal(16, Trace(figure)["z"]![0]!.AsArray().Count);
         Assert.Contains(LongNote, figure.Title, StringComparison.Ordinal);
     }
@@ -73,7 +77,7 @@ public class LongInputTests
     {
         var steps = Plots.Steps(ResultOver(LongTokens), "yours").ToHtml();
         Assert.True(steps.Length < 3 * FigureBudget, $"three steps are {steps.Length:N0} characters");
-        Assert.Equal(1, Count(steps, "Showing the first 64"));
+        Assert.Equal(1, Count(steps, $"Showing the first {Shown}"));
         var x = PositionalEncoding.AddTo(new Embeddings(16, seed: 1).Embed(LongTokens));
         var heads = Plots.Heads(new MultiHeadAttention(16, 4, seed: 3).Forward(x, tokens: LongTokens)).ToHtml();
         Assert.True(heads.Length < 4 * FigureBudget, $"four heads are {heads.Length:N0} characters");
@@ -89,41 +93,41 @@ public class LongInputTests
     }
 
     [Fact]
-    public void Bars_of_2000_tokens_show_the_first_64_and_say_so()
+    public void Bars_of_2000_tokens_show_the_first_32_and_say_so()
     {
         var figure = Plots.Bars("listens", LongTokens, [.. Enumerable.Repeat(1.0 / Long, Long)], "weight");
         Assert.True(figure.ToHtml().Length < FigureBudget, $"{figure.ToHtml().Length:N0} characters");
-        Assert.Equal(64, Trace(figure)["y"]!.AsArray().Count);
-        Assert.Contains($"showing the first 64 of {Long:N0} bars", figure.Title, StringComparison.Ordinal);
-        Assert.Equal(64, Count(figure.TableHtml, "<tr>") - 1);
+        Assert.Equal(Shown, Trace(figure)["y"]!.AsArray().Count);
+        Assert.Contains($"showing the first {Shown} of {Long:N0} bars", figure.Title, StringComparison.Ordinal);
+        Assert.Equal(Shown, Count(figure.TableHtml, "<tr>") - 1);
     }
 
     [Fact]
-    public void Graphs_and_path_lengths_of_2000_tokens_draw_the_first_32_and_64()
+    public void Graphs_and_path_lengths_of_2000_tokens_draw_the_first_32()
     {
         var graph = RecurrencePlots.Graph(DependencyGraph.Build(Architecture.SelfAttention, Long), LongTokens, 0, Long - 1);
         Assert.True(graph.ToHtml().Length < FigureBudget, $"the graph is {graph.ToHtml().Length:N0} characters");
         Assert.Contains($"showing the first 32 of {Long:N0} tokens", graph.Title, StringComparison.Ordinal);
-        Assert.Equal(32, JsonNode.Parse(graph.Json)!["layout"]!["xaxis"]!["ticktext"]!.AsArray().Count);
+        Assert.Equal(Shown, JsonNode.Parse(graph.Json)!["layout"]!["xaxis"]!["ticktext"]!.AsArray().Count);
         var paths = RecurrencePlots.PathLengths(Architecture.Convolution(3), LongTokens);
         Assert.True(paths.ToHtml().Length < FigureBudget, $"the path lengths are {paths.ToHtml().Length:N0} characters");
         Assert.Contains(LongNote, paths.Title, StringComparison.Ordinal);
         var z = Trace(paths)["z"]!.AsArray();
-        Assert.Equal(64, z.Count);
+        Assert.Equal(Shown, z.Count);
         var full = DependencyGraph.Build(Architecture.Convolution(3), 200).PathLengthsFrom(5);
-        Assert.Equal(full.Take(64).Select(d => d < 0 ? (double?)null : d), z[5]!.AsArray().Select(v => (double?)v));
+        Assert.Equal(full.Take(Shown).Select(d => d < 0 ? (double?)null : d), z[5]!.AsArray().Select(v => (double?)v));
     }
 
     [Fact]
-    public void A_head_view_of_512_pieces_shows_64_keys_around_the_query_and_says_which()
+    public void A_head_view_of_512_pieces_shows_32_keys_around_the_query_and_says_which()
     {
         var tokens = LongTokens.Take(512).ToList();
         var figure = LayerPlots.HeadView(ResultOver(tokens), 256, "view");
         Assert.True(figure.ToHtml().Length < FigureBudget, $"{figure.ToHtml().Length:N0} characters");
-        Assert.Contains("showing tokens 224 to 287 of 512", figure.Title, StringComparison.Ordinal);
+        Assert.Contains("showing tokens 240 to 271 of 512", figure.Title, StringComparison.Ordinal);
         var labels = JsonNode.Parse(figure.Json)!["data"]!.AsArray()[^1]!["text"]!.AsArray().Select(t => (string?)t).ToList();
-        Assert.Equal(64, labels.Count);
-        Assert.Equal("w224", labels[0]);
+        Assert.Equal(Shown, labels.Count);
+        Assert.Equal("w240", labels[0]);
         Assert.Contains("w256", labels);
     }
 
@@ -131,10 +135,11 @@ public class LongInputTests
     public void The_note_names_what_is_cut_and_the_window_holds_its_focus()
     {
         Assert.Equal(12, LongInput.Shown(12));
-        Assert.Equal(64, LongInput.Shown(Long));
-        Assert.Equal(LongNote, LongInput.Note(64, Long, "tokens"));
-        Assert.Equal((0, 64), LongInput.Window(Long, 3));
-        Assert.Equal((Long - 64, 64), LongInput.Window(Long, Long - 1));
+        Assert.Equal(Shown, LongInput.Shown(Long));
+        Assert.Equal(LongNote, LongInput.Note(Shown, Long, "tokens"));
+        Assert.Equal((0, 32), LongInput.Window(Long, 3));
+        Assert.Equal((Long - 32, 32), LongInput.Window(Long, Long - 1));
+        Assert.Equal((84, 32), LongInput.Window(Long, 100));
         Assert.Equal((0, 5), LongInput.Window(5, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => LongInput.Window(5, 5));
         Assert.Throws<ArgumentOutOfRangeException>(() => LongInput.Shown(-1));
