@@ -29,7 +29,7 @@ public static class LayerPlots
         var (tokens, valid) = Validate(layers, validLength);
         var shown = Math.Min(valid, GridTokenLimit);
         var heads = layers[0].HeadCount;
-        var labels = Enumerable.Range(0, shown).Select(i => $"{tokens[i]} ({i})").ToArray();
+        var labels = Enumerable.Range(0, shown).Select(i => $"{LongInput.Label(tokens[i])} ({i})").ToArray();
         const double gap = 0.004;
         var traces = new List<GenericChart>();
         var layout = new List<(string Name, Dictionary<string, object> Axis)>();
@@ -104,7 +104,7 @@ public static class LayerPlots
     public static Figure HeadView(AttentionResult head, int query, string title)
     {
         ArgumentNullException.ThrowIfNull(head);
-        var tokens = head.KeyTokens;
+        IReadOnlyList<string> tokens = [.. head.KeyTokens.Select(LongInput.Label)];
         if ((uint)query >= (uint)head.QueryTokens.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(query), query, $"the query tokens are at positions 0 to {head.QueryTokens.Count - 1}.");
@@ -131,7 +131,7 @@ public static class LayerPlots
         var window = Enumerable.Range(start, shown).ToList();
         var positions = window.Select(i => (double)i).ToArray();
         lines.Add(TokenColumn(0, positions, [.. window.Select(i => i == query ? $"<b>{tokens[i]}</b>" : tokens[i])], "middle left", [.. window.Select(i => $"query: {tokens[i]} ({i})")]));
-        lines.Add(TokenColumn(1, positions, [.. window.Select(i => tokens[i])], "middle right", [.. window.Select(i => $"{head.QueryTokens[query]} ({query}) → {tokens[i]} ({i})<br>weight: {weights[i].ToString("0.000", CultureInfo.InvariantCulture)}")]));
+        lines.Add(TokenColumn(1, positions, [.. window.Select(i => tokens[i])], "middle right", [.. window.Select(i => $"{LongInput.Label(head.QueryTokens[query])} ({query}) → {tokens[i]} ({i})<br>weight: {weights[i].ToString("0.000", CultureInfo.InvariantCulture)}")]));
         var chart = GenericChart.combine(lines);
         var height = Math.Clamp(120 + (20 * shown), 300, 2400);
         var layout = GenericChart.getLayout(chart);
@@ -208,7 +208,7 @@ public static class LayerPlots
             var special = piece.Length > 2 && piece[0] == '[' && piece[^1] == ']';
             var style = special ? "background:#fde2c8;border-color:#e0a060" : "background:#eef3fa;border-color:#9db4d4";
             return $"<span class=\"na-piece\" title=\"position {i}\" style=\"display:inline-block;margin:2px;padding:1px 5px;border:1px solid;border-radius:4px;font:13px monospace;{style}\">"
-                + $"{System.Net.WebUtility.HtmlEncode(piece)}<sub style=\"color:#888;margin-left:3px\">{i}</sub></span>";
+                + $"{System.Net.WebUtility.HtmlEncode(LongInput.Label(piece))}<sub style=\"color:#888;margin-left:3px\">{i}</sub></span>";
         });
         return new TableView(caption, $"<div class=\"na-pieces\" style=\"max-width:900px\">{string.Concat(boxes)}</div>");
     }

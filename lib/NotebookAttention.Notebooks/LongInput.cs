@@ -17,6 +17,12 @@ public static class LongInput
     /// <summary>Tokens a heatmap, bar chart, head view or graph draws at most.</summary>
     public const int TokensShown = 32;
 
+    /// <summary>Characters of a token a label keeps: a 100,000-character "word" must not fill a notebook.</summary>
+    public const int LabelLength = 24;
+
+    /// <summary>Characters of a chart title at most (titles may quote a token).</summary>
+    public const int TitleLength = 160;
+
     /// <summary>How many of <paramref name="total"/> items a picture draws.</summary>
     /// <param name="total">Items in the input.</param>
     /// <param name="limit">The most a picture draws.</param>
@@ -65,9 +71,27 @@ public static class LongInput
     public static string WindowNote(int start, int count, int total) =>
         string.Create(CultureInfo.InvariantCulture, $"showing tokens {start:N0} to {start + count - 1:N0} of {total:N0}");
 
+    /// <summary>A token as a picture labels it: whole up to <see cref="LabelLength"/> characters, else cut and ending in "…".</summary>
+    /// <param name="token">The token.</param>
+    /// <returns>The label.</returns>
+    public static string Label(string token) => Shorten(token, LabelLength);
+
     /// <summary>A chart title with its note: the note on a second, smaller line (plotly reads the markup).</summary>
-    internal static string ChartTitle(string title, string note) => note.Length == 0 ? title : $"{title}<br><sub>{note}</sub>";
+    internal static string ChartTitle(string title, string note) => note.Length == 0 ? Shorten(title, TitleLength) : $"{Shorten(title, TitleLength)}<br><sub>{note}</sub>";
 
     /// <summary>The figure's own title with its note in brackets, for captions and text output.</summary>
-    internal static string Titled(string title, string note) => note.Length == 0 ? title : $"{title} ({note})";
+    internal static string Titled(string title, string note) => note.Length == 0 ? Shorten(title, TitleLength) : $"{Shorten(title, TitleLength)} ({note})";
+
+    private static string Shorten(string text, int length)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= length)
+        {
+            return text;
+        }
+
+        // Never split a surrogate pair: half an emoji is not valid text.
+        var cut = char.IsHighSurrogate(text[length - 2]) ? length - 2 : length - 1;
+        return text[..cut] + "…";
+    }
 }

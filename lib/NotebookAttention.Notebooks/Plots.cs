@@ -155,6 +155,8 @@ public static class Plots
             throw new ArgumentException($"the matrix \"{title}\" holds NaN: a chart of it would be blank. Look at the step that produced it.", nameof(values));
         }
 
+        rowLabels = [.. rowLabels.Select(LongInput.Label)];
+        columnLabels = [.. columnLabels.Select(LongInput.Label)];
         var table = NumbersTable(values, rowLabels, columnLabels, $"{rowAxis} \\ {columnAxis}");
         var (allRows, allColumns) = (values.RowCount, values.ColumnCount);
         var note = cutNote.Length > 0 ? cutNote : CutNote(LongInput.Shown(allRows), allRows, LongInput.Shown(allColumns), allColumns, columnItems);
@@ -316,7 +318,7 @@ public static class Plots
 
         var shown = LongInput.Shown(labels.Count);
         var note = shown < labels.Count ? LongInput.Note(shown, labels.Count, "bars") : string.Empty;
-        labels = [.. labels.Take(shown)];
+        labels = [.. labels.Take(shown).Select(LongInput.Label)];
         var positions = Enumerable.Range(0, shown).ToArray();
         var chart = PlotlyChart.Column<double, int, string>(values.Take(shown), Keys: positions, Name: valueTitle);
         var width = Math.Clamp(200 + (30 * shown), 400, 900);

@@ -84,6 +84,7 @@ public static class RecurrencePlots
     private static Figure Draw(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to, string note)
     {
         ArgumentNullException.ThrowIfNull(tokens);
+        tokens = [.. tokens.Take(graph.N).Select(LongInput.Label)];
         var edgeX = new List<double?>();
         var edgeY = new List<double?>();
         foreach (var (read, reader) in graph.Edges())
@@ -107,7 +108,7 @@ public static class RecurrencePlots
         layout.SetProperty("height", height);
         layout.SetProperty("paper_bgcolor", "white");
         layout.SetProperty("plot_bgcolor", "white");
-        layout.SetProperty("xaxis", new Dictionary<string, object> { ["tickmode"] = "array", ["tickvals"] = Enumerable.Range(0, graph.N).ToArray(), ["ticktext"] = tokens.Take(graph.N).ToArray(), ["showgrid"] = false, ["zeroline"] = false });
+        layout.SetProperty("xaxis", new Dictionary<string, object> { ["tickmode"] = "array", ["tickvals"] = Enumerable.Range(0, graph.N).ToArray(), ["ticktext"] = tokens.ToArray(), ["showgrid"] = false, ["zeroline"] = false });
         layout.SetProperty("yaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = "layer (0 = input)" }, ["dtick"] = 1, ["showgrid"] = false, ["zeroline"] = false });
         var table = Table.Of(["step", "layer", "position", "token"], [.. path.Select((_, i) => i.ToString(CultureInfo.InvariantCulture))],
             [.. path.Select(p => (IReadOnlyList<string>)[p.Layer.ToString(CultureInfo.InvariantCulture), p.Position.ToString(CultureInfo.InvariantCulture), tokens[p.Position]])]);
@@ -118,7 +119,7 @@ public static class RecurrencePlots
     {
         var values = Matrix<double>.Build.Dense(shown, shown, (i, j) => length(i, j) < 0 ? double.NegativeInfinity : length(i, j));
         var longest = Math.Max(1, values.Enumerate().Where(double.IsFinite).DefaultIfEmpty(1).Max());
-        var labels = tokens.Take(shown).ToList();
+        var labels = tokens.Take(shown).Select(LongInput.Label).ToList();
         var note = shown < n ? LongInput.Note(shown, n, "tokens") : string.Empty;
         return Plots.DrawHeatmap(values, labels, labels, architecture.Name, "steps", 0, longest, "from", "to", size: Math.Clamp(160 + (18 * shown), 300, 620), missing: "unreachable", cutNote: note);
     }

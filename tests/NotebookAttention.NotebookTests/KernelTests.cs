@@ -105,7 +105,7 @@ public partial class KernelTests(SeriesFixture series)
     private static void AssertShowsSentence(string prefix, NotebookRun run, string sentence)
     {
         IReadOnlyList<string> tokens = prefix == "08" ? Pieces.Value.Encode(sentence, truncate: true).Tokens : Tokenizer.Words(sentence);
-        var leading = tokens.Take(LeadingTokens).ToList();
+        var leading = tokens.Take(LeadingTokens).Select(LongInput.Label).ToList();
         var ticks = "\"ticktext\":" + JsonSerializer.Serialize(leading, PlotlyJson)[..^1];
         var html = string.Concat(NotebookFile.Load(run.ExecutedPath).CodeCells.Select(Html));
         Assert.True(html.Contains(ticks, StringComparison.Ordinal), $"{run.Name} shows no chart labelled with the sentence's first {leading.Count} tokens: {ticks}");

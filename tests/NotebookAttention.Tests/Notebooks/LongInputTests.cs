@@ -145,5 +145,30 @@ public class LongInputTests
         Assert.Throws<ArgumentOutOfRangeException>(() => LongInput.Shown(-1));
     }
 
+    [Fact]
+    public void A_100000_character_word_is_labelled_short_in_every_picture()
+    {
+        var word = new string('a', 100_000);
+        IReadOnlyList<string> tokens = ["The", word, "ran", "."];
+        var result = ResultOver(tokens);
+        Figure[] figures =
+        [
+            Plots.Weights(result, $"How much \"{word}\" listens"),
+            Plots.Vectors(result.Output, tokens, "Output"),
+            Plots.Bars($"How much \"{word}\" listens", tokens, [.. result.Weights.Row(1)]),
+            RecurrencePlots.Graph(Architecture.Recurrent, tokens, 1, 3),
+            RecurrencePlots.PathLengths(Architecture.SelfAttention, tokens),
+            LayerPlots.HeadView(result, 1, "view"),
+        ];
+        foreach (var figure in figures)
+        {
+            Assert.True(figure.ToHtml().Length < 50_000, $"\"{figure.Title[..Math.Min(40, figure.Title.Length)]}\" is {figure.ToHtml().Length:N0} characters");
+            Assert.Contains(LongInput.Label(word), figure.ToHtml(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(new string('a', LongInput.LabelLength - 1) + "…", LongInput.Label(word));
+        Assert.Equal("ran", LongInput.Label("ran"));
+    }
+
     private static int Count(string text, string part) => (text.Length - text.Replace(part, string.Empty, StringComparison.Ordinal).Length) / part.Length;
 }
