@@ -46,6 +46,9 @@ public class LongInputTests
         Assert.Contains(LongNote, (string?)JsonNode.Parse(figure.Json)!["layout"]!["title"]!["text"], StringComparison.Ordinal);
         Assert.Contains($"Showing the first {Shown}", html, StringComparison.Ordinal);
         Assert.Equal(Enumerable.Range(0, Shown).Select(i => $"w{i}"), JsonNode.Parse(figure.Json)!["layout"]!["xaxis"]!["ticktext"]!.AsArray().Select(t => (string?)t));
+        var layout = JsonNode.Parse(figure.Json)!["layout"]!;
+        Assert.False((bool)layout["yaxis"]!["automargin"]!);
+        Assert.Equal(90, (int)layout["margin"]!["l"]!);
         Assert.Equal(Plots.TableSide + 1, Count(figure.TableHtml, "<tr>"));
         Assert.Contains($"The first {Plots.TableSide} of {Long} rows and {Plots.TableSide} of {Long} columns (the chart draws at most {Shown})", figure.TableHtml, StringComparison.Ordinal);
     }
@@ -58,6 +61,7 @@ public class LongInputTests
         Assert.Equal(tokens.Count, Trace(figure)["z"]!.AsArray().Count);
         Assert.NotNull(Trace(figure)["text"]);
         Assert.Equal("Weights", figure.Title);
+        Assert.True((bool)JsonNode.Parse(figure.Json)!["layout"]!["yaxis"]!["automargin"]!);
         Assert.DoesNotContain("showing the first", figure.ToHtml(), StringComparison.OrdinalIgnoreCase);
     }
 
