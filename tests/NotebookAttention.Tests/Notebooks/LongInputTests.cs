@@ -123,6 +123,18 @@ public class LongInputTests
     }
 
     [Fact]
+    public void Path_lengths_over_the_tokens_drawn_are_those_of_the_whole_sentence()
+    {
+        var tokens = LongTokens.Take(100).ToList();
+        foreach (var architecture in new[] { Architecture.Recurrent, Architecture.Convolution(3), Architecture.DilatedConvolution(2), Architecture.SelfAttention, Architecture.Restricted(4) })
+        {
+            var prefix = Trace(RecurrencePlots.PathLengths(architecture, tokens))["z"]!.ToJsonString();
+            var whole = Trace(RecurrencePlots.PathLengths(DependencyGraph.Build(architecture, tokens.Count), tokens))["z"]!.ToJsonString();
+            Assert.Equal(whole, prefix);
+        }
+    }
+
+    [Fact]
     public void A_head_view_of_512_pieces_shows_32_keys_around_the_query_and_says_which()
     {
         var tokens = LongTokens.Take(512).ToList();
