@@ -13,20 +13,27 @@ public sealed class Figure
 {
     private static int counter;
 
-    internal Figure(GenericChart chart, string title, string table, int width, int height)
+    internal Figure(GenericChart chart, string title, string table, int width, int height, string note = "")
     {
         Chart = chart;
-        Title = title;
+        Title = LongInput.Titled(title, note);
         TableHtml = table;
         Width = width;
         Height = height;
+        Note = note;
     }
 
     /// <summary>The Plotly.NET chart, for anyone who wants to restyle it with Plotly.NET.</summary>
     public GenericChart Chart { get; }
 
-    /// <summary>The chart's title.</summary>
+    /// <summary>The chart's title, with <see cref="Note"/> in brackets when the picture is cut.</summary>
     public string Title { get; }
+
+    /// <summary>
+    /// What part of a long input the picture shows (e.g. "showing the first 32 of 2,000 tokens"), or empty when it
+    /// shows everything. See <see cref="LongInput"/>.
+    /// </summary>
+    public string Note { get; }
 
     /// <summary>The numbers behind the chart as an HTML table.</summary>
     public string TableHtml { get; }
@@ -40,9 +47,9 @@ public sealed class Figure
     /// <summary>The figure JSON (data and layout) that plotly.js draws.</summary>
     public string Json => GenericChart.toFigureJson(Chart);
 
-    /// <summary>An HTML fragment: the chart, then the numbers in a folded table.</summary>
+    /// <summary>An HTML fragment: the note of a cut picture, the chart, then the numbers in a folded table.</summary>
     /// <returns>The HTML.</returns>
-    public string ToHtml() => ChartHtml() + Details();
+    public string ToHtml() => NoteHtml([Note]) + ChartHtml() + Details();
 
     /// <inheritdoc />
     public override string ToString() => Title;
@@ -64,6 +71,10 @@ public sealed class Figure
             </script>
             """;
     }
+
+    /// <summary>Each distinct note as a line of text above the pictures, so a cut is never silent.</summary>
+    internal static string NoteHtml(IEnumerable<string> notes) => string.Concat(notes.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).Select(note =>
+        $"<div class=\"na-cut\" style=\"font:12px sans-serif;color:#7a4a00;margin:2px 0\">{WebUtility.HtmlEncode(char.ToUpperInvariant(note[0]) + note[1..])}: the picture stays readable; the computation used every token.</div>"));
 
     internal string Details() =>
         $"<details class=\"na-numbers\"><summary style=\"cursor:pointer;font:12px sans-serif\">Numbers: {WebUtility.HtmlEncode(Title)}</summary>{TableHtml}</details>";
@@ -98,6 +109,7 @@ public sealed class FigureGrid
             html.Append("<div style=\"font:bold 14px sans-serif;margin:4px 0\">").Append(WebUtility.HtmlEncode(Title)).Append("</div>");
         }
 
+        html.Append(Figure.NoteHtml(Figures.Select(f => f.Note)));
         html.Append(CultureInfo.InvariantCulture, $"<div class=\"na-grid\" style=\"display:grid;grid-template-columns:repeat({Columns}, max-content);gap:4px\">");
         foreach (var figure in Figures)
         {

@@ -29,7 +29,7 @@ public static class LayerPlots
         var (tokens, valid) = Validate(layers, validLength);
         var shown = Math.Min(valid, GridTokenLimit);
         var heads = layers[0].HeadCount;
-        var labels = Enumerable.Range(0, shown).Select(i => $"{tokens[i]} ({i})").ToArray();
+        var labels = Enumerable.Range(0, shown).Select(i => $"{LongInput.Label(tokens[i])} ({i})").ToArray();
         const double gap = 0.004;
         var traces = new List<GenericChart>();
         var layout = new List<(string Name, Dictionary<string, object> Axis)>();
@@ -93,17 +93,18 @@ public static class LayerPlots
 
     /// <summary>
     /// Head view: one query token's attention as lines to every key token, thicker and darker for larger weights.
-    /// Hovering a key shows the weight.
+    /// Hovering a key shows the weight. A long input is drawn as the <see cref="LongInput.TokensShown"/> tokens
+    /// around the query, said on the title.
     /// </summary>
     /// <param name="head">One head's attention (self-attention: the same tokens as queries and keys).</param>
     /// <param name="query">Position of the query token.</param>
     /// <param name="title">Chart title.</param>
-    /// <returns>The figure; its table lists the keys by weight.</returns>
+    /// <returns>The figure; its table lists the keys by weight (the heaviest <see cref="Plots.TableSide"/> of a long input).</returns>
     /// <exception cref="ArgumentOutOfRangeException">The position is outside the sequence.</exception>
     public static Figure HeadView(AttentionResult head, int query, string title)
     {
         ArgumentNullException.ThrowIfNull(head);
-        var tokens = head.KeyTokens;
+        IReadOnlyList<string> tokens = [.. head.KeyTokens.Select(LongInput.Label)];
         if ((uint)query >= (uint)head.QueryTokens.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(query), query, $"the query tokens are at positions 0 to {head.QueryTokens.Count - 1}.");
@@ -112,8 +113,10 @@ public static class LayerPlots
         var weights = head.Weights.Row(query);
         var largest = Math.Max(weights.Maximum(), 1e-12);
         var n = tokens.Count;
+        var (start, shown) = LongInput.Window(n, query);
+        var note = shown < n ? LongInput.WindowNote(start, shown, n) : string.Empty;
         var lines = new List<GenericChart>();
-        for (var key = 0; key < n; key++)
+        for (var key = start; key < start + shown; key++)
         {
             var share = weights[key] / largest;
             var line = PlotlyChart.Line<double, double, string>([0.0, 1.0], [query, key]);
@@ -125,26 +128,27 @@ public static class LayerPlots
             lines.Add(line);
         }
 
-        var positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
-        lines.Add(TokenColumn(0, positions, [.. tokens.Select((t, i) => i == query ? $"<b>{t}</b>" : t)], "middle left", [.. tokens.Select((t, i) => $"query: {t} ({i})")]));
-        lines.Add(TokenColumn(1, positions, [.. tokens], "middle right", [.. tokens.Select((t, i) => $"{head.QueryTokens[query]} ({query}) → {t} ({i})<br>weight: {weights[i].ToString("0.000", CultureInfo.InvariantCulture)}")]));
+        var window = Enumerable.Range(start, shown).ToList();
+        var positions = window.Select(i => (double)i).ToArray();
+        lines.Add(TokenColumn(0, positions, [.. window.Select(i => i == query ? $"<b>{tokens[i]}</b>" : tokens[i])], "middle left", [.. window.Select(i => $"query: {tokens[i]} ({i})")]));
+        lines.Add(TokenColumn(1, positions, [.. window.Select(i => tokens[i])], "middle right", [.. window.Select(i => $"{LongInput.Label(head.QueryTokens[query])} ({query}) → {tokens[i]} ({i})<br>weight: {weights[i].ToString("0.000", CultureInfo.InvariantCulture)}")]));
         var chart = GenericChart.combine(lines);
-        var height = Math.Clamp(120 + (20 * n), 300, 2400);
+        var height = Math.Clamp(120 + (20 * shown), 300, 2400);
         var layout = GenericChart.getLayout(chart);
         layout.RemoveProperty("template");
-        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title, ["x"] = 0.02 });
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = LongInput.ChartTitle(title, note), ["x"] = 0.02 });
         layout.SetProperty("width", 460);
         layout.SetProperty("height", height);
         layout.SetProperty("showlegend", false);
         layout.SetProperty("paper_bgcolor", "white");
         layout.SetProperty("plot_bgcolor", "white");
-        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 20, ["r"] = 20, ["t"] = 60, ["b"] = 20 });
+        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 20, ["r"] = 20, ["t"] = note.Length == 0 ? 60 : 80, ["b"] = 20 });
         layout.SetProperty("xaxis", new Dictionary<string, object> { ["range"] = new[] { -0.6, 1.6 }, ["visible"] = false });
-        layout.SetProperty("yaxis", new Dictionary<string, object> { ["range"] = new[] { n - 0.5, -0.5 }, ["visible"] = false });
-        var order = Enumerable.Range(0, n).OrderByDescending(i => weights[i]).ToList();
+        layout.SetProperty("yaxis", new Dictionary<string, object> { ["range"] = new[] { start + shown - 0.5, start - 0.5 }, ["visible"] = false });
+        var order = Enumerable.Range(0, n).OrderByDescending(i => weights[i]).Take(Plots.TableSide).ToList();
         var table = Table.Of(["#", "key", "weight"], [.. order.Select(i => i.ToString(CultureInfo.InvariantCulture))],
             [.. order.Select(i => (IReadOnlyList<string>)[tokens[i], weights[i].ToString("0.0000", CultureInfo.InvariantCulture)])]);
-        return new Figure(chart, title, table, 460, height);
+        return new Figure(chart, title, table, 460, height, note);
     }
 
     /// <summary>
@@ -204,7 +208,7 @@ public static class LayerPlots
             var special = piece.Length > 2 && piece[0] == '[' && piece[^1] == ']';
             var style = special ? "background:#fde2c8;border-color:#e0a060" : "background:#eef3fa;border-color:#9db4d4";
             return $"<span class=\"na-piece\" title=\"position {i}\" style=\"display:inline-block;margin:2px;padding:1px 5px;border:1px solid;border-radius:4px;font:13px monospace;{style}\">"
-                + $"{System.Net.WebUtility.HtmlEncode(piece)}<sub style=\"color:#888;margin-left:3px\">{i}</sub></span>";
+                + $"{System.Net.WebUtility.HtmlEncode(LongInput.Label(piece))}<sub style=\"color:#888;margin-left:3px\">{i}</sub></span>";
         });
         return new TableView(caption, $"<div class=\"na-pieces\" style=\"max-width:900px\">{string.Concat(boxes)}</div>");
     }

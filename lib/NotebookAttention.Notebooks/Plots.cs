@@ -13,15 +13,13 @@ namespace NotebookAttention.Notebooks;
 /// <remarks>
 /// Heatmap axes are numeric (0, 1, 2, ...) with the tokens as tick text, so a word that occurs twice keeps two
 /// rows (plotly merges repeated category labels). Rows run top to bottom like a matrix. Hovering a cell shows the
-/// query token, the key token and the value (positions instead of tokens above <see cref="HoverTextCells"/> cells).
+/// query token, the key token and the value. A long input is drawn as its first <see cref="LongInput.TokensShown"/>
+/// tokens, said on the title and above the chart; hovering such a cell shows positions instead of tokens.
 /// </remarks>
 public static class Plots
 {
     /// <summary>White for 0 to dark blue for the largest value.</summary>
     public static readonly object[][] WeightColors = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]];
-
-    /// <summary>Heatmaps up to this many cells carry hover text naming both tokens; larger ones show positions (their size stays near 20 bytes a cell).</summary>
-    public const int HoverTextCells = 128 * 128;
 
     /// <summary>Rows and columns of a heatmap's numbers table at most (a 512 x 512 table would be megabytes of HTML).</summary>
     public const int TableSide = 64;
@@ -86,7 +84,7 @@ public static class Plots
         ArgumentNullException.ThrowIfNull(values);
         var dimensions = Enumerable.Range(0, values.ColumnCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
         var limit = MaxAbs(values);
-        return Heatmap(values, tokens, dimensions, title, "value", -limit, limit, rowAxis: "token", columnAxis: "dimension", colors: SignedColors);
+        return DrawHeatmap(values, tokens, dimensions, title, "value", -limit, limit, rowAxis: "token", columnAxis: "dimension", colors: SignedColors, columnItems: "dimensions");
     }
 
     /// <summary>Any matrix as a heatmap with labelled rows and columns.</summary>
@@ -103,7 +101,7 @@ public static class Plots
     /// <param name="showScale">Whether to draw the colour bar.</param>
     /// <param name="size">Width in pixels, or null to fit the number of labels.</param>
     /// <param name="missing">What hovering an empty (minus infinity) cell says.</param>
-    /// <returns>The figure.</returns>
+    /// <returns>The figure: the first <see cref="LongInput.TokensShown"/> rows and columns of a larger matrix (they are tokens in this series), with a note saying so.</returns>
     /// <exception cref="ArgumentException">The label counts do not match the matrix, or a value is NaN.</exception>
     public static Figure Heatmap(
         Matrix<double> values,
@@ -118,7 +116,29 @@ public static class Plots
         object[][]? colors = null,
         bool showScale = true,
         int? size = null,
-        string missing = "masked (−∞)")
+        string missing = "masked (−∞)") =>
+        DrawHeatmap(values, rowLabels, columnLabels, title, valueName, min, max, rowAxis, columnAxis, colors, showScale, size, missing, columnItems: "tokens");
+
+    /// <summary>
+    /// <see cref="Heatmap"/> with the note of a cut picture: computed here when the matrix is larger than
+    /// <see cref="LongInput.TokensShown"/>, or <paramref name="cutNote"/> when the caller computed only the part shown.
+    /// </summary>
+    internal static Figure DrawHeatmap(
+        Matrix<double> values,
+        IReadOnlyList<string> rowLabels,
+        IReadOnlyList<string> columnLabels,
+        string title,
+        string valueName = "value",
+        double? min = null,
+        double? max = null,
+        string rowAxis = "query",
+        string columnAxis = "key",
+        object[][]? colors = null,
+        bool showScale = true,
+        int? size = null,
+        string missing = "masked (−∞)",
+        string columnItems = "tokens",
+        string cutNote = "")
     {
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(rowLabels);
@@ -135,6 +155,14 @@ public static class Plots
             throw new ArgumentException($"the matrix \"{title}\" holds NaN: a chart of it would be blank. Look at the step that produced it.", nameof(values));
         }
 
+        rowLabels = [.. rowLabels.Select(LongInput.Label)];
+        columnLabels = [.. columnLabels.Select(LongInput.Label)];
+        var table = NumbersTable(values, rowLabels, columnLabels, $"{rowAxis} \\ {columnAxis}");
+        var (allRows, allColumns) = (values.RowCount, values.ColumnCount);
+        var note = cutNote.Length > 0 ? cutNote : CutNote(LongInput.Shown(allRows), allRows, LongInput.Shown(allColumns), allColumns, columnItems);
+        values = values.SubMatrix(0, LongInput.Shown(allRows), 0, LongInput.Shown(allColumns));
+        rowLabels = [.. rowLabels.Take(values.RowCount)];
+        columnLabels = [.. columnLabels.Take(values.ColumnCount)];
         var rows = Enumerable.Range(0, values.RowCount);
         var columns = Enumerable.Range(0, values.ColumnCount);
         var z = rows.Select(r => columns.Select(c => double.IsNegativeInfinity(values[r, c]) ? (double?)null : values[r, c]).ToArray()).ToArray();
@@ -142,7 +170,7 @@ public static class Plots
         var chart = PlotlyChart.Heatmap<double, int, int, string>(zData: drawable, X: columns.ToArray(), Y: rows.ToArray());
         var trace = GenericChart.getTraces(chart).Single();
         trace.SetProperty("z", z);
-        if ((long)values.RowCount * values.ColumnCount <= HoverTextCells)
+        if (note.Length == 0)
         {
             var hover = rows.Select(r => columns.Select(c =>
                 $"{rowAxis}: {rowLabels[r]} ({r})<br>{columnAxis}: {columnLabels[c]} ({c})<br>{valueName}: {(double.IsNegativeInfinity(values[r, c]) ? missing : values[r, c].ToString("0.000000", CultureInfo.InvariantCulture))}").ToArray()).ToArray();
@@ -151,7 +179,7 @@ public static class Plots
         }
         else
         {
-            // Per-cell hover text would cost about 70 bytes a cell (18 MB for 512 x 512): positions and value only.
+            // A cut picture is a long input: per-cell hover text would triple its size; the ticks name the tokens.
             trace.SetProperty("hovertemplate", $"{rowAxis}: %{{y}}<br>{columnAxis}: %{{x}}<br>{valueName}: %{{z:.6f}}<extra></extra>");
         }
 
@@ -172,20 +200,16 @@ public static class Plots
 
         var width = size ?? Math.Clamp(160 + (22 * values.ColumnCount), 320, 900);
         var height = size ?? Math.Clamp(140 + (22 * values.RowCount), 300, 900);
-        Style(chart, title, width, height);
+        Style(chart, title, width, height, note);
         var layout = GenericChart.getLayout(chart);
-        layout.SetProperty("xaxis", Axis(columnAxis, columnLabels, reversed: false));
-        layout.SetProperty("yaxis", Axis(rowAxis, rowLabels, reversed: true));
-        var corner = $"{rowAxis} \\ {columnAxis}";
-        var tableRows = Math.Min(values.RowCount, TableSide);
-        var tableColumns = Math.Min(values.ColumnCount, TableSide);
-        var table = Table.Of(values.SubMatrix(0, tableRows, 0, tableColumns), rowLabels.Take(tableRows).ToList(), columnLabels.Take(tableColumns).ToList(), corner);
-        if (tableRows < values.RowCount || tableColumns < values.ColumnCount)
+        layout.SetProperty("xaxis", Axis(columnAxis, columnLabels, reversed: false, automargin: note.Length == 0));
+        layout.SetProperty("yaxis", Axis(rowAxis, rowLabels, reversed: true, automargin: note.Length == 0));
+        if (note.Length > 0)
         {
-            table = $"<div style=\"font:12px sans-serif;margin:4px 0\">The first {tableRows} of {values.RowCount} rows and {tableColumns} of {values.ColumnCount} columns; the chart has them all, and the matrix itself every number.</div>" + table;
+            FixMargins(layout, rowLabels, columnLabels);
         }
 
-        return new Figure(chart, title, table, width, height);
+        return new Figure(chart, title, table, width, height, note);
     }
 
     /// <summary>Lines of measurements against x, one per named series.</summary>
@@ -297,16 +321,19 @@ public static class Plots
             throw new ArgumentException($"there are {labels.Count} labels but {values.Count} values: give one value per bar.", nameof(values));
         }
 
-        var positions = Enumerable.Range(0, labels.Count).ToArray();
-        var chart = PlotlyChart.Column<double, int, string>(values, Keys: positions, Name: valueTitle);
-        var width = Math.Clamp(200 + (30 * labels.Count), 400, 900);
-        Style(chart, title, width, 360);
+        var shown = LongInput.Shown(labels.Count);
+        var note = shown < labels.Count ? LongInput.Note(shown, labels.Count, "bars") : string.Empty;
+        labels = [.. labels.Take(shown).Select(LongInput.Label)];
+        var positions = Enumerable.Range(0, shown).ToArray();
+        var chart = PlotlyChart.Column<double, int, string>(values.Take(shown), Keys: positions, Name: valueTitle);
+        var width = Math.Clamp(200 + (30 * shown), 400, 900);
+        Style(chart, title, width, 360, note);
         var layout = GenericChart.getLayout(chart);
         layout.SetProperty("xaxis", Axis(string.Empty, labels, reversed: false));
         layout.SetProperty("yaxis", ValueAxis(valueTitle, log: false));
         var table = Table.Of(["#", "label", valueTitle], [.. positions.Select(p => p.ToString(CultureInfo.InvariantCulture))],
             [.. positions.Select(p => (IReadOnlyList<string>)[labels[p], values[p].ToString("G6", CultureInfo.InvariantCulture)])]);
-        return new Figure(chart, title, table, width, 360);
+        return new Figure(chart, title, table, width, 360, note);
     }
 
     /// <summary>Figures in a grid with the given number of columns.</summary>
@@ -328,20 +355,20 @@ public static class Plots
         return new FigureGrid(figures, Math.Max(1, figures.Length), string.Empty);
     }
 
-    private static void Style(GenericChart chart, string title, int width, int height)
+    private static void Style(GenericChart chart, string title, int width, int height, string note = "")
     {
         var layout = GenericChart.getLayout(chart);
         layout.RemoveProperty("template");
-        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title, ["x"] = 0.02 });
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = LongInput.ChartTitle(title, note), ["x"] = 0.02 });
         layout.SetProperty("width", width);
         layout.SetProperty("height", height);
-        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 90, ["r"] = 20, ["t"] = 60, ["b"] = 90 });
+        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 90, ["r"] = 20, ["t"] = note.Length == 0 ? 60 : 80, ["b"] = 90 });
         layout.SetProperty("font", new Dictionary<string, object> { ["family"] = "sans-serif", ["size"] = 12 });
         layout.SetProperty("paper_bgcolor", "white");
         layout.SetProperty("plot_bgcolor", "white");
     }
 
-    private static Dictionary<string, object> Axis(string title, IReadOnlyList<string> labels, bool reversed)
+    private static Dictionary<string, object> Axis(string title, IReadOnlyList<string> labels, bool reversed, bool automargin = true)
     {
         var axis = new Dictionary<string, object>
         {
@@ -351,7 +378,7 @@ public static class Plots
             ["ticktext"] = labels.ToArray(),
             ["showgrid"] = false,
             ["zeroline"] = false,
-            ["automargin"] = true,
+            ["automargin"] = automargin,
         };
         if (reversed)
         {
@@ -361,6 +388,17 @@ public static class Plots
         return axis;
     }
 
+    /// <summary>
+    /// Margins wide enough for the tick labels, instead of plotly's automargin: on a page of 21 cut heatmaps
+    /// (notebook 04 with a long paragraph) automargin's extra layout passes took a third of the drawing time.
+    /// Labels are at most <see cref="LongInput.LabelLength"/> characters, so the margin stays bounded.
+    /// </summary>
+    private static void FixMargins(Layout layout, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels)
+    {
+        static int Room(IReadOnlyList<string> labels) => Math.Clamp(40 + (7 * labels.Select(l => l.Length).DefaultIfEmpty(0).Max()), 90, 220);
+        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = Room(rowLabels), ["r"] = 20, ["t"] = 80, ["b"] = Room(columnLabels) });
+    }
+
     private static Dictionary<string, object> ValueAxis(string title, bool log) => new()
     {
         ["title"] = new Dictionary<string, object> { ["text"] = title },
@@ -368,6 +406,36 @@ public static class Plots
         ["gridcolor"] = "#e5e5e5",
         ["automargin"] = true,
     };
+
+    /// <summary>A heatmap's numbers: the first <see cref="TableSide"/> rows and columns, saying so when there are more.</summary>
+    private static string NumbersTable(Matrix<double> values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string corner)
+    {
+        var rows = Math.Min(values.RowCount, TableSide);
+        var columns = Math.Min(values.ColumnCount, TableSide);
+        var table = Table.Of(values.SubMatrix(0, rows, 0, columns), rowLabels.Take(rows).ToList(), columnLabels.Take(columns).ToList(), corner);
+        return rows < values.RowCount || columns < values.ColumnCount
+            ? $"<div style=\"font:12px sans-serif;margin:4px 0\">The first {rows} of {values.RowCount} rows and {columns} of {values.ColumnCount} columns (the chart draws at most {LongInput.TokensShown}); the matrix itself holds every number.</div>" + table
+            : table;
+    }
+
+    /// <summary>The note of a heatmap cut to its first rows and columns; rows are tokens in every heatmap of the series.</summary>
+    private static string CutNote(int rowsShown, int rows, int columnsShown, int columns, string columnItems)
+    {
+        var rowsCut = rowsShown < rows;
+        var columnsCut = columnsShown < columns;
+        if (rowsCut && columnsCut && rows == columns && columnItems == "tokens")
+        {
+            return LongInput.Note(rowsShown, rows, "tokens");
+        }
+
+        return (rowsCut, columnsCut) switch
+        {
+            (true, true) => LongInput.Note(rowsShown, rows, "tokens") + " and " + LongInput.Note(columnsShown, columns, columnItems)["showing ".Length..],
+            (true, false) => LongInput.Note(rowsShown, rows, "tokens"),
+            (false, true) => LongInput.Note(columnsShown, columns, columnItems),
+            _ => string.Empty,
+        };
+    }
 
     private static double MaxAbs(Matrix<double> values)
     {

@@ -9,22 +9,43 @@ namespace NotebookAttention.Notebooks;
 /// <summary>Pictures for notebook 07: dependency graphs and their path lengths.</summary>
 public static class RecurrencePlots
 {
-    /// <summary>Path lengths between every pair of tokens as a heatmap (row: from, column: to; empty: unreachable).</summary>
+    /// <summary>
+    /// Path lengths between every pair of tokens as a heatmap (row: from, column: to; empty: unreachable). A long
+    /// sentence is drawn as its first <see cref="LongInput.TokensShown"/> tokens, searched in the whole graph.
+    /// </summary>
     /// <param name="graph">A dependency graph over the sentence.</param>
     /// <param name="tokens">The tokens, one per position.</param>
     /// <returns>The figure.</returns>
     public static Figure PathLengths(DependencyGraph graph, IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var table = graph.PathLengths();
-        var values = Matrix<double>.Build.Dense(graph.N, graph.N, (i, j) => table[i, j] < 0 ? double.NegativeInfinity : table[i, j]);
-        var longest = Math.Max(1, values.Enumerate().Where(double.IsFinite).DefaultIfEmpty(1).Max());
-        return Plots.Heatmap(values, tokens, tokens, graph.Architecture.Name, "steps", 0, longest, "from", "to", size: Math.Clamp(160 + (18 * graph.N), 300, 620), missing: "unreachable");
+        var shown = LongInput.Shown(graph.N);
+        var rows = Enumerable.Range(0, shown).Select(graph.PathLengthsFrom).ToList();
+        return PathLengthsFigure(graph.Architecture, graph.N, shown, (from, to) => rows[from][to], tokens);
+    }
+
+    /// <summary>
+    /// Path lengths between the first <see cref="LongInput.TokensShown"/> tokens of a sentence, searched in a stack
+    /// of <paramref name="architecture"/> over those tokens only: signals in these graphs never need a later
+    /// position to reach an earlier one, so the lengths are those of the whole sentence, without building its graph.
+    /// </summary>
+    /// <param name="architecture">The layer kind.</param>
+    /// <param name="tokens">The sentence's tokens.</param>
+    /// <returns>The figure.</returns>
+    public static Figure PathLengths(Architecture architecture, IReadOnlyList<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(tokens);
+        var shown = LongInput.Shown(tokens.Count);
+        var table = DependencyGraph.Build(architecture, shown).PathLengths();
+        return PathLengthsFigure(architecture, tokens.Count, shown, (from, to) => table[from, to], tokens);
     }
 
     /// <summary>
     /// The computation graph: one dot per state (position across, layer up; layer 0 is the input), a grey line per
     /// read, and in red the shortest path from token <paramref name="from"/> to token <paramref name="to"/>.
+    /// A long sentence is drawn as the graph of its first <see cref="LongInput.TokensShown"/> tokens, the path
+    /// ending at the last of them, said on the title.
     /// </summary>
     /// <param name="graph">A dependency graph over the sentence.</param>
     /// <param name="tokens">The tokens, one per position.</param>
@@ -34,7 +55,36 @@ public static class RecurrencePlots
     public static Figure Graph(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        return graph.N <= LongInput.TokensShown ? Draw(graph, tokens, from, to, string.Empty) : Graph(graph.Architecture, tokens, from, to);
+    }
+
+    /// <summary>
+    /// <see cref="Graph(DependencyGraph, IReadOnlyList{string}, int, int)"/> of a stack of <paramref name="architecture"/>
+    /// over the sentence, built only over the tokens drawn.
+    /// </summary>
+    /// <param name="architecture">The layer kind.</param>
+    /// <param name="tokens">The sentence's tokens.</param>
+    /// <param name="from">Start token position.</param>
+    /// <param name="to">End token position (the last drawn token when it lies beyond the picture).</param>
+    /// <returns>The figure.</returns>
+    public static Figure Graph(Architecture architecture, IReadOnlyList<string> tokens, int from, int to)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(tokens);
+        if ((uint)from >= (uint)tokens.Count || (uint)to >= (uint)tokens.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), $"positions {from} and {to} must both be in 0 to {tokens.Count - 1}.");
+        }
+
+        var shown = LongInput.Shown(tokens.Count);
+        var note = shown < tokens.Count ? LongInput.Note(shown, tokens.Count, "tokens") : string.Empty;
+        return Draw(DependencyGraph.Build(architecture, shown), tokens, Math.Min(from, shown - 1), Math.Min(to, shown - 1), note);
+    }
+
+    private static Figure Draw(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to, string note)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        tokens = [.. tokens.Take(graph.N).Select(LongInput.Label)];
         var edgeX = new List<double?>();
         var edgeY = new List<double?>();
         foreach (var (read, reader) in graph.Edges())
@@ -53,7 +103,7 @@ public static class RecurrencePlots
         var height = Math.Clamp(200 + (60 * graph.Layers), 260, 700);
         var layout = GenericChart.getLayout(chart);
         layout.RemoveProperty("template");
-        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = $"{graph.Architecture.Name}: \"{tokens[from]}\" to \"{tokens[to]}\" in {Math.Max(0, path.Count - 1)} steps", ["x"] = 0.02 });
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = LongInput.ChartTitle($"{graph.Architecture.Name}: \"{tokens[from]}\" to \"{tokens[to]}\" in {Math.Max(0, path.Count - 1)} steps", note), ["x"] = 0.02 });
         layout.SetProperty("width", width);
         layout.SetProperty("height", height);
         layout.SetProperty("paper_bgcolor", "white");
@@ -62,7 +112,16 @@ public static class RecurrencePlots
         layout.SetProperty("yaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = "layer (0 = input)" }, ["dtick"] = 1, ["showgrid"] = false, ["zeroline"] = false });
         var table = Table.Of(["step", "layer", "position", "token"], [.. path.Select((_, i) => i.ToString(CultureInfo.InvariantCulture))],
             [.. path.Select(p => (IReadOnlyList<string>)[p.Layer.ToString(CultureInfo.InvariantCulture), p.Position.ToString(CultureInfo.InvariantCulture), tokens[p.Position]])]);
-        return new Figure(chart, $"{graph.Architecture.Name} graph", table, width, height);
+        return new Figure(chart, $"{graph.Architecture.Name} graph", table, width, height, note);
+    }
+
+    private static Figure PathLengthsFigure(Architecture architecture, int n, int shown, Func<int, int, int> length, IReadOnlyList<string> tokens)
+    {
+        var values = Matrix<double>.Build.Dense(shown, shown, (i, j) => length(i, j) < 0 ? double.NegativeInfinity : length(i, j));
+        var longest = Math.Max(1, values.Enumerate().Where(double.IsFinite).DefaultIfEmpty(1).Max());
+        var labels = tokens.Take(shown).Select(LongInput.Label).ToList();
+        var note = shown < n ? LongInput.Note(shown, n, "tokens") : string.Empty;
+        return Plots.DrawHeatmap(values, labels, labels, architecture.Name, "steps", 0, longest, "from", "to", size: Math.Clamp(160 + (18 * shown), 300, 620), missing: "unreachable", cutNote: note);
     }
 
     /// <summary>

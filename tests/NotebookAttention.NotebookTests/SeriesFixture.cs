@@ -1,3 +1,5 @@
+using NotebookAttention.Notebooks;
+using NotebookAttention.PageCheck;
 using NotebookAttention.Runner;
 
 namespace NotebookAttention.NotebookTests;
@@ -24,6 +26,29 @@ public sealed class SeriesFixture : IDisposable
     {
         var notebook = Runner.Notebooks.Single(n => Path.GetFileName(n).StartsWith(prefix, StringComparison.Ordinal));
         return Runner.Execute(notebook, Path.Combine(Output, label), TimeSpan.FromMinutes(5), sentence);
+    }
+
+    /// <summary>
+    /// Writes the page of an executed notebook as the runner does (slimmed, plotly.js beside it) and opens it in
+    /// headless Chromium, offline: every chart must be drawn within <paramref name="budgetSeconds"/>.
+    /// </summary>
+    public async Task<PageReport> CheckPageAsync(NotebookRun run, double budgetSeconds)
+    {
+        const string chromium = "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+        {
+            throw new InvalidOperationException($"no browser at {chromium}: the page checks need Debian's chromium (apt-get install -y chromium).");
+        }
+
+        var pages = Path.Combine(Output, "pages", Path.GetFileName(Path.GetDirectoryName(run.ExecutedPath)!));
+        Directory.CreateDirectory(pages);
+        var slim = Path.Combine(pages, run.Name);
+        File.Copy(run.ExecutedPath, slim, overwrite: true);
+        SeriesRunner.Slim(slim);
+        File.WriteAllText(Path.Combine(pages, OfflinePlotly.FileName), OfflinePlotly.Script());
+        var page = Path.ChangeExtension(slim, ".html");
+        PageWriter.WriteNotebookPage(slim, page, null, null);
+        return (await PageChecker.CheckAsync([page], chromium, null, budgetSeconds)).Single();
     }
 
     /// <inheritdoc />

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Playwright;
 
 namespace NotebookAttention.PageCheck;
@@ -9,14 +11,20 @@ namespace NotebookAttention.PageCheck;
 /// <param name="Heatmaps">Charts whose figure holds a heatmap.</param>
 /// <param name="HeatmapsDrawn">Heatmap charts with plotly's heatmap layer drawn.</param>
 /// <param name="ScriptErrors">Uncaught script errors.</param>
-public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, IReadOnlyList<string> ScriptErrors)
+/// <param name="Seconds">From the start of navigation until every chart was drawn (or the wait gave up).</param>
+/// <param name="BudgetSeconds">The most <paramref name="Seconds"/> may be, or null for no limit.</param>
+public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, IReadOnlyList<string> ScriptErrors, double Seconds, double? BudgetSeconds)
 {
-    /// <summary>Every chart and heatmap drawn, at least one chart, no script error.</summary>
-    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && ScriptErrors.Count == 0;
+    /// <summary>Drawn within the budget, when there is one.</summary>
+    public bool InTime => BudgetSeconds is not { } budget || Seconds <= budget;
+
+    /// <summary>Every chart and heatmap drawn, at least one chart, no script error, within the time budget.</summary>
+    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && ScriptErrors.Count == 0 && InTime;
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(Page)))}/{Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {ScriptErrors.Count} script errors"
+        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(Page)))}/{Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {ScriptErrors.Count} script errors, "
+        + string.Create(CultureInfo.InvariantCulture, $"drawn in {Seconds:0.0} s{(BudgetSeconds is { } budget ? $" (budget {budget:0.#} s{(InTime ? string.Empty : ": too slow")})" : string.Empty)}, {new FileInfo(Page).Length / 1e6:0.00} MB")
         + string.Concat(ScriptErrors.Select(e => $"\n       script error: {e}"));
 }
 
@@ -30,8 +38,9 @@ public static class PageChecker
     /// <param name="pages">HTML files.</param>
     /// <param name="chromium">Path of the Chromium executable.</param>
     /// <param name="screenshots">Folder for full-page screenshots, or null.</param>
+    /// <param name="budgetSeconds">The most seconds from navigation to every chart drawn a page may take, or null for no limit.</param>
     /// <returns>One report per page.</returns>
-    public static async Task<IReadOnlyList<PageReport>> CheckAsync(IReadOnlyList<string> pages, string chromium, string? screenshots)
+    public static async Task<IReadOnlyList<PageReport>> CheckAsync(IReadOnlyList<string> pages, string chromium, string? screenshots, double? budgetSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(pages);
         using var playwright = await Playwright.CreateAsync();
@@ -43,8 +52,10 @@ public static class PageChecker
             var page = await context.NewPageAsync();
             var errors = new List<string>();
             page.PageError += (_, error) => errors.Add(error);
+            var clock = Stopwatch.StartNew();
             await page.GotoAsync(new Uri(Path.GetFullPath(path)).AbsoluteUri, new() { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
             await WaitForChartsAsync(page);
+            var seconds = clock.Elapsed.TotalSeconds;
             var counts = await page.EvaluateAsync<int[]>("""
                 () => {
                   const charts = [...document.querySelectorAll('.na-chart')];
@@ -63,7 +74,7 @@ public static class PageChecker
                 await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, Path.ChangeExtension(Path.GetFileName(path), ".png")), FullPage = true });
             }
 
-            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], errors));
+            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], errors, seconds, budgetSeconds));
         }
 
         return reports;

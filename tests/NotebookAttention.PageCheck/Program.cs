@@ -1,9 +1,11 @@
 using NotebookAttention.PageCheck;
 
 // Opens rendered notebook pages in headless Chromium with the network blocked and checks that every chart is drawn.
-// usage: dotnet run --project tests/NotebookAttention.PageCheck -- PAGE.html|FOLDER ... [--screenshots DIR] [--chromium PATH]
+// usage: dotnet run --project tests/NotebookAttention.PageCheck -- PAGE.html|FOLDER ... [--screenshots DIR] [--chromium PATH] [--max-seconds S]
+// --max-seconds: a page fails when drawing every chart, from the start of navigation, takes longer.
 var pages = new List<string>();
 string? screenshots = null;
+double? budget = null;
 var chromium = "/usr/bin/chromium";
 for (var i = 0; i < args.Length; i++)
 {
@@ -11,6 +13,15 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--screenshots": screenshots = args[++i]; break;
         case "--chromium": chromium = args[++i]; break;
+        case "--max-seconds":
+            if (!double.TryParse(args[++i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || !(seconds > 0))
+            {
+                Console.Error.WriteLine($"--max-seconds is \"{args[i]}\": it must be a positive number of seconds, e.g. --max-seconds 10.");
+                return 2;
+            }
+
+            budget = seconds;
+            break;
         default:
             pages.AddRange(Directory.Exists(args[i])
                 ? Directory.GetFiles(args[i], "*.html").Where(p => Path.GetFileName(p) != "index.html").Order(StringComparer.Ordinal)
@@ -31,7 +42,7 @@ if (!File.Exists(chromium))
     return 2;
 }
 
-var reports = await PageChecker.CheckAsync(pages, chromium, screenshots);
+var reports = await PageChecker.CheckAsync(pages, chromium, screenshots, budget);
 foreach (var report in reports)
 {
     Console.WriteLine(report);
