@@ -312,7 +312,11 @@ public static class Plots
     /// <param name="values">Bar heights.</param>
     /// <param name="valueTitle">y axis title.</param>
     /// <returns>The figure.</returns>
-    public static Figure Bars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string valueTitle = "value")
+    public static Figure Bars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string valueTitle = "value") =>
+        Bars(title, labels, values, valueTitle, string.Empty);
+
+    /// <summary><see cref="Bars(string, IReadOnlyList{string}, IReadOnlyList{double}, string)"/> with what the picture leaves out (<paramref name="cutNote"/>).</summary>
+    internal static Figure Bars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string valueTitle, string cutNote)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(values);
@@ -322,7 +326,7 @@ public static class Plots
         }
 
         var shown = LongInput.Shown(labels.Count);
-        var note = shown < labels.Count ? LongInput.Note(shown, labels.Count, "bars") : string.Empty;
+        var note = shown < labels.Count ? LongInput.Note(shown, labels.Count, "bars") : cutNote;
         labels = [.. labels.Take(shown).Select(LongInput.Label)];
         var positions = Enumerable.Range(0, shown).ToArray();
         var chart = PlotlyChart.Column<double, int, string>(values.Take(shown), Keys: positions, Name: valueTitle);

@@ -81,6 +81,31 @@ public static class RecurrencePlots
         return Draw(DependencyGraph.Build(architecture, shown), tokens, Math.Min(from, shown - 1), Math.Min(to, shown - 1), note);
     }
 
+    /// <summary>
+    /// One bar per layer kind: the steps from the first token to the last, by graph search. A long sentence is
+    /// measured between its first and its <see cref="LongInput.TokensShown"/>-th token, like the graphs drawn beside
+    /// it, and the title says so: the graph of a whole long text would not fit in memory (a stack of 3-wide
+    /// convolutions over n tokens has about n²/2 states).
+    /// </summary>
+    /// <param name="architectures">The layer kinds.</param>
+    /// <param name="tokens">The sentence's tokens.</param>
+    /// <returns>The figure.</returns>
+    public static Figure StepsFirstToLast(IReadOnlyList<Architecture> architectures, IReadOnlyList<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(architectures);
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (tokens.Count == 0)
+        {
+            throw new ArgumentException("there are no tokens: type at least one word.", nameof(tokens));
+        }
+
+        var shown = LongInput.Shown(tokens.Count);
+        var last = shown - 1;
+        var steps = architectures.Select(a => (double)Math.Max(1, DependencyGraph.Build(a, shown).PathLengthsFrom(0)[last])).ToList();
+        var note = shown < tokens.Count ? LongInput.Note(shown, tokens.Count, "tokens") : string.Empty;
+        return Plots.Bars($"Steps from \"{LongInput.Label(tokens[0])}\" to \"{LongInput.Label(tokens[last])}\"", [.. architectures.Select(a => a.Name)], steps, "steps", note);
+    }
+
     private static Figure Draw(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to, string note)
     {
         ArgumentNullException.ThrowIfNull(tokens);

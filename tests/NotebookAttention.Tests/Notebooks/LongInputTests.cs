@@ -135,6 +135,26 @@ public class LongInputTests
     }
 
     [Fact]
+    public void Steps_first_to_last_of_a_text_too_long_for_one_graph_are_measured_over_the_tokens_drawn()
+    {
+        // 5,000 tokens: a whole stack of 3-wide convolutions would have 2,500 layers x 5,000 states, past the graph limit.
+        var tokens = Enumerable.Range(0, 5_000).Select(i => $"w{i}").ToList();
+        Assert.Throws<ArgumentOutOfRangeException>(() => DependencyGraph.Build(Architecture.Convolution(3), tokens.Count));
+        Architecture[] kinds = [Architecture.Recurrent, Architecture.Convolution(3), Architecture.DilatedConvolution(2), Architecture.SelfAttention];
+        var figure = RecurrencePlots.StepsFirstToLast(kinds, tokens);
+        Assert.Contains($"showing the first {Shown} of 5,000 tokens", figure.Title, StringComparison.Ordinal);
+        Assert.Contains($"\"w{Shown - 1}\"", figure.Title, StringComparison.Ordinal);
+        // Steps (reads) from input 0 to a state at position 31: recurrent, 1 up from the input and 31 along the layer;
+        // convolutions of width 3 move 2 positions a layer, 31 / 2 rounded up = 16; dilated ones of width 2 reach
+        // 1 + 2 + 4 + 8 + 16 = 31 in 5 layers; attention, 1.
+        Assert.Equal([32.0, 16.0, 5.0, 1.0], Trace(figure)["y"]!.AsArray().Select(v => (double)v!));
+        // 0 to 8: 1 + 8 recurrent; 8 / 2 = 4 convolutions; 1 + 2 + 4 = 7 < 8, so 4 dilated layers; 1.
+        var nine = RecurrencePlots.StepsFirstToLast(kinds, tokens.Take(9).ToList());
+        Assert.DoesNotContain("showing", nine.Title, StringComparison.Ordinal);
+        Assert.Equal([9.0, 4.0, 4.0, 1.0], Trace(nine)["y"]!.AsArray().Select(v => (double)v!));
+    }
+
+    [Fact]
     public void A_head_view_of_512_pieces_shows_32_keys_around_the_query_and_says_which()
     {
         var tokens = LongTokens.Take(512).ToList();
