@@ -146,8 +146,12 @@ public static class KernelSpec
         }
     }
 
+    // "dotnet interactive jupyter ..." (the local tool, as installed here) or "dotnet-interactive jupyter ..." (the
+    // global tool's kernelspec, which an earlier install may have left in the same folder).
     private static bool StartsTheKernel(JsonArray argv) =>
-        argv.Count >= 3 && argv.All(a => a?.GetValueKind() == JsonValueKind.String) && (string?)argv[1] == "interactive" && (string?)argv[2] == "jupyter";
+        argv.Count >= 3 && argv.All(a => a?.GetValueKind() == JsonValueKind.String)
+        && (((string?)argv[1] == "interactive" && (string?)argv[2] == "jupyter")
+            || (Path.GetFileNameWithoutExtension((string?)argv[0]) == "dotnet-interactive" && (string?)argv[1] == "jupyter"));
 
     private static JsonObject Load(string path) =>
         JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object, so not a kernelspec.");

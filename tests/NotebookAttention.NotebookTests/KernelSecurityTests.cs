@@ -135,6 +135,9 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
         Assert.True(KernelSpec.Patch(spec));
         Assert.False(KernelSpec.Patch(spec));
         Assert.Equal(1, spec["argv"]!.AsArray().Count(a => (string?)a == KernelSpec.LoopbackOnlyOption));
+        var globalTool = JsonNode.Parse("""{"argv": ["/home/me/.dotnet/tools/dotnet-interactive", "jupyter", "--default-kernel", "csharp", "{connection_file}"]}""")!.AsObject();
+        Assert.True(KernelSpec.Patch(globalTool));
+        Assert.Equal(KernelSpec.LoopbackOnlyOption, (string?)globalTool["argv"]!.AsArray()[^1]);
         var python = JsonNode.Parse("""{"argv": ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]}""")!.AsObject();
         var error = Assert.Throws<InvalidDataException>(() => KernelSpec.Patch(python));
         Assert.Contains("dotnet interactive jupyter", error.Message, StringComparison.Ordinal);

@@ -85,7 +85,12 @@ public static class PageChecker
         try
         {
             await page.WaitForFunctionAsync(
-                "() => [...document.querySelectorAll('.na-chart')].every(c => c.querySelector('.main-svg'))",
+                // Drawn means plotly's SVG and, for a heatmap, its cells (plotly makes the SVG before it paints them),
+                // so the clock stops only when the last heatmap is painted.
+                """
+                () => [...document.querySelectorAll('.na-chart')].every(c => c.querySelector('.main-svg')
+                  && (!(c.nextElementSibling?.textContent ?? '').includes('"type":"heatmap"') || c.querySelector('.heatmaplayer image, .heatmaplayer .hm')))
+                """,
                 null,
                 new() { Timeout = 60_000, PollingInterval = 250 });
         }

@@ -110,6 +110,38 @@ public class TokenizerTests
         Assert.Equal(["a", "b"], Tokenizer.Words(typed));
     }
 
+    [Theory]
+    [InlineData("cat\u200D dog", 3)]
+    [InlineData("cat\u200C dog", 3)]
+    [InlineData("cat\uFE0F dog", 3)]
+    [InlineData("cat\u034F", 3)]
+    public void A_joiner_or_variation_selector_ending_a_word_is_left_out_of_its_token(string typed, int wordLength)
+    {
+        var segmentation = Tokenizer.Segment(typed);
+        Assert.Equal("cat", segmentation.Tokens[0].Text);
+        Assert.Equal(wordLength, segmentation.Tokens[0].Length);
+        Assert.Contains(segmentation.Gaps, g => g.Start == wordLength);
+    }
+
+    [Fact]
+    public void Words_in_letters_newer_than_icus_unicode_data_stay_whole()
+    {
+        // Georgian Mtavruli capitals (U+1C90 to U+1CBF, Unicode 11) are the Mkhedruli letters (U+10D0 on) shifted by
+        // 0x0BC0: "GAMARJOBA MSOPLIO" ("hello world") in capitals.
+        static string Capitals(string mkhedruli) => string.Concat(mkhedruli.Select(c => c == ' ' ? ' ' : (char)(c + 0x0BC0)));
+        var typed = Capitals("გამარჯობა მსოფლიო");
+        Assert.Equal(typed.Split(' '), Tokenizer.Words(typed + "!").Take(2));
+        Assert.Equal("!", Tokenizer.Words(typed + "!")[^1]);
+    }
+
+    [Theory]
+    [InlineData("\u2764\uFE0F")]
+    [InlineData("\u8FBB\U000E0100")]
+    public void A_variation_selector_after_an_emoji_or_an_ideograph_stays_in_its_token(string typed)
+    {
+        Assert.Equal([typed], Tokenizer.Words(typed + " x").Take(1));
+    }
+
     [Fact]
     public void The_soft_hyphen_is_dropped_from_the_token_text_but_the_span_covers_it()
     {

@@ -204,23 +204,31 @@ internal static unsafe class Microkernels
         var j = 0;
         if (Accelerated && Avx512F.IsSupported && count >= 16)
         {
+            // vmaxps returns its second operand when either is NaN, so a NaN followed by any number in its lane
+            // would vanish from the maximum: NaN lanes are collected on the side and returned as NaN.
             var m = Vector512.Create(float.NegativeInfinity);
+            var nan = Vector512<float>.Zero;
             for (; j + 16 <= count; j += 16)
             {
-                m = Avx512F.Max(m, Vector512.Load(row + j));
+                var x = Vector512.Load(row + j);
+                m = Avx512F.Max(m, x);
+                nan |= Vector512.Equals(x, x) ^ Vector512<float>.AllBitsSet;
             }
 
-            max = Reduce(Avx.Max(m.GetLower(), m.GetUpper()));
+            max = nan == Vector512<float>.Zero ? Reduce(Avx.Max(m.GetLower(), m.GetUpper())) : float.NaN;
         }
         else if (Accelerated && count >= 8)
         {
             var m = Vector256.Create(float.NegativeInfinity);
+            var nan = Vector256<float>.Zero;
             for (; j + 8 <= count; j += 8)
             {
-                m = Avx.Max(m, Avx.LoadVector256(row + j));
+                var x = Avx.LoadVector256(row + j);
+                m = Avx.Max(m, x);
+                nan = Avx.Or(nan, Avx.CompareUnordered(x, x));
             }
 
-            max = Reduce(m);
+            max = Avx.TestZ(nan, nan) ? Reduce(m) : float.NaN;
         }
 
         for (; j < count; j++)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using ICU4N;
@@ -142,7 +143,7 @@ public static class Tokenizer
         {
             kind = Stronger(kind, KindOf(breaks.RuleStatus));
             var typedEnd = typedIndexOf(end);
-            if (clusterStarts[end] && typedEnd > start)
+            if (clusterStarts[end] && typedEnd > start && !InsideAWordNewerThanIcu(normalised, end))
             {
                 segments.Add(new WordSegment(start, typedEnd, kind));
                 start = typedEnd;
@@ -152,6 +153,27 @@ public static class Tokenizer
 
         return segments;
     }
+
+    /// <summary>
+    /// Whether ICU's break at <paramref name="index"/> falls between two letters, marks or digits (by .NET's current
+    /// Unicode data) of which one is unassigned in ICU4N's Unicode 10 data: ICU gives such characters no word-break
+    /// class and cuts around each, so a word in Georgian Mtavruli capitals (Unicode 11) would be one token per letter.
+    /// </summary>
+    private static bool InsideAWordNewerThanIcu(string text, int index)
+    {
+        if (index <= 0 || index >= text.Length || Rune.DecodeLastFromUtf16(text.AsSpan(0, index), out var before, out _) != OperationStatus.Done)
+        {
+            return false;
+        }
+
+        var after = Rune.GetRuneAt(text, index);
+        return IsWordCharacter(before) && IsWordCharacter(after) && (UnknownToIcu(before) || UnknownToIcu(after));
+    }
+
+    private static bool IsWordCharacter(Rune rune) => Rune.IsLetterOrDigit(rune)
+        || Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+
+    private static bool UnknownToIcu(Rune rune) => UChar.GetUnicodeCategory(rune.Value) == UUnicodeCategory.OtherNotAssigned;
 
     /// <summary>
     /// The NFC form of the sentence and a map from its offsets to offsets in the sentence as typed.
@@ -262,6 +284,7 @@ public static class Tokenizer
 
             var tokenStart = i;
             var tokenEnd = i;
+            var lastVisible = Rune.GetRuneAt(sentence, i);
             while (i < end)
             {
                 var rune = Rune.GetRuneAt(sentence, i);
@@ -271,7 +294,13 @@ public static class Tokenizer
                 }
 
                 i += rune.Utf16SequenceLength;
-                if (IsVisible(rune) || IsKeptJoiner(rune))
+                if (IsVisible(rune))
+                {
+                    // Joiners before this character are inside the token: they join it to what came before.
+                    tokenEnd = i;
+                    lastVisible = rune;
+                }
+                else if (SelectsAVariant(rune, lastVisible))
                 {
                     tokenEnd = i;
                 }
@@ -342,6 +371,16 @@ public static class Tokenizer
         >= 0xE0100 and <= 0xE01EF => true,
         _ => false,
     };
+
+    /// <summary>
+    /// Whether an invisible character after the last visible one of a token still belongs to it: a variation selector
+    /// or tag after an emoji, an ideograph or a Mongolian letter picks how that character is drawn (❤ + U+FE0F). A
+    /// joiner (ZWJ, ZWNJ, CGJ) at the end of a word joins nothing, and cased letters have no variants to select, so
+    /// "cat" + U+200D and "cat" + U+FE0F are the token "cat", with the invisible character left in the gap after it.
+    /// </summary>
+    private static bool SelectsAVariant(Rune rune, Rune lastVisible) =>
+        IsKeptJoiner(rune) && rune.Value is not (0x200C or 0x200D or 0x034F)
+        && Rune.GetUnicodeCategory(lastVisible) is not (UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter);
 
     /// <summary>Invisible characters that only hint at layout (soft hyphen, bidi marks, word joiner, ZWSP).</summary>
     private static bool IsDroppedInsideWord(Rune rune) => IsDefaultIgnorable(rune) && !IsKeptJoiner(rune);

@@ -238,4 +238,28 @@ public class FastPathBadInputTests
             FastAttention.Materialized(q, k, v, output, N, N, D, D);
         }
     }
+
+    [Fact]
+    public unsafe void A_row_maximum_keeps_a_NaN_that_a_later_number_in_its_lane_would_hide()
+    {
+        // vmaxps(m, x) returns x when either is NaN: a NaN followed in its lane by -infinity (a masked key) or any
+        // number would leave the maximum finite, and a tile that looked fully masked would be skipped unchecked.
+        foreach (var length in Enumerable.Range(1, 70))
+        {
+            for (var at = 0; at < length; at++)
+            {
+                var row = Enumerable.Repeat(float.NegativeInfinity, length).ToArray();
+                row[at] = float.NaN;
+                if (at + 16 < length)
+                {
+                    row[at + 16] = 1f;
+                }
+
+                fixed (float* p = row)
+                {
+                    Assert.True(float.IsNaN(Microkernels.RowMax(p, length)), $"length {length}, NaN at {at}");
+                }
+            }
+        }
+    }
 }
