@@ -37,7 +37,7 @@ var bigSeconds = stopwatch.Elapsed.TotalSeconds;
 var bigBytes = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
 Console.WriteLine("cost of the number checks: tiled n = 4096, d = 64, with and without them, in alternating rounds ...");
-var checks = CheckCost.Measure(new Workload(4096, 64), rounds: quick ? 21 : 41);
+var checks = CheckCost.Measure(new Workload(4096, 64), rounds: 201);
 
 // The ceiling is measured again after the runs and the higher value kept: other load only ever lowers it.
 ceiling = Math.Max(ceiling, Machine.MeasureFmaCeiling(TimeSpan.FromSeconds(3)));
