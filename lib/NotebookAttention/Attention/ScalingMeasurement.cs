@@ -118,12 +118,17 @@ public sealed class ScalingMeasurement
                 ? $"With 1/√d_k, {large} is near one-hot, though not more peaked than {small} ({Numbers(LargeScaled, SmallScaled)})."
                 : SmallScaled.IsMorePeakedThan(LargeScaled)
                     ? $"With 1/√d_k, {large} is more spread than {small} ({Numbers(LargeScaled, SmallScaled)})."
-                    : $"With 1/√d_k, {large} stays about as spread as {small} ({Numbers(LargeScaled, SmallScaled)}).";
+                    : WithinMargins(LargeScaled, SmallScaled)
+                        ? $"With 1/√d_k, {large} stays about as spread as {small} ({Numbers(LargeScaled, SmallScaled)})."
+                        : $"With 1/√d_k, {large} is not clearly more peaked than {small} ({Numbers(LargeScaled, SmallScaled)}).";
         var verdict = UnscaledGetsMorePeaked && ScaledStaysSpread
             ? "So the scale removes the growth of the weights' peakedness with d_k, as the variance measurement above predicts."
             : "So this run does not show what the variance measurement above predicts (one seeded draw, all the more over few tokens, can stray from the average).";
         return $"{unscaled} {scaled} {verdict}";
     }
+
+    private static bool WithinMargins(WeightSpread one, WeightSpread other) =>
+        Math.Abs(one.MeanMaxWeight - other.MeanMaxWeight) < WeightSpread.MaxWeightMargin && Math.Abs(one.MeanEntropy - other.MeanEntropy) < WeightSpread.EntropyMargin;
 
     private static string OneHot(WeightSpread map) => map.IsNearOneHot ? ", near one-hot" : string.Empty;
 

@@ -9,10 +9,15 @@ namespace NotebookAttention.Attention;
 public sealed class WeightSpread
 {
     /// <summary>A map is more peaked than another only if its mean largest weight is at least this much higher...</summary>
-    public const double MaxWeightMargin = 0.05;
+    /// <remarks>
+    /// Both margins sit above the variation between two seeded draws of the same setup: over 300 seeds on notebook
+    /// 02's default sentence (10 tokens), two scaled maps (d_k = 8 and 256, both with score variance 1) differed by
+    /// at most 0.11 in mean largest weight and 0.23 nats in mean entropy in 95% of the draws.
+    /// </remarks>
+    public const double MaxWeightMargin = 0.15;
 
     /// <summary>...and its mean entropy at least this many nats lower: both measures must agree.</summary>
-    public const double EntropyMargin = 0.05;
+    public const double EntropyMargin = 0.3;
 
     /// <summary>A map whose mean largest weight is at least this is called near one-hot.</summary>
     public const double NearOneHotWeight = 0.9;
