@@ -90,7 +90,7 @@ public sealed class ScalingMeasurement
             text.AppendLine(CultureInfo.InvariantCulture, $"{name,-24}{map.MeanMaxWeight,16:0.000}{map.MeanEntropy,22:0.000}");
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"{Tokens} tokens: uniform rows give max weight {1.0 / Tokens:0.000} and entropy ln {Tokens} = {Math.Log(Tokens):0.000}; one-hot rows give 1 and 0.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{Tokens} {(Tokens == 1 ? "token" : "tokens")}: uniform rows give max weight {1.0 / Tokens:G3} and entropy ln {Tokens} = {Math.Log(Tokens):0.000}; one-hot rows give 1 and 0.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Thresholds: a map is more peaked than another when its mean max weight is at least {WeightSpread.MaxWeightMargin} higher and its mean entropy at least {WeightSpread.EntropyMargin} nats lower; near one-hot when its mean max weight is at least {WeightSpread.NearOneHotWeight}.");
         return text.Append(Conclusion).ToString();
     }
