@@ -74,6 +74,28 @@ public static class Plots
         return new FigureGrid(figures, Math.Clamp(columns, 1, result.HeadCount), $"{result.HeadCount} heads, weights on one scale from 0 to 1");
     }
 
+    /// <summary>
+    /// The four weight maps of a <see cref="ScalingDemonstration"/> on one 0 to 1 colour scale: the small d_k above
+    /// the large one, without the scale on the left and with 1/√d_k on the right.
+    /// </summary>
+    /// <param name="demonstration">The demonstration.</param>
+    /// <returns>A 2 x 2 grid.</returns>
+    public static FigureGrid Scaling(ScalingDemonstration demonstration)
+    {
+        ArgumentNullException.ThrowIfNull(demonstration);
+        Figure Map(Matrix<double> weights, int dK, bool scaled) =>
+            Heatmap(weights, demonstration.Tokens, demonstration.Tokens, $"d_k = {dK}, {(scaled ? "scaled by 1/√d_k" : "no scale")}", "weight", 0, 1);
+        return new FigureGrid(
+            [
+                Map(demonstration.SmallUnscaled, demonstration.SmallDk, scaled: false),
+                Map(demonstration.SmallScaled, demonstration.SmallDk, scaled: true),
+                Map(demonstration.LargeUnscaled, demonstration.LargeDk, scaled: false),
+                Map(demonstration.LargeScaled, demonstration.LargeDk, scaled: true),
+            ],
+            2,
+            "Weights from untrained random projections (Q and K entries of variance 1): how peaked, not where they look");
+    }
+
     /// <summary>A matrix of vectors (one row per token, one column per dimension), e.g. X, Q, K or V.</summary>
     /// <param name="values">The matrix, [tokens x d].</param>
     /// <param name="tokens">One label per row.</param>
