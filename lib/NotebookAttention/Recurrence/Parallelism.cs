@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NotebookAttention.Cost;
 using NotebookAttention.Fast;
 
@@ -99,6 +100,9 @@ public static class Parallelism
         return common.Count - from >= LengthsToConfirm ? common[from].N : null;
     }
 
+    // Fully optimized from the first call, as attention's kernels are: otherwise the short runs would time the
+    // JIT's quick first compilation of this loop instead of the recurrence.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRecurrent(float[] w, float[] u, float[] x, float[] state, float[] next, int n, int width, int threads)
     {
         Array.Clear(state);
@@ -121,6 +125,7 @@ public static class Parallelism
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Step(float[] w, float[] u, float[] state, ReadOnlySpan<float> input, float[] next, int from, int to, int width)
     {
         for (var row = from; row < to; row++)

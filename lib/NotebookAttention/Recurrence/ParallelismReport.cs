@@ -206,11 +206,12 @@ public sealed class ParallelismReport
         var recurrentFlops = Parallelism.RecurrentFlops(n, Width);
         var attentionRate = attentionFlops / Longest.AttentionBest;
         var recurrentRate = recurrentFlops / Longest.RecurrentBest;
-        var work = $"At n = {n:N0} attention does x{attentionFlops / recurrentFlops:0.#} the arithmetic of the RNN (4n²d = {Flops(attentionFlops)} against 4nd² = {Flops(recurrentFlops)}; n/d = {n:N0}/{Width})";
-        var speed = $"it computes at {Rate(attentionRate)}, the RNN at {Rate(recurrentRate)} (x{attentionRate / recurrentRate:0.#}), because the RNN's {n:N0} steps run one after another, {Microseconds(Longest.RecurrentBest / n)} each";
+        var work = $"At n = {n:N0} attention does x{attentionFlops / recurrentFlops:0.#} the arithmetic of the RNN (4n²d = {Flops(attentionFlops)} against 4nd² = {Flops(recurrentFlops)}; n/d = {n:N0}/{Width}).";
+        var speed = $"It computes x{attentionRate / recurrentRate:0.#} faster ({Rate(attentionRate)} against {Rate(recurrentRate)}: the RNN's {n:N0} steps run one after another, {Microseconds(Longest.RecurrentBest / n)} each)";
+        var times = $"({Milliseconds(Longest.AttentionBest)} against {Milliseconds(Longest.RecurrentBest)})";
         return Longest.AttentionAdvantage >= 1
-            ? Say($"{work}, and still finishes x{Longest.AttentionAdvantage:0.00} sooner ({Milliseconds(Longest.AttentionBest)} against {Milliseconds(Longest.RecurrentBest)}): {speed}. The RNN is bound by its sequential steps, not by its arithmetic.")
-            : Say($"{work}, and takes x{1 / Longest.AttentionAdvantage:0.00} longer ({Milliseconds(Longest.AttentionBest)} against {Milliseconds(Longest.RecurrentBest)}): {speed}, but that speed does not make up for the extra work.");
+            ? Say($"{work} {speed}, which more than makes up for the extra work: attention finishes x{Longest.AttentionAdvantage:0.00} sooner {times}. The RNN is bound by its sequential steps, not by its arithmetic.")
+            : Say($"{work} {speed}, which does not make up for the extra work: attention takes x{1 / Longest.AttentionAdvantage:0.00} longer {times}.");
     }
 
     private string SourceSentence() => Longest.AttentionAdvantage >= 1
