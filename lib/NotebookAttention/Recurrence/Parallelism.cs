@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using NotebookAttention.Cost;
 using NotebookAttention.Fast;
@@ -100,8 +101,9 @@ public static class Parallelism
         return common.Count - from >= LengthsToConfirm ? common[from].N : null;
     }
 
-    // Fully optimized from the first call, as attention's kernels are: otherwise the short runs would time the
-    // JIT's quick first compilation of this loop instead of the recurrence.
+    // The recurrent loop and its dot product are compiled fully optimized from the first call, as attention's kernels
+    // are. Otherwise the short runs would time the JIT's quick first compilation instead of the recurrence (a library
+    // dot product stays unoptimized for its first calls: 30 us per step at n = 64 against 2.8 at n = 8,192).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRecurrent(float[] w, float[] u, float[] x, float[] state, float[] next, int n, int width, int threads)
     {
@@ -130,10 +132,27 @@ public static class Parallelism
     {
         for (var row = from; row < to; row++)
         {
-            var sum = System.Numerics.Tensors.TensorPrimitives.Dot(w.AsSpan(row * width, width), state)
-                + System.Numerics.Tensors.TensorPrimitives.Dot(u.AsSpan(row * width, width), input);
-            next[row] = MathF.Tanh(sum);
+            next[row] = MathF.Tanh(Dot(w.AsSpan(row * width, width), state) + Dot(u.AsSpan(row * width, width), input));
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var sums = Vector<float>.Zero;
+        var i = 0;
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            sums += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
+        }
+
+        var sum = Vector.Sum(sums);
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
     }
 
     private static float[] Fill(Random random, int count, float scale) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1) * scale)];
