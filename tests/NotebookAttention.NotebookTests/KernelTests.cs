@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -5,6 +7,7 @@ using System.Text.RegularExpressions;
 using NotebookAttention.Notebooks;
 using NotebookAttention.PageCheck;
 using NotebookAttention.Pretrained;
+using NotebookAttention.Recurrence;
 using NotebookAttention.Runner;
 using NotebookAttention.Tokens;
 
@@ -76,6 +79,46 @@ public partial class KernelTests(SeriesFixture series)
         AssertWithinBudget(run);
     }
 
+    /// <summary>
+    /// Notebook 07's parallelism conclusions follow from the numbers it printed: the report is rebuilt from the executed
+    /// table (exact seconds in each cell, which must match the milliseconds shown) and must give the same sentences; the
+    /// crossing and attention's speedup are also checked against the table directly.
+    /// </summary>
+    [Fact]
+    public void Notebook_07_parallelism_conclusions_follow_from_its_printed_table()
+    {
+        var run = series.Run("07");
+        AssertRan(run);
+        var html = string.Concat(NotebookFile.Load(run.ExecutedPath).CodeCells.Select(Html));
+        var table = ParallelismTable().Match(html);
+        Assert.True(table.Success, "notebook 07 printed no parallelism table");
+        var rows = RowOfTimes().Matches(table.Groups["rows"].Value).Select(row =>
+        {
+            var cells = TimeCell().Matches(row.Groups["cells"].Value);
+            Assert.Equal(4, cells.Count);
+            var seconds = cells.Select(c => double.Parse(c.Groups["seconds"].Value, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(seconds.Select(s => (s * 1e3).ToString("0.000", CultureInfo.InvariantCulture)), cells.Select(c => c.Groups["shown"].Value));
+            return new ParallelismRow(int.Parse(row.Groups["n"].Value, CultureInfo.InvariantCulture), seconds[0], seconds[1], seconds[2], seconds[3]);
+        }).ToList();
+        Assert.True(rows.Count >= 2, $"notebook 07 measured {rows.Count} lengths");
+        var printed = Sentence().Matches(table.Groups["conclusions"].Value).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        var rebuilt = new ParallelismReport(rows, int.Parse(table.Groups["width"].Value, CultureInfo.InvariantCulture), int.Parse(table.Groups["cores"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(rebuilt.Conclusions, printed);
+
+        var crossing = Crossing().Match(printed[0]);
+        if (crossing.Success)
+        {
+            var from = int.Parse(crossing.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+            var confirming = rows.Where(r => r.N >= from).ToList();
+            Assert.True(confirming.Count >= 2 && confirming.All(r => r.AttentionBest > r.RecurrentBest), $"notebook 07 says attention becomes slower at n = {from}, but its table does not show it slower there and at every longer length");
+        }
+
+        var speedup = rows[^1].AttentionOneCore / rows[^1].AttentionTwoCores;
+        Assert.Contains($"x{speedup.ToString("0.00", CultureInfo.InvariantCulture)}", printed[1], StringComparison.Ordinal);
+        var claimsGain = printed[1].StartsWith("Attention on 2 cores was x", StringComparison.Ordinal);
+        Assert.Equal(rebuilt.Cores >= 2 && speedup >= ParallelismReport.GainThreshold && speedup <= ParallelismReport.MostTwoCoresGive, claimsGain);
+    }
+
     [Theory]
     [MemberData(nameof(NotebooksAndSentences))]
     public void Notebook_runs_with_a_sentence_passed_in_from_outside_shows_it_and_stays_small(string prefix, string kind)
@@ -144,4 +187,19 @@ public partial class KernelTests(SeriesFixture series)
 
     [GeneratedRegex("""Learner\.Sentence\("((?:[^"\\]|\\.)*)"\)""")]
     private static partial Regex SentenceCall();
+
+    [GeneratedRegex("""<table class="na-table na-parallelism" data-width="(?<width>\d+)" data-cores="(?<cores>\d+)".*?<tbody>(?<rows>.*?)</tbody></table><ul class="na-conclusions"[^>]*>(?<conclusions>.*?)</ul>""", RegexOptions.Singleline)]
+    private static partial Regex ParallelismTable();
+
+    [GeneratedRegex("""<tr data-n="(?<n>\d+)">(?<cells>.*?)</tr>""", RegexOptions.Singleline)]
+    private static partial Regex RowOfTimes();
+
+    [GeneratedRegex("""data-seconds="(?<seconds>[^"]+)">(?<shown>[^<]+)</td>""")]
+    private static partial Regex TimeCell();
+
+    [GeneratedRegex("<li>(.*?)</li>", RegexOptions.Singleline)]
+    private static partial Regex Sentence();
+
+    [GeneratedRegex(@"^Attention becomes slower than the RNN at n = ([\d,]+):")]
+    private static partial Regex Crossing();
 }

@@ -29,7 +29,7 @@ public class RecurrenceExtrasTests
     }
 
     [Fact]
-    public void Crossover_is_the_first_length_where_the_second_curve_is_slower()
+    public void Crossover_is_the_length_from_which_the_second_curve_stays_slower()
     {
         CostPoint[] rnn = [new(64, 0.010, 0), new(128, 0.020, 0), new(256, 0.040, 0)];
         CostPoint[] attention = [new(64, 0.001, 0), new(128, 0.030, 0), new(256, 0.200, 0)];
