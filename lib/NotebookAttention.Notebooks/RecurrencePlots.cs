@@ -19,7 +19,13 @@ public static class RecurrencePlots
     public static Figure PathLengths(DependencyGraph graph, IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var shown = LongInput.Shown(graph.N);
+        if (graph.N > LongInput.TokensShown)
+        {
+            // The lengths among the tokens drawn are those of the graph over them alone: no search in the whole one.
+            return PathLengths(graph.Architecture, tokens);
+        }
+
+        var shown = graph.N;
         var rows = Enumerable.Range(0, shown).Select(graph.PathLengthsFrom).ToList();
         return PathLengthsFigure(graph.Architecture, graph.N, shown, (from, to) => rows[from][to], tokens);
     }

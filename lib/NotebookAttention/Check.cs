@@ -17,18 +17,11 @@ internal static class Check
             throw new ArgumentException($"{what} is {Shape(matrix)}: it needs at least one row and one column.", parameter);
         }
 
-        for (var column = 0; column < matrix.ColumnCount; column++)
+        if (FirstNonFinite(matrix) is (var row, var column, var value))
         {
-            for (var row = 0; row < matrix.RowCount; row++)
-            {
-                var value = matrix.At(row, column);
-                if (!double.IsFinite(value))
-                {
-                    throw new ArgumentException(
-                        $"{what} {Shape(matrix)} has {Name(value)} at row {row}, column {column}: every entry must be a finite number; look at the step that produced this matrix.",
-                        parameter);
-                }
-            }
+            throw new ArgumentException(
+                $"{what} {Shape(matrix)} has {Name(value)} at row {row}, column {column}: every entry must be a finite number; look at the step that produced this matrix.",
+                parameter);
         }
     }
 
@@ -38,19 +31,49 @@ internal static class Check
     /// </summary>
     public static void NoOverflow(Matrix<double> result, string what, string remedy, string parameter)
     {
-        for (var column = 0; column < result.ColumnCount; column++)
+        if (FirstNonFinite(result) is (var row, var column, var value))
         {
-            for (var row = 0; row < result.RowCount; row++)
+            throw new ArgumentException(
+                $"{what} {Shape(result)} overflowed fp64 (±1.8e308) at row {row}, column {column} (it came out {Name(value)}) although every input is finite: {remedy}.",
+                parameter);
+        }
+    }
+
+    /// <summary>Throws, naming the buffer, row, column and value, when a row-major fp32 buffer holds NaN or infinity.</summary>
+    public static unsafe void Finite(float* data, int rows, int columns, string what, string remedy, string parameter)
+    {
+        var index = Fast.Microkernels.FirstNonFinite(data, (long)rows * columns);
+        if (index >= 0)
+        {
+            throw new ArgumentException($"{what} [{rows} x {columns}] has {Name(data[index])} at row {index / columns}, column {index % columns}: {remedy}.", parameter);
+        }
+    }
+
+    /// <inheritdoc cref="Finite(float*, int, int, string, string, string)"/>
+    public static unsafe void Finite(ReadOnlySpan<float> data, int rows, int columns, string what, string remedy, string parameter)
+    {
+        fixed (float* start = data)
+        {
+            Finite(start, rows, columns, what, remedy, parameter);
+        }
+    }
+
+    /// <summary>The first NaN or infinity of a matrix, column by column (MathNet stores columns), or null.</summary>
+    private static (int Row, int Column, double Value)? FirstNonFinite(Matrix<double> matrix)
+    {
+        for (var column = 0; column < matrix.ColumnCount; column++)
+        {
+            for (var row = 0; row < matrix.RowCount; row++)
             {
-                var value = result.At(row, column);
+                var value = matrix.At(row, column);
                 if (!double.IsFinite(value))
                 {
-                    throw new ArgumentException(
-                        $"{what} {Shape(result)} overflowed fp64 (±1.8e308) at row {row}, column {column} (it came out {Name(value)}) although every input is finite: {remedy}.",
-                        parameter);
+                    return (row, column, value);
                 }
             }
         }
+
+        return null;
     }
 
     /// <summary>

@@ -57,17 +57,18 @@ public static class FastAttention
 
     /// <summary>
     /// <see cref="Tiled(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, FastMask, int?, CancellationToken)"/>
-    /// with the number checks optional, so the benchmark can measure what they cost.
+    /// with the number checks optional, so the benchmark can measure what they cost; <c>scanInputs: false</c> skips
+    /// only the scan of Q, K and V, for a caller that checked them already (each head of a checked multi-head layer).
     /// </summary>
     internal static void Tiled(
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
-        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads, bool checkNumbers, CancellationToken cancellation)
+        int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads, bool checkNumbers, CancellationToken cancellation, bool scanInputs = true)
     {
         unsafe
         {
             fixed (float* q = queries, k = keys, v = values, o = output)
             {
-                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, threads, checkNumbers).RunTiled(cancellation);
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, threads, checkNumbers, scanInputs).RunTiled(cancellation);
             }
         }
     }
@@ -100,7 +101,7 @@ public static class FastAttention
         {
             fixed (float* q = queries, k = keys, v = values, o = output)
             {
-                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, null, checkNumbers: true).RunMaterialized(cancellation);
+                new Problem(q, queries.Length, k, keys.Length, v, values.Length, o, output.Length, queryCount, keyCount, depth, valueDepth, mask, null, checkNumbers: true, scanInputs: true).RunMaterialized(cancellation);
             }
         }
     }
@@ -274,11 +275,12 @@ public static class FastAttention
         private readonly float[] packedKeys;        // per key block: [depth x KeyBlock], K transposed
         private readonly float[]? paddedValues;     // V with rows padded to whole blocks and columns to 16, when V cannot be used in place
         private readonly int threads;
+        private const string InputRemedy = "every entry must be a finite number; look at the step that produced this buffer";
         private readonly bool checkNumbers;
         private ArgumentException? failure;        // the first overflow a worker found; the caller's thread throws it
 
         public Problem(float* queries, int queriesLength, float* keys, int keysLength, float* values, int valuesLength, float* output, int outputLength,
-            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads, bool checkNumbers)
+            int queryCount, int keyCount, int depth, int valueDepth, FastMask mask, int? threads, bool checkNumbers, bool scanInputs)
         {
             this.threads = Math.Max(1, threads ?? Environment.ProcessorCount);
             this.checkNumbers = checkNumbers;
@@ -296,11 +298,11 @@ public static class FastAttention
             paddedValueDepth = (int)RoundUp(valueDepth, Microkernels.Columns);
             Check.TableFits(RoundUp(keyCount, KeyBlock), depth, "K packed in whole blocks of 128 keys", "use fewer keys or a smaller d_k", nameof(keys));
             Check.TableFits(RoundUp(keyCount, KeyBlock), paddedValueDepth, "V padded to whole blocks of 128 keys and 16 columns", "use fewer keys or a smaller d_v", nameof(values));
-            if (checkNumbers)
+            if (checkNumbers && scanInputs)
             {
-                CheckFinite(queries, queryCount, depth, "queries Q", nameof(queries));
-                CheckFinite(keys, keyCount, depth, "keys K", nameof(keys));
-                CheckFinite(values, keyCount, valueDepth, "values V", nameof(values));
+                Check.Finite(queries, queryCount, depth, "queries Q", InputRemedy, nameof(queries));
+                Check.Finite(keys, keyCount, depth, "keys K", InputRemedy, nameof(keys));
+                Check.Finite(values, keyCount, valueDepth, "values V", InputRemedy, nameof(values));
             }
 
             this.queries = queries;
@@ -353,18 +355,6 @@ public static class FastAttention
         {
             var scores = GC.AllocateUninitializedArray<float>(checked(queryBlocks * QueryBlock * keyBlocks * KeyBlock), pinned: true);
             ForEachQueryBlock(() => new Scratch(0, depth, paddedValueDepth), (block, scratch) => MaterializedBlock(block, scores, scratch, cancellation), cancellation);
-        }
-
-        /// <summary>Throws, naming the matrix, row, column and value, when an input entry is NaN or infinite.</summary>
-        private static void CheckFinite(float* data, int rows, int columns, string what, string parameter)
-        {
-            var index = Microkernels.FirstNonFinite(data, (long)rows * columns);
-            if (index >= 0)
-            {
-                throw new ArgumentException(
-                    $"{what} [{rows} x {columns}] has {Check.Name(data[index])} at row {index / columns}, column {index % columns}: every entry must be a finite number; look at the step that produced this buffer.",
-                    parameter);
-            }
         }
 
         /// <summary>

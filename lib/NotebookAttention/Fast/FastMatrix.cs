@@ -81,7 +81,7 @@ public sealed class FastMultiHeadAttention
         CheckLength(input.Length, n, DModel, "input X", "n x d_model", nameof(input));
         CheckLength(output.Length, n, OutputSize, "output", "n x output size", nameof(output));
         mask.Validate(n, n);
-        CheckFinite(input, n, DModel, "input X", "every entry must be a finite number; look at the step that produced X", nameof(input));
+        Check.Finite(input, n, DModel, "input X", "every entry must be a finite number; look at the step that produced X", nameof(input));
 
         var q = new float[n * dk];
         var k = new float[n * dk];
@@ -89,9 +89,9 @@ public sealed class FastMultiHeadAttention
         weights[0].Multiply(input, q, n);
         weights[1].Multiply(input, k, n);
         weights[2].Multiply(input, v, n);
-        CheckFinite(q, n, dk, "the queries X W_Q", Overflowed("X W_Q"), nameof(input));
-        CheckFinite(k, n, dk, "the keys X W_K", Overflowed("X W_K"), nameof(input));
-        CheckFinite(v, n, dv, "the values X W_V", Overflowed("X W_V"), nameof(input));
+        Check.Finite(q, n, dk, "the queries X W_Q", Overflowed("X W_Q"), nameof(input));
+        Check.Finite(k, n, dk, "the keys X W_K", Overflowed("X W_K"), nameof(input));
+        Check.Finite(v, n, dv, "the values X W_V", Overflowed("X W_V"), nameof(input));
 
         var concatenated = new float[n * dv];
         var headsInParallel = FastAttention.RoundUp(n, FastAttention.QueryBlock) / FastAttention.QueryBlock < Environment.ProcessorCount;
@@ -104,7 +104,8 @@ public sealed class FastMultiHeadAttention
             var ho = new float[n * HeadDV];
             try
             {
-                FastAttention.Tiled(hq, hk, hv, ho, n, n, HeadDK, HeadDV, mask, cancellation: cancellation);
+                // Q, K and V were checked whole above: the heads' slices are not scanned again.
+                FastAttention.Tiled(hq, hk, hv, ho, n, n, HeadDK, HeadDV, mask, threads: null, checkNumbers: true, cancellation, scanInputs: false);
             }
             catch (ArgumentException error)
             {
@@ -126,7 +127,7 @@ public sealed class FastMultiHeadAttention
         weights[3].Multiply(concatenated, output, n);
         var valid = mask.ValidLength ?? n;
         output[(valid * OutputSize)..].Clear();
-        CheckFinite(output, n, OutputSize, "the output", Overflowed("the output projection (concatenated heads) W_O"), nameof(output));
+        Check.Finite(output, n, OutputSize, "the output", Overflowed("the output projection (concatenated heads) W_O"), nameof(output));
     }
 
     /// <summary>Runs the layer on a MathNet matrix (converted to fp32 and back).</summary>
@@ -160,21 +161,6 @@ public sealed class FastMultiHeadAttention
 
     private static string Overflowed(string product) =>
         $"{product} overflowed fp32 (±3.4e38) although its inputs are finite; scale X down (for example normalise the token vectors)";
-
-    /// <summary>Throws, naming the matrix, entry and what to do, when a buffer holds NaN or infinity.</summary>
-    private static unsafe void CheckFinite(ReadOnlySpan<float> data, int rows, int columns, string what, string remedy, string parameter)
-    {
-        fixed (float* start = data)
-        {
-            var index = Microkernels.FirstNonFinite(start, (long)rows * columns);
-            if (index >= 0)
-            {
-                throw new ArgumentException(
-                    $"{what} [{rows} x {columns}] has {Check.Name(data[(int)index])} at row {index / columns}, column {index % columns}: {remedy}.",
-                    parameter);
-            }
-        }
-    }
 
     private static float[] Slice(float[] source, int rows, int stride, int offset, int width)
     {

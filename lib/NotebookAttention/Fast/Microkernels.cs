@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -293,57 +294,27 @@ internal static unsafe class Microkernels
     }
 
     /// <summary>
-    /// Index of the first NaN or infinity in <paramref name="data"/>, or -1 when every entry is finite. One pass:
-    /// x - x is +0 for every finite x and NaN otherwise, so OR-ing the bits of x - x is 0 only when all are finite.
+    /// Index of the first NaN or infinity in <paramref name="data"/>, or -1 when every entry is finite: one vectorised
+    /// pass of <see cref="TensorPrimitives.IsFiniteAll{T}(ReadOnlySpan{T})"/>, and a search for the index only when an
+    /// entry is not finite.
     /// </summary>
     /// <param name="data">The entries.</param>
     /// <param name="count">How many.</param>
     /// <returns>The index, or -1.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long FirstNonFinite(float* data, long count)
     {
-        long j = 0;
-        var bad = false;
-        if (Vector512.IsHardwareAccelerated && count >= 64)
+        for (long start = 0; start < count; start += int.MaxValue)
         {
-            Vector512<uint> a = default, b = default, c = default, d = default;
-            for (; j + 64 <= count; j += 64)
+            var length = (int)Math.Min(int.MaxValue, count - start);
+            if (!TensorPrimitives.IsFiniteAll(new ReadOnlySpan<float>(data + start, length)))
             {
-                var x0 = Vector512.Load(data + j);
-                var x1 = Vector512.Load(data + j + 16);
-                var x2 = Vector512.Load(data + j + 32);
-                var x3 = Vector512.Load(data + j + 48);
-                a |= (x0 - x0).AsUInt32();
-                b |= (x1 - x1).AsUInt32();
-                c |= (x2 - x2).AsUInt32();
-                d |= (x3 - x3).AsUInt32();
-            }
-
-            bad = (a | b | c | d) != Vector512<uint>.Zero;
-        }
-        else if (Vector256.IsHardwareAccelerated && count >= 32)
-        {
-            Vector256<uint> a = default, b = default, c = default, d = default;
-            for (; j + 32 <= count; j += 32)
-            {
-                var x0 = Vector256.Load(data + j);
-                var x1 = Vector256.Load(data + j + 8);
-                var x2 = Vector256.Load(data + j + 16);
-                var x3 = Vector256.Load(data + j + 24);
-                a |= (x0 - x0).AsUInt32();
-                b |= (x1 - x1).AsUInt32();
-                c |= (x2 - x2).AsUInt32();
-                d |= (x3 - x3).AsUInt32();
-            }
-
-            bad = (a | b | c | d) != Vector256<uint>.Zero;
-        }
-
-        for (var i = bad ? 0 : j; i < count; i++)
-        {
-            if (!float.IsFinite(data[i]))
-            {
-                return i;
+                for (var i = start; ; i++)
+                {
+                    if (!float.IsFinite(data[i]))
+                    {
+                        return i;
+                    }
+                }
             }
         }
 

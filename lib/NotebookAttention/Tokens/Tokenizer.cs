@@ -341,7 +341,7 @@ public static class Tokenizer
             var rune = Rune.GetRuneAt(sentence, i);
             if (!IsDroppedInsideWord(rune))
             {
-                text.Append(rune.ToString());
+                text.Append(sentence, i, rune.Utf16SequenceLength);
             }
 
             i += rune.Utf16SequenceLength;
