@@ -100,6 +100,18 @@ public static class CostSweeps
         return Fit(points, p => p.AllocatedBytes - fixedPart);
     }
 
+    /// <summary>
+    /// What each sweep's fitted time exponent shows against n², one line per sweep (<see cref="PowerLawFit.Against"/>):
+    /// the notebook's conclusion about growth, derived from the numbers of this run.
+    /// </summary>
+    /// <param name="sweeps">Named sweeps of exact attention.</param>
+    /// <returns>The lines.</returns>
+    public static string QuadraticGrowth(params (string Name, IReadOnlyList<CostPoint> Points)[] sweeps)
+    {
+        ArgumentNullException.ThrowIfNull(sweeps);
+        return string.Join("\n", sweeps.Select(s => TimeFit(s.Points).Against(s.Name, expected: 2)));
+    }
+
     /// <summary>A time curve for <see cref="Plots.Curves"/>, named with its fitted exponent.</summary>
     /// <param name="name">The variant.</param>
     /// <param name="points">Its sweep.</param>

@@ -69,6 +69,16 @@ public static class Machine
         return Enumerable.Range(0, workers).Sum(w => flops[w] / elapsed[w]) / 1e9;
     }
 
+    /// <summary>The data caches in one line ("L1 48 KiB, L2 1024 KiB, L3 32768 KiB"), or a line saying the system does not list them.</summary>
+    /// <returns>The line.</returns>
+    public static string CacheSummary()
+    {
+        var caches = Caches();
+        return caches.Count == 0
+            ? "unknown (this system does not list its caches in /sys/devices/system/cpu/cpu0/cache)"
+            : string.Join(", ", caches.Select(c => FormattableString.Invariant($"{c.Name} {c.Bytes / 1024} KiB")));
+    }
+
     /// <summary>The data caches, from /sys on Linux; empty where the system does not say.</summary>
     /// <returns>L1d, L2 and L3 as found.</returns>
     public static IReadOnlyList<CacheLevel> Caches()
