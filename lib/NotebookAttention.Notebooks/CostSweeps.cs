@@ -101,15 +101,16 @@ public static class CostSweeps
     }
 
     /// <summary>
-    /// What each sweep's fitted time exponent shows against n², one line per sweep (<see cref="PowerLawFit.Against"/>):
-    /// the notebook's conclusion about growth, derived from the numbers of this run.
+    /// What each sweep's fitted time exponent shows against n^<paramref name="expected"/>, one line per sweep
+    /// (<see cref="PowerLawFit.Against"/>): the notebook's conclusion about growth, derived from this run's numbers.
     /// </summary>
-    /// <param name="sweeps">Named sweeps of exact attention.</param>
+    /// <param name="expected">The exponent the arithmetic predicts: 2 for exact attention, 1 for the approximations.</param>
+    /// <param name="sweeps">Named sweeps.</param>
     /// <returns>The lines.</returns>
-    public static string QuadraticGrowth(params (string Name, IReadOnlyList<CostPoint> Points)[] sweeps)
+    public static string Growth(double expected, params (string Name, IReadOnlyList<CostPoint> Points)[] sweeps)
     {
         ArgumentNullException.ThrowIfNull(sweeps);
-        return string.Join("\n", sweeps.Select(s => TimeFit(s.Points).Against(s.Name, expected: 2)));
+        return string.Join("\n", sweeps.Select(s => TimeFit(s.Points).Against(s.Name, expected)));
     }
 
     /// <summary>A time curve for <see cref="Plots.Curves"/>, named with its fitted exponent.</summary>

@@ -16,7 +16,7 @@ public class GrowthVerdictTests
     [InlineData(1.6, "flatter than n^2")]
     public void The_sentence_follows_the_fitted_exponent(double exponent, string expected)
     {
-        var line = CostSweeps.QuadraticGrowth(("tiled", Sweep(exponent, 64, 128, 256, 512, 1024, 2048)));
+        var line = CostSweeps.Growth(2, ("tiled", Sweep(exponent, 64, 128, 256, 512, 1024, 2048)));
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.StartsWith(FormattableString.Invariant($"tiled: n^{exponent:0.00} from 3 lengths"), line, StringComparison.Ordinal);
     }
@@ -25,7 +25,7 @@ public class GrowthVerdictTests
     public void Two_points_are_never_called_a_power_law()
     {
         // The longer half of a 4-length sweep is 2 lengths: R² is 1 through any two points, so it says nothing.
-        var line = CostSweeps.QuadraticGrowth(("reference", Sweep(2, 64, 128, 256, 512)));
+        var line = CostSweeps.Growth(2, ("reference", Sweep(2, 64, 128, 256, 512)));
         Assert.Contains("cannot tell a power law from noise", line, StringComparison.Ordinal);
         Assert.DoesNotContain("close to", line, StringComparison.Ordinal);
         Assert.Equal("reference ~ n^2.00 (through 2 points)", CostSweeps.TimeCurve("reference", Sweep(2, 64, 128, 256, 512)).Name);
@@ -37,15 +37,23 @@ public class GrowthVerdictTests
         IReadOnlyList<CostPoint> noisy = [new(1000, 1.0, 0), new(2000, 0.01, 0), new(4000, 5.0, 0), new(8000, 0.02, 0), new(16000, 9.0, 0), new(32000, 0.5, 0)];
         var fit = CostSweeps.TimeFit(noisy);
         Assert.True(fit.RSquared < PowerLawFit.LeastRSquared, $"R² {fit.RSquared}");
-        var line = CostSweeps.QuadraticGrowth(("materialized", noisy));
+        var line = CostSweeps.Growth(2, ("materialized", noisy));
         Assert.Contains("the points scatter", line, StringComparison.Ordinal);
         Assert.DoesNotContain("close to", line, StringComparison.Ordinal);
     }
 
     [Fact]
+    public void Linear_growth_is_judged_against_n_to_the_first()
+    {
+        var line = CostSweeps.Growth(1, ("linear", Sweep(1.1, 256, 512, 1024, 2048, 4096, 8192)));
+        Assert.Contains("close to n^1, within", line, StringComparison.Ordinal);
+        Assert.Contains("steeper than n^1", CostSweeps.Growth(1, ("window", Sweep(2, 256, 512, 1024, 2048, 4096, 8192))), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Each_sweep_gets_its_own_line_in_order()
     {
-        var lines = CostSweeps.QuadraticGrowth(("a", Sweep(2, 8, 16, 32, 64, 128, 256)), ("b", Sweep(1, 8, 16, 32, 64, 128, 256))).Split('\n');
+        var lines = CostSweeps.Growth(2, ("a", Sweep(2, 8, 16, 32, 64, 128, 256)), ("b", Sweep(1, 8, 16, 32, 64, 128, 256))).Split('\n');
         Assert.Equal(2, lines.Length);
         Assert.StartsWith("a: n^2.00", lines[0], StringComparison.Ordinal);
         Assert.Contains("flatter than n^2", lines[1], StringComparison.Ordinal);
