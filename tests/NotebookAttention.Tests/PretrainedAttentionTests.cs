@@ -51,15 +51,40 @@ public sealed class PretrainedAttentionTests
     }
 
     [Fact]
-    public void The_probe_sentence_shows_what_the_notebook_says()
+    public void The_referent_probe_reads_one_head_per_layer_chosen_in_the_first_sentence_in_both_sentences()
     {
-        // Notebook 08: in layer 3 one head sends more weight from "it" to "animal" for "tired" than for "wide".
         var tired = Model.Value.Encode(Tired);
         var wide = Model.Value.Encode(Tired.Replace("tired", "wide", StringComparison.Ordinal));
-        var tiredLayer3 = tired.Weight("it", "animal", strongestHead: true)[3];
-        var wideLayer3 = wide.Weight("it", "animal", strongestHead: true)[3];
-        Assert.True(tiredLayer3 > 2 * wideLayer3, $"layer 3: tired {tiredLayer3:F3}, wide {wideLayer3:F3}");
-        Assert.True(tiredLayer3 > tired.Weight("it", "street", strongestHead: true)[3]);
+        var probe = ReferentProbe.Run(tired, wide, "it", "animal", "street", "tired", "wide");
+        var (it, animal, street) = (tired.Position("it"), tired.Position("animal"), tired.Position("street"));
+        Assert.Equal(6, probe.Rows.Count);
+        foreach (var row in probe.Rows)
+        {
+            var firstWeights = Enumerable.Range(0, 12).Select(h => tired.Head(row.Layer, h).Weights[it, animal]).ToList();
+            Assert.Equal(firstWeights.Max(), row.FirstToA);
+            Assert.Equal(firstWeights.IndexOf(firstWeights.Max()), row.Head);
+            Assert.Equal(tired.Head(row.Layer, row.Head).Weights[it, street], row.FirstToB);
+            Assert.Equal(wide.Head(row.Layer, row.Head).Weights[it, animal], row.SecondToA);
+            Assert.Equal(wide.Head(row.Layer, row.Head).Weights[it, street], row.SecondToB);
+        }
+
+        var report = probe.Report();
+        Assert.Contains(probe.Rule, report, StringComparison.Ordinal);
+        Assert.All(probe.Findings(), finding => Assert.Contains(finding, report, StringComparison.Ordinal));
+        var largest = probe.Rows.MaxBy(r => r.DropToA)!;
+        Assert.Contains($"layer {largest.Layer}, head {largest.Head}", probe.Findings()[0], StringComparison.Ordinal);
+        var both = probe.Rows.Where(r => r.FirstToA >= 0.5 && r.SecondToA >= 0.5).Select(r => $"Layer {r.Layer}, head {r.Head} sends").ToList();
+        Assert.Equal(both.Count, probe.Findings().Count(f => f.Contains("in both sentences", StringComparison.Ordinal)));
+        Assert.All(both, start => Assert.Contains(probe.Findings(), f => f.StartsWith(start, StringComparison.Ordinal)));
+        Console.WriteLine(report);
+    }
+
+    [Fact]
+    public void The_referent_probe_refuses_a_missing_piece_with_the_pieces_listed()
+    {
+        var tired = Model.Value.Encode(Tired);
+        var error = Assert.Throws<ArgumentException>(() => ReferentProbe.Run(tired, tired, "it", "animal", "road", "a", "b"));
+        Assert.Contains("\"road\" occurs 0 time(s)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
