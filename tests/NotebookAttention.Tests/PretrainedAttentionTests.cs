@@ -120,7 +120,8 @@ public sealed class PretrainedAttentionTests
         var longText = string.Join(' ', Enumerable.Repeat("attention", 600));
         var cut = Model.Value.Encoder.Forward(Model.Value.Tokenizer.Encode(longText, truncate: true)) with { Text = longText };
         Assert.True(cut.Truncated);
-        Assert.Contains("CUT to the model's 512 pieces", cut.Summary, StringComparison.Ordinal);
+        Assert.Equal(MiniLmTokenizer.MaxTokens, cut.ValidLength);
+        Assert.Contains("CUT to its first 256 pieces (Sentence Transformers cuts this model's input at 256)", cut.Summary, StringComparison.Ordinal);
         Assert.Contains(" ...", cut.Summary, StringComparison.Ordinal);
         var pieces = Model.Value.Tokenizer.Encode("hello there");
         var padded = Model.Value.Encoder.Forward([.. pieces.Ids, 0, 0], pieces.Ids.Length, [.. pieces.Tokens, "[PAD]", "[PAD]"]);
