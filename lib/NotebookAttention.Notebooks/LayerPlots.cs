@@ -85,7 +85,7 @@ public static class LayerPlots
             .Concat(Enumerable.Range(0, layers.Count).Select(layer => Label($"layer {layer}", -0.01, 1 - ((layer + 0.5) / layers.Count), "right", "middle")))
             .ToArray();
         plotLayout.SetProperty("annotations", annotations);
-        var traits = HeadTraits.Measure(layers, [], valid);
+        var traits = HeadTraits.Measure(layers, valid);
         var entropy = Matrix<double>.Build.Dense(layers.Count, heads, (layer, head) => traits[(layer * heads) + head].Entropy);
         var table = Table.Of(entropy, [.. Enumerable.Range(0, layers.Count).Select(l => $"layer {l}")], [.. Enumerable.Range(0, heads).Select(h => $"head {h}")], "entropy (bits)", digits: 2);
         return new Figure(combined, title, table, width, height);
@@ -169,8 +169,8 @@ public static class LayerPlots
         return Plots.Heatmap(shown, layerLabels, keys, title, "mean weight over heads", 0, Math.Max(shown.Enumerate().Max(), 1e-12), rowAxis: "layer", columnAxis: "key");
     }
 
-    /// <summary>The traits of the heads as a table, strongest first for one trait.</summary>
-    /// <param name="traits">From <see cref="HeadTraits.Measure(IReadOnlyList{MultiHeadAttentionResult}, IReadOnlyCollection{int}, int?)"/>.</param>
+    /// <summary>The traits of the heads as a table, strongest first for one trait; the caption says what the shares are (<see cref="HeadTraits.ShareDefinition"/>).</summary>
+    /// <param name="traits">From <see cref="HeadTraits.Measure(IReadOnlyList{MultiHeadAttentionResult}, int?)"/>.</param>
     /// <param name="sortBy">One of <see cref="HeadTraits.Names"/>; entropy sorts lowest (most focused) first, the others highest first.</param>
     /// <param name="top">How many heads to list, or null for all.</param>
     /// <returns>The table.</returns>
@@ -187,7 +187,7 @@ public static class LayerPlots
 
         var ordered = index == 0 ? traits.OrderBy(t => t.Values[index]) : traits.OrderByDescending(t => t.Values[index]);
         var rows = ordered.Take(top ?? traits.Count).ToList();
-        var title = $"{rows.Count} of {traits.Count} heads, sorted by {HeadTraits.Names[index]} ({(index == 0 ? "lowest" : "highest")} first)";
+        var title = $"{rows.Count} of {traits.Count} heads, sorted by {HeadTraits.Names[index]} ({(index == 0 ? "lowest" : "highest")} first). Entropy in bits; the other columns are {HeadTraits.ShareDefinition}.";
         var html = Table.Of(
             ["layer", "head", .. HeadTraits.Names],
             [.. rows.Select(t => t.Layer.ToString(CultureInfo.InvariantCulture))],

@@ -103,9 +103,12 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
         return strongestHead ? [.. LayerProbe.StrongestHead(Attention, query, key).Select(p => p.Weight)] : LayerProbe.MeanWeight(Attention, query, key);
     }
 
-    /// <summary>Entropy and where the weight goes (previous, same, next token, [CLS]/[SEP]) for every head.</summary>
+    /// <summary>
+    /// Entropy, and the shares of each head's attention mass over the real pieces (same, previous, next piece,
+    /// [CLS], [SEP], punctuation, other: disjoint, summing to 1; see <see cref="NotebookAttention.Attention.HeadTraits"/>), for every head.
+    /// </summary>
     /// <returns>One entry per layer and head.</returns>
-    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, SpecialPositions, ValidLength);
+    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, ValidLength);
 
     /// <summary>The text (shortened to 200 characters here), the number of pieces and padding, and whether the text was cut.</summary>
     public string Summary =>

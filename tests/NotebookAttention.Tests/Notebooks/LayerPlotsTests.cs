@@ -79,7 +79,7 @@ public class LayerPlotsTests
     [Fact]
     public void Traits_table_sorts_and_refuses_unknown_traits()
     {
-        var traits = HeadTraits.Measure(Layers(5, 2, 2), [0]);
+        var traits = HeadTraits.Measure(Layers(5, 2, 2));
         var table = LayerPlots.Traits(traits, "entropy (bits)", top: 2);
         Assert.StartsWith("2 of 4 heads, sorted by entropy (bits) (lowest first)", table.Title, StringComparison.Ordinal);
         var lowest = traits.MinBy(t => t.Entropy)!;
@@ -87,7 +87,8 @@ public class LayerPlotsTests
         var all = LayerPlots.Traits(traits, "Previous Token");
         Assert.Equal(4, all.Html.Split("<tr>").Length - 2);
         var unknown = Assert.Throws<ArgumentException>(() => LayerPlots.Traits(traits, "kindness"));
-        Assert.Contains("\"special tokens\"", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("\"[CLS]\"", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains(HeadTraits.ShareDefinition, table.Title, StringComparison.Ordinal);
         Assert.Contains(table.Html, NotebookDisplay.ToHtml(table), StringComparison.Ordinal);
     }
 
@@ -105,7 +106,7 @@ public class LayerPlotsTests
     [Fact]
     public void Exercises_of_notebook_08_check_answers_from_the_data()
     {
-        var traits = HeadTraits.Measure(Layers(5, 2, 2), [0]);
+        var traits = HeadTraits.Measure(Layers(5, 2, 2));
         var best = traits.MaxBy(t => t.PreviousToken)!;
         Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.PreviousTokenHead((best.Layer, best.Head), traits).Status);
         Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.PreviousTokenHead((best.Layer, best.Head + 7), traits).Status);
