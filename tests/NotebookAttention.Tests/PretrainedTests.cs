@@ -69,8 +69,10 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var (_, encoder, tokenizer, session) = Model.Value;
         var paragraph = File.ReadAllText(Repository.PathOf("data", "paragraph.en.txt"));
         var text = string.Join(' ', Enumerable.Repeat(paragraph, 5));
-        var pieces = tokenizer.Encode(text, truncate: false);
-        var cut = new WordPieces([.. pieces.Ids.Take(255), pieces.Ids[^1]], [.. pieces.Tokens.Take(255), pieces.Tokens[^1]], Truncated: true);
+        var pieces = tokenizer.Encode(text, truncate: true, maxTokens: MiniLmTokenizer.PositionLimit);
+        var cut = tokenizer.Encode(text, truncate: true);                       // the default limit, 256
+        Assert.True(cut.Truncated);
+        Assert.Equal([.. pieces.Ids.Take(255), pieces.Ids[^1]], cut.Ids);      // [CLS], the first 254 pieces, [SEP]
         Assert.Equal(256, cut.Ids.Length);
         var theirs = Run(session, [cut.Ids], 256)[0];
         var difference = Generators.MaxAbsDifference(encoder.Forward(cut).LastHiddenState, theirs);
