@@ -195,6 +195,28 @@ public static class LayerPlots
         return new TableView(title, html);
     }
 
+    /// <summary>
+    /// What one transformer layer costs at several lengths, by part (<see cref="NotebookAttention.Cost.AttentionCost.Layer"/>):
+    /// attention's core, the projections and the FFN in MFLOPs, and the core's share of the layer.
+    /// </summary>
+    /// <param name="lengths">Sequence lengths n.</param>
+    /// <param name="dModel">Model width d_model.</param>
+    /// <param name="ffnWidth">FFN width.</param>
+    /// <returns>The table, one row per length; its caption gives the crossover length.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    public static TableView BlockCost(IReadOnlyList<long> lengths, int dModel, int ffnWidth)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        var layers = lengths.Select(n => NotebookAttention.Cost.AttentionCost.Layer(n, dModel, ffnWidth)).ToList();
+        static string Mflops(double flops) => (flops / 1e6).ToString("N1", CultureInfo.InvariantCulture);
+        var html = Table.Of(
+            ["n", "attention core 4n²d (MFLOP)", "projections 8nd² (MFLOP)", "FFN 4ndf (MFLOP)", "core's share of the layer"],
+            [.. layers.Select(l => l.N.ToString(CultureInfo.InvariantCulture))],
+            [.. layers.Select(l => (IReadOnlyList<string>)[Mflops(l.AttentionCore), Mflops(l.Projections), Mflops(l.FeedForward), l.AttentionShare.ToString("0.000", CultureInfo.InvariantCulture)])]);
+        var crossover = NotebookAttention.Cost.AttentionCost.AttentionCrossover(dModel, ffnWidth);
+        return new TableView(string.Create(CultureInfo.InvariantCulture, $"One layer with d = {dModel} and an FFN of width f = {ffnWidth}: the core's share passes one half above n = 2d + f = {crossover}"), html);
+    }
+
     /// <summary>Word pieces as a row of numbered boxes; special pieces ([CLS], [SEP], [UNK], [PAD]) stand out.</summary>
     /// <param name="caption">Text above the pieces, e.g. the sentence and what happened to it.</param>
     /// <param name="pieces">The pieces in order.</param>

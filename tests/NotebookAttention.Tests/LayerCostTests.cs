@@ -41,6 +41,16 @@ public class LayerCostTests
     }
 
     [Fact]
+    public void The_block_cost_table_shows_each_part_and_the_share_from_the_formulas()
+    {
+        var table = NotebookAttention.Notebooks.LayerPlots.BlockCost([256, 2304], 384, 1536);
+        Assert.Equal("One layer with d = 384 and an FFN of width f = 1536: the core's share passes one half above n = 2d + f = 2304", table.Title);
+        var cells = System.Text.RegularExpressions.Regex.Replace(table.Html, " style=\"[^\"]*\"", string.Empty);
+        Assert.Contains("<th>256</th><td>100.7</td><td>302.0</td><td>604.0</td><td>0.100</td>", cells, StringComparison.Ordinal);
+        Assert.Contains("<th>2304</th><td>8,153.7</td><td>2,717.9</td><td>5,435.8</td><td>0.500</td>", cells, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bad_sizes_are_refused_with_the_size_named()
     {
         var n = Assert.Throws<ArgumentOutOfRangeException>(() => AttentionCost.Layer(0, 384, 1536));
