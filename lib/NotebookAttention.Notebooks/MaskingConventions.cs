@@ -264,7 +264,7 @@ public sealed class ParameterCounts
                 var expected = (2 * (long)layer.DModel * width) + ((long)layer.DModel * layer.Projections.DV) + ((long)layer.Projections.DV * layer.OutputProjection.OutputSize);
                 text.Append(CultureInfo.InvariantCulture, $"{name}: h·d_k = {width} ≠ d_model = {layer.DModel}, ")
                     .Append(layer.ParameterCount == expected
-                        ? string.Create(CultureInfo.InvariantCulture, $"{layer.ParameterCount} = 4·d_model·h·d_k parameters. ")
+                        ? string.Create(CultureInfo.InvariantCulture, $"{layer.ParameterCount} = {(layer.HeadDK == layer.HeadDV && layer.OutputProjection.OutputSize == layer.DModel ? "4·d_model·h·d_k" : "2·d_model·h·d_k + d_model·h·d_v + h·d_v·d_out")} parameters. ")
                         : string.Create(CultureInfo.InvariantCulture, $"{layer.ParameterCount} parameters. "));
             }
 
