@@ -14,6 +14,9 @@ namespace NotebookAttention.Notebooks;
 /// </summary>
 public sealed class PaddingConventions
 {
+    /// <summary>Most real rows, and most padding rows, the table shows (a long paragraph pads to hundreds).</summary>
+    public const int RowsShown = 16;
+
     /// <summary>Outputs closer than this count as the same (fp64 rounding of identical arithmetic is exactly 0).</summary>
     public const double SameOutput = 1e-12;
 
@@ -94,7 +97,13 @@ public sealed class PaddingConventions
     /// <returns>The table, titled with <see cref="Conclusion"/>.</returns>
     public TableView Table()
     {
-        var rows = Enumerable.Range(0, PaddedLength).Select(r => (IReadOnlyList<string>)
+        var realShown = LongInput.Shown(ValidLength, RowsShown);
+        var paddingShown = Math.Min(PaddedLength - ValidLength, RowsShown);
+        var shown = Enumerable.Range(0, realShown).Concat(Enumerable.Range(ValidLength, paddingShown)).ToList();
+        var note = realShown < ValidLength || paddingShown < PaddedLength - ValidLength
+            ? string.Create(CultureInfo.InvariantCulture, $" Table: {LongInput.Note(realShown, ValidLength, "real rows")} and {LongInput.Note(paddingShown, PaddedLength - ValidLength, "padding rows")}; the sentences above cover every row.")
+            : string.Empty;
+        var rows = shown.Select(r => (IReadOnlyList<string>)
         [
             r < ValidLength ? "real" : "padding",
             Number(QueriesAndKeys.Weights.Row(r).Sum()),
@@ -103,12 +112,12 @@ public sealed class PaddingConventions
             Number(KeysOnly.Output.Row(r).L2Norm()),
             RowDifferences[r].ToString("0.0E+0", CultureInfo.InvariantCulture),
         ]).ToList();
-        var labels = Enumerable.Range(0, PaddedLength).Select(r => $"{r} {QueriesAndKeys.QueryTokens[r]}").ToList();
+        var labels = shown.Select(r => $"{r} {LongInput.Label(QueriesAndKeys.QueryTokens[r])}").ToList();
         var html = NotebookAttention.Notebooks.Table.Of(
             ["query", "row", "queries+keys: weight sum", "queries+keys: |output|", "keys only: weight sum", "keys only: |output|", "largest difference"],
             labels,
             rows);
-        return new TableView($"Sentence {Sentence}, untrained weights. {Conclusion}", html);
+        return new TableView($"Sentence {Sentence}, untrained weights. {Conclusion}{note}", html);
     }
 
     private static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
@@ -190,21 +199,23 @@ public sealed class FullyMaskedRow
     /// <returns>The table.</returns>
     public TableView Table()
     {
+        var shown = LongInput.Shown(FiniteWeights.Count);
         var header = new List<string> { "key" };
-        header.AddRange(Enumerable.Range(0, FiniteWeights.Count).Select(k => k.ToString(CultureInfo.InvariantCulture)));
+        header.AddRange(Enumerable.Range(0, shown).Select(k => k.ToString(CultureInfo.InvariantCulture)));
         header.Add("|output|");
         var rows = new List<IReadOnlyList<string>>
         {
-            Row(EmptyWeights, EmptyOutput),
-            Row(FiniteWeights, FiniteOutput),
+            Row(EmptyWeights, EmptyOutput, shown),
+            Row(FiniteWeights, FiniteOutput, shown),
         };
+        var note = shown < FiniteWeights.Count ? $" Table: {LongInput.Note(shown, FiniteWeights.Count, "keys")}; the sentences above cover every key." : string.Empty;
         var html = NotebookAttention.Notebooks.Table.Of(header, ["−∞ (library, PyTorch safe softmax, FlashAttention)", "+ fp32 minimum (Hugging Face)"], rows);
-        return new TableView($"Untrained weights. {Conclusion}", html);
+        return new TableView($"Untrained weights. {Conclusion}{note}", html);
     }
 
-    private static List<string> Row(Vector<double> weights, Vector<double> output)
+    private static List<string> Row(Vector<double> weights, Vector<double> output, int shown)
     {
-        var cells = weights.Select(w => w.ToString("0.####", CultureInfo.InvariantCulture)).ToList();
+        var cells = weights.Take(shown).Select(w => w.ToString("0.####", CultureInfo.InvariantCulture)).ToList();
         cells.Add(output.L2Norm().ToString("0.####", CultureInfo.InvariantCulture));
         return cells;
     }

@@ -125,6 +125,23 @@ public class MaskAndHeadsTests
     }
 
     [Fact]
+    public void Tables_of_a_long_batch_show_a_readable_part_and_say_so()
+    {
+        var words = string.Join(' ', Enumerable.Range(0, 50).Select(i => $"w{i}"));
+        var batch = PaddedBatch.FromSentences([words, "seven eight"], new Embeddings(16, seed: 1));
+        var compared = PaddingConventions.Compare(new SelfAttention(16, 8, 8, seed: 2), batch, sentence: 1);
+        var table = compared.Table();
+        Assert.Equal(1 + 2 + PaddingConventions.RowsShown, System.Text.RegularExpressions.Regex.Count(table.Html, "<tr><th"));   // the header row too
+        Assert.Contains("showing the first 2 of 2 real rows and showing the first 16 of 48 padding rows", table.Title, StringComparison.Ordinal);
+        Assert.Contains("Padding rows 2 to 49", compared.Conclusion, StringComparison.Ordinal);
+
+        var blind = Mask.FromFunction(50, 50, (query, _) => query != 0);
+        var row = FullyMaskedRow.Of(new SelfAttention(16, 8, 8, seed: 2).Forward(batch.Inputs[0], blind), 0);
+        Assert.Contains("showing the first 32 of 50 keys", row.Table().Title, StringComparison.Ordinal);
+        Assert.Contains("all 50 weights are 0.02 = 1/50", row.Conclusion, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_fully_masked_row_is_empty_with_minus_infinity_and_uniform_with_the_fp32_minimum()
     {
         var tokens = Tokenizer.Words("Увага да сябе дазваляе мадэлі");
