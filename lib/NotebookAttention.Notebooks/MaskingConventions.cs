@@ -100,9 +100,9 @@ public sealed class PaddingConventions
         var realShown = LongInput.Shown(ValidLength, RowsShown);
         var paddingShown = Math.Min(PaddedLength - ValidLength, RowsShown);
         var shown = Enumerable.Range(0, realShown).Concat(Enumerable.Range(ValidLength, paddingShown)).ToList();
-        var note = realShown < ValidLength || paddingShown < PaddedLength - ValidLength
-            ? string.Create(CultureInfo.InvariantCulture, $" Table: {LongInput.Note(realShown, ValidLength, "real rows")} and {LongInput.Note(paddingShown, PaddedLength - ValidLength, "padding rows")}; the sentences above cover every row.")
-            : string.Empty;
+        var cuts = new[] { (realShown, ValidLength, "real rows"), (paddingShown, PaddedLength - ValidLength, "padding rows") }
+            .Where(c => c.Item1 < c.Item2).Select(c => LongInput.Note(c.Item1, c.Item2, c.Item3)).ToList();
+        var note = cuts.Count > 0 ? $" Table: {string.Join(" and ", cuts)}; the sentences above cover every row." : string.Empty;
         var rows = shown.Select(r => (IReadOnlyList<string>)
         [
             r < ValidLength ? "real" : "padding",

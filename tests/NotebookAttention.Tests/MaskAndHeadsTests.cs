@@ -132,7 +132,7 @@ public class MaskAndHeadsTests
         var compared = PaddingConventions.Compare(new SelfAttention(16, 8, 8, seed: 2), batch, sentence: 1);
         var table = compared.Table();
         Assert.Equal(1 + 2 + PaddingConventions.RowsShown, System.Text.RegularExpressions.Regex.Count(table.Html, "<tr><th"));   // the header row too
-        Assert.Contains("showing the first 2 of 2 real rows and showing the first 16 of 48 padding rows", table.Title, StringComparison.Ordinal);
+        Assert.Contains("Table: showing the first 16 of 48 padding rows; the sentences above cover every row.", table.Title, StringComparison.Ordinal);
         Assert.Contains("Padding rows 2 to 49", compared.Conclusion, StringComparison.Ordinal);
 
         var blind = Mask.FromFunction(50, 50, (query, _) => query != 0);
