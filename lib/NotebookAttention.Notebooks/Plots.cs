@@ -63,15 +63,16 @@ public static class Plots
     /// <summary>One weights heatmap per head, all on the same 0 to 1 colour scale.</summary>
     /// <param name="result">A multi-head attention result.</param>
     /// <param name="columns">Heads per row.</param>
+    /// <param name="title">Heading above the grid, or null for "h heads, weights on one scale from 0 to 1".</param>
     /// <returns>The grid.</returns>
-    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 2)
+    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 2, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var size = Math.Clamp(120 + (18 * result.Tokens.Count), 260, 520);
         var figures = result.Heads
             .Select((head, i) => Heatmap(head.Weights, head.QueryTokens, head.KeyTokens, $"Head {i}", "weight", 0, 1, showScale: i == result.HeadCount - 1, size: size))
             .ToList();
-        return new FigureGrid(figures, Math.Clamp(columns, 1, result.HeadCount), $"{result.HeadCount} heads, weights on one scale from 0 to 1");
+        return new FigureGrid(figures, Math.Clamp(columns, 1, result.HeadCount), title ?? $"{result.HeadCount} heads, weights on one scale from 0 to 1");
     }
 
     /// <summary>
