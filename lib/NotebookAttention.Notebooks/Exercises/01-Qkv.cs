@@ -47,7 +47,7 @@ public static partial class Exercises
             return Exercise.Check("2", answer, count, "Each weight matrix is [d_model x d_k] (or d_v); the number of tokens appears nowhere in it.");
         }
 
-        /// <summary>Exercise 3: the query of the vector x_0 + x_1, written with rows of Q only (projections are linear).</summary>
+        /// <summary>Exercise 3: the query of the vector x_0 + x_last, written with rows of Q only (projections are linear).</summary>
         /// <param name="answer">The learner's vector.</param>
         /// <param name="tokenVectors">X.</param>
         /// <param name="projections">The projections.</param>
@@ -56,14 +56,9 @@ public static partial class Exercises
         {
             ArgumentNullException.ThrowIfNull(tokenVectors);
             ArgumentNullException.ThrowIfNull(projections);
-            if (tokenVectors.RowCount < 2)
-            {
-                return Exercise.Check<Vector<double>>("3", answer, _ => false, "this exercise needs a sentence of two or more tokens: type a longer sentence.");
-            }
-
-            var sum = Matrix<double>.Build.DenseOfRowVectors(tokenVectors.Row(0) + tokenVectors.Row(1));
+            var sum = Matrix<double>.Build.DenseOfRowVectors(tokenVectors.Row(0) + tokenVectors.Row(tokenVectors.RowCount - 1));
             var expected = projections.Query.Apply(sum).Row(0);
-            return Exercise.Check("3", answer, q => q.Count == expected.Count && (q - expected).AbsoluteMaximum() < Tight, "(x_0 + x_1) W_Q = x_0 W_Q + x_1 W_Q: add two rows of Q.");
+            return Exercise.Check("3", answer, q => q.Count == expected.Count && (q - expected).AbsoluteMaximum() < Tight, "(x_0 + x_last) W_Q = x_0 W_Q + x_last W_Q: add two rows of Q.");
         }
     }
 }
