@@ -83,7 +83,10 @@ public sealed class SeriesRunner
         ClearCachedPackages();
     }
 
-    /// <summary>Executes one notebook top to bottom on the real kernel and reads the result.</summary>
+    /// <summary>
+    /// Executes one notebook top to bottom on the real kernel and reads the result. The kernel always starts in the
+    /// notebooks folder (its NuGet.config and tool manifest), wherever the notebook file is.
+    /// </summary>
     /// <param name="notebook">Path of the .ipynb.</param>
     /// <param name="outputFolder">Where the executed notebook is written.</param>
     /// <param name="timeout">Time limit for the whole notebook.</param>
@@ -105,7 +108,7 @@ public sealed class SeriesRunner
         var stopwatch = Stopwatch.StartNew();
         var result = Commands.Run(
             "dotnet",
-            ["repl", "--run", name, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed],
+            ["repl", "--run", Path.GetFullPath(notebook), "--exit-after-run", "--output-format", "ipynb", "--output-path", executed],
             NotebooksFolder,
             timeout,
             environment);

@@ -64,19 +64,35 @@ public partial class KernelTests(SeriesFixture series)
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_runs_top_to_bottom_and_its_solutions_pass(string prefix)
+    public void Notebook_runs_top_to_bottom_with_every_exercise_left_for_the_learner(string prefix)
     {
         var run = series.Run(prefix);
         AssertRan(run);
         var executed = NotebookFile.Load(run.ExecutedPath);
-        // dotnet-repl drops cell tags from the executed notebook, so the solutions cell is found by its first line.
-        var solution = executed.CodeCells.Single(c => NotebookFile.Source(c).StartsWith(NotebookFilesTests.SolutionsLine, StringComparison.Ordinal));
-        var verdicts = Html(solution);
-        Assert.DoesNotContain("na-wrong", verdicts, StringComparison.Ordinal);
-        Assert.DoesNotContain("na-notanswered", verdicts, StringComparison.Ordinal);
-        Assert.True(CountOf(verdicts, "na-correct") >= 2, $"the solutions of {run.Name} showed {CountOf(verdicts, "na-correct")} ✅");
+        var exercises = ExerciseLayout.Read(executed);
+        var verdicts = executed.CodeCells.SelectMany(c => ExerciseLayout.Verdicts(Html(c))).ToList();
+        Assert.Equal(Enumerable.Repeat("notanswered", exercises.Count), verdicts);
+        foreach (var exercise in exercises)
+        {
+            Assert.Equal(["notanswered"], ExerciseLayout.Verdicts(Html((JsonObject)executed.Cells[exercise.AnswerCell]!)));
+        }
+
         AssertShowsSentence(prefix, run, TypedSentence(prefix));
         AssertWithinBudget(run);
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Every_solution_passes_its_check_in_the_kernel(string prefix)
+    {
+        var (run, exercises) = series.RunWithSolutions(prefix);
+        AssertRan(run);
+        var executed = NotebookFile.Load(run.ExecutedPath);
+        foreach (var exercise in exercises)
+        {
+            var verdicts = ExerciseLayout.Verdicts(Html((JsonObject)executed.Cells[exercise.AnswerCell]!));
+            Assert.True(verdicts.SequenceEqual(["correct"]), $"the solution to exercise {exercise.Number} of {run.Name} showed [{string.Join(", ", verdicts)}], not one ✅");
+        }
     }
 
     /// <summary>

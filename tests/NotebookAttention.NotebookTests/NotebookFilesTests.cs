@@ -8,9 +8,6 @@ namespace NotebookAttention.NotebookTests;
 /// <summary>The committed notebooks are clean, carry Jupyter and Polyglot metadata, and follow the series' shape.</summary>
 public partial class NotebookFilesTests
 {
-    /// <summary>The first line of every notebook's hidden solutions cell.</summary>
-    public const string SolutionsLine = "// Solutions: these must all show ✅.";
-
     private static readonly SeriesRunner Series = new(SeriesRunner.FindRoot());
 
     public static TheoryData<string> Notebooks() => [.. Series.Notebooks.Select(Path.GetFileName).OfType<string>()];
@@ -69,20 +66,41 @@ public partial class NotebookFilesTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_has_one_sentence_cell_goals_and_checked_exercises(string name)
+    public void Notebook_has_one_sentence_cell_and_goals(string name)
     {
         var notebook = Load(name);
         var sources = notebook.CodeCells.Select(NotebookFile.Source).ToList();
         Assert.Single(sources, s => s.Contains("✏️ YOUR SENTENCE", StringComparison.Ordinal) && s.Contains("Learner.Sentence(", StringComparison.Ordinal));
         var markdown = string.Concat(notebook.Cells.OfType<JsonObject>().Where(c => (string?)c["cell_type"] == "markdown").Select(NotebookFile.Source));
         Assert.Contains("you will learn", markdown, StringComparison.Ordinal);
-        var exercises = sources.Count(s => s.Contains("Exercises.", StringComparison.Ordinal) && s.Contains("// ✏️ your answer", StringComparison.Ordinal));
-        Assert.InRange(exercises, 2, 4);
-        var solutions = notebook.CodeCells.Where(c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true).ToList();
-        Assert.Single(solutions);
-        Assert.True((bool?)solutions[0]["metadata"]?["jupyter"]?["source_hidden"]);
-        Assert.StartsWith(SolutionsLine, NotebookFile.Source(solutions[0]), StringComparison.Ordinal);
-        Assert.Equal(exercises, Regex.Count(NotebookFile.Source(solutions[0]), @"display\(Exercises\."));
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Exercises_are_laid_out_with_folded_solutions_that_run_only_when_asked(string name)
+    {
+        var notebook = Load(name);
+        var exercises = ExerciseLayout.Read(notebook);
+        Assert.InRange(exercises.Count, 2, 4);
+        Assert.Equal(exercises.Count, notebook.CodeCells.Count(c => NotebookFile.Source(c).Contains(ExerciseLayout.AnswerMarker, StringComparison.Ordinal)));
+        Assert.DoesNotContain(notebook.CodeCells, c => c["metadata"]?["tags"]?.AsArray().Any(t => (string?)t == "solution") == true);
+        Assert.DoesNotContain(notebook.CodeCells, c => NotebookFile.Source(c).Contains("Solutions:", StringComparison.Ordinal));
+        Assert.Equal(exercises.Count, exercises.Select(e => e.Check).Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_ends_with_references_that_cover_every_work_it_cites(string name)
+    {
+        var markdown = Load(name).Cells.OfType<JsonObject>().Where(c => (string?)c["cell_type"] == "markdown").Select(NotebookFile.Source).ToList();
+        var references = markdown[^1];
+        Assert.StartsWith("## References", references, StringComparison.Ordinal);
+        var entries = references.Split('\n').Where(l => l.StartsWith("- ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(entries);
+        Assert.All(entries, e => Assert.Matches(ReferenceYear(), e));
+        var cited = markdown[..^1].SelectMany(text => Citation().Matches(text)).Select(m => (Name: m.Groups["name"].Value, Year: m.Groups["year"].Value)).Distinct().ToList();
+        var missing = cited.Where(c => !entries.Any(e => e.Contains(c.Name, StringComparison.Ordinal) && e.Contains($"({c.Year}", StringComparison.Ordinal))).ToList();
+        Assert.True(missing.Count == 0, $"{name} cites {string.Join(", ", missing.Select(c => $"{c.Name} ({c.Year})"))} without a full reference in its References cell.");
     }
 
     [Theory]
@@ -97,6 +115,14 @@ public partial class NotebookFilesTests
     }
 
     private static NotebookFile Load(string name) => NotebookFile.Load(Path.Combine(Series.NotebooksFolder, name));
+
+    /// <summary>A citation in the text: "Surname et al. (2017", "Surname and Surname (2013" or "Surname (1991".</summary>
+    [GeneratedRegex(@"(?<name>\p{Lu}[\p{L}'’-]+)(?: et al\.| and \p{Lu}[\p{L}'’-]+)? \((?<year>(?:19|20)\d\d)[a-z]?[,;)]")]
+    private static partial Regex Citation();
+
+    /// <summary>A full reference gives its year in parentheses.</summary>
+    [GeneratedRegex(@"\((?:19|20)\d\d[a-z]?\)")]
+    private static partial Regex ReferenceYear();
 
     [GeneratedRegex(@"(/root/|/home/|/work/|/tmp/|[A-Za-z]:\\\\)")]
     private static partial Regex MachinePath();

@@ -43,6 +43,31 @@ public sealed class SeriesFixture : IDisposable
     }
 
     /// <summary>
+    /// Runs a copy of one notebook whose answer cells hold their solutions (see <see cref="ExerciseLayout"/>), as a
+    /// learner who opened every solution would; cached like <see cref="Run"/>.
+    /// </summary>
+    public (NotebookRun Run, IReadOnlyList<ExerciseCells> Exercises) RunWithSolutions(string prefix)
+    {
+        lock (runs)
+        {
+            var notebook = Runner.Notebooks.Single(n => Path.GetFileName(n).StartsWith(prefix, StringComparison.Ordinal));
+            var solved = NotebookFile.Load(notebook);
+            var exercises = ExerciseLayout.FillInSolutions(solved);
+            if (!runs.TryGetValue((prefix, null, "solved"), out var run))
+            {
+                var source = Path.Combine(Output, "solved-source");
+                Directory.CreateDirectory(source);
+                var copy = Path.Combine(source, Path.GetFileName(notebook));
+                solved.Save(copy);
+                run = Runner.Execute(copy, Path.Combine(Output, "solved"), TimeSpan.FromMinutes(5));
+                runs[(prefix, null, "solved")] = run;
+            }
+
+            return (run, exercises);
+        }
+    }
+
+    /// <summary>
     /// Writes the page of an executed notebook as the runner does (slimmed, plotly.js beside it) and opens it in
     /// headless Chromium, offline: every chart must be drawn within <paramref name="budgetSeconds"/>.
     /// </summary>
