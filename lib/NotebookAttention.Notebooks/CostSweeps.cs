@@ -347,10 +347,13 @@ public static class CostSweeps
             $"w = {window} on {n:N0} tokens: each token sees at most {Math.Min(n, (2 * window) + 1):N0} of them; the window keeps {pairs:N0} of the {all:N0} query-key pairs ({100.0 * pairs / all:0.#}%).");
     }
 
-    /// <summary>The window the notebook draws for n tokens: about an eighth of the sentence (at least 1), so it is clearly smaller than the sentence.</summary>
+    /// <summary>
+    /// The window the notebook draws for n tokens: an eighth (at least 1) of the tokens the picture shows
+    /// (<see cref="LongInput.Shown"/>: the first 32 of a long paragraph), so it is clearly smaller than what is drawn.
+    /// </summary>
     /// <param name="n">Tokens.</param>
     /// <returns>w.</returns>
-    public static int DemoWindow(int n) => Math.Max(1, n / 8);
+    public static int DemoWindow(int n) => Math.Max(1, LongInput.Shown(n) / 8);
 
     private static PowerLawFit Fit(IReadOnlyList<CostPoint> points, Func<CostPoint, double> value)
     {

@@ -97,6 +97,7 @@ public partial class CostReportTests
         Assert.Contains("keeps 144 of the 144", CostSweeps.WindowCoverage(12, 40), StringComparison.Ordinal);
         Assert.Equal(1, CostSweeps.DemoWindow(1));
         Assert.Equal(4, CostSweeps.DemoWindow(32));
+        Assert.Equal(4, CostSweeps.DemoWindow(1000));   // a long paragraph is drawn for its first 32 tokens
     }
 
     [Fact]
