@@ -129,8 +129,9 @@ public static class FastSlidingWindow
             scale = 1f / MathF.Sqrt(depth);
             paddedValueDepth = (int)FastAttention.RoundUp(valueDepth, Microkernels.Columns);
             keyStride = checked((int)FastAttention.RoundUp(n, Microkernels.Columns) + Microkernels.Columns);
-            bandWidth = (int)FastAttention.RoundUp(Math.Min(n, QueryBlock + (causal ? window : 2 * window)), Microkernels.Columns) + Microkernels.Columns;
+            bandWidth = (int)FastAttention.RoundUp(Math.Min(n, QueryBlock + (causal ? window : 2L * window)), Microkernels.Columns) + Microkernels.Columns;
             Check.TableFits(depth, keyStride, "K transposed", "use fewer keys or a smaller d_k", "keys");
+            Check.TableFits(n, paddedValueDepth, "V padded to 16 columns", "use fewer keys or a smaller d_v", "values");
             transposedKeys = ArrayPool<float>.Shared.Rent(depth * keyStride);
             keysHandle = GCHandle.Alloc(transposedKeys, GCHandleType.Pinned);
             keysTransposed = (float*)keysHandle.AddrOfPinnedObject();
@@ -154,7 +155,6 @@ public static class FastSlidingWindow
             }
             else
             {
-                Check.TableFits(n, paddedValueDepth, "V padded to 16 columns", "use fewer keys or a smaller d_v", "values");
                 paddedValues = ArrayPool<float>.Shared.Rent(n * paddedValueDepth);
                 valuesHandle = GCHandle.Alloc(paddedValues, GCHandleType.Pinned);
                 for (var key = 0; key < n; key++)
@@ -232,7 +232,7 @@ public static class FastSlidingWindow
             }
 
             var firstKey = Math.Max(0, first - window);
-            var endKey = Math.Min(n, first + rows + (causal ? 0 : window));   // exclusive
+            var endKey = (int)Math.Min(n, first + rows + (causal ? 0L : window));   // exclusive
             var keyCount = endKey - firstKey;
             var columns = (int)FastAttention.RoundUp(keyCount, Microkernels.Columns);
             Microkernels.RowsTimesColumns(q, depth, keysTransposed + firstKey, keyStride, depth, scores, bandWidth, tileRows, columns);
