@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -109,6 +108,78 @@ public static class FastLinearAttention
         }
     }
 
+    /// <summary>target[i] += source[i] for i &lt; count (AVX where available).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AddInto(float* target, float* source, int count)
+    {
+        var i = 0;
+        if (Microkernels.Accelerated)
+        {
+            for (; i <= count - 8; i += 8)
+            {
+                Avx.Store(target + i, Avx.Add(Avx.LoadVector256(target + i), Avx.LoadVector256(source + i)));
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            target[i] += source[i];
+        }
+    }
+
+    /// <summary>sum_i a[i] b[i] for i &lt; count (AVX/FMA where available).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe float Dot(float* a, float* b, int count)
+    {
+        var i = 0;
+        var sum = 0f;
+        if (Microkernels.Accelerated && count >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= count - 8; i += 8)
+            {
+                acc = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Avx.LoadVector256(b + i), acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; i < count; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// Whether every entry is finite: x * 0 is 0 for a finite x and NaN for NaN or infinity, so one sum of them
+    /// tells. Written out (not TensorPrimitives) so that the first calls of a run are compiled optimized too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe bool AllFinite(float* row, int count)
+    {
+        var i = 0;
+        var zero = 0f;
+        if (Microkernels.Accelerated && count >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= count - 8; i += 8)
+            {
+                acc = Avx.Add(acc, Avx.Multiply(Avx.LoadVector256(row + i), Vector256<float>.Zero));
+            }
+
+            zero = Vector256.Sum(acc);
+        }
+
+        for (; i < count; i++)
+        {
+            zero += row[i] * 0f;
+        }
+
+        return zero == 0f;
+    }
+
     /// <summary>Self-attention inputs as fp32 buffers: Q, K [n x d] and V [n x d_v], refused with a clear message when the shapes differ.</summary>
     internal static (float[] Q, float[] K, float[] V, int N, int D, int Dv) SelfAttentionInputs(MathNet.Numerics.LinearAlgebra.Matrix<double> queries, MathNet.Numerics.LinearAlgebra.Matrix<double> keys, MathNet.Numerics.LinearAlgebra.Matrix<double> values)
     {
@@ -170,9 +241,12 @@ public static class FastLinearAttention
                     }
                 });
 
-                for (var w = 1; w < workers; w++)
+                fixed (float* all = states)
                 {
-                    TensorPrimitives.Add(states.AsSpan(0, StateSize), states.AsSpan(w * StateSize, StateSize), states.AsSpan(0, StateSize));
+                    for (var w = 1; w < workers; w++)
+                    {
+                        AddInto(all, all + (w * StateSize), StateSize);
+                    }
                 }
 
                 next = -1;
@@ -223,9 +297,12 @@ public static class FastLinearAttention
                     }
                 });
 
-                for (var part = 2; part < parts; part++)
+                fixed (float* all = states)
                 {
-                    TensorPrimitives.Add(states.AsSpan((part - 1) * StateSize, StateSize), states.AsSpan(part * StateSize, StateSize), states.AsSpan(part * StateSize, StateSize));
+                    for (var part = 2; part < parts; part++)
+                    {
+                        AddInto(all + (part * StateSize), all + ((part - 1) * StateSize), StateSize);
+                    }
                 }
 
                 // Pass 2: each part from its starting state, block by block.
@@ -264,23 +341,21 @@ public static class FastLinearAttention
                 KeyFeatures(first, count, scratch);
             }
 
-            var sums = state + (paddedDepth * paddedValueDepth);
-            for (var t = 0; t < depth; t++)
-            {
-                sums[t] += TensorPrimitives.Sum(new ReadOnlySpan<float>(scratch.KeysT + (t * Chunk), count));
-            }
-
+            AddInto(state + (paddedDepth * paddedValueDepth), scratch.KeySums, depth);
             Microkernels.AccumulateProduct(scratch.KeysT, Chunk, ValueRows(first, count, scratch), paddedValueDepth, count, state, paddedValueDepth, paddedDepth, paddedValueDepth);
         }
 
         /// <summary>phi(K_b) transposed into scratch [paddedDepth x Chunk]; columns past the block's keys and rows past d are 0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void KeyFeatures(int first, int count, Scratch scratch)
         {
             var row = scratch.Row;
             new Span<float>(scratch.KeysT, paddedDepth * Chunk).Clear();
+            new Span<float>(scratch.KeySums, depth).Clear();
             for (var j = 0; j < count; j++)
             {
                 Features(keys + ((long)(first + j) * depth), depth, row);
+                AddInto(scratch.KeySums, row, depth);
                 for (var t = 0; t < depth; t++)
                 {
                     scratch.KeysT[(t * Chunk) + j] = row[t];
@@ -289,6 +364,7 @@ public static class FastLinearAttention
         }
 
         /// <summary>V_b with rows of paddedValueDepth floats: in place when d_v is a multiple of 16, else copied.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private float* ValueRows(int first, int count, Scratch scratch)
         {
             if (valueDepth == paddedValueDepth)
@@ -328,7 +404,7 @@ public static class FastLinearAttention
             Microkernels.AccumulateProduct(phiQ, paddedDepth, state, paddedValueDepth, paddedDepth, outputRows, paddedValueDepth, tileRows, paddedValueDepth);
             for (var r = 0; r < count; r++)
             {
-                scratch.Denominators[r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(phiQ + (r * paddedDepth), depth), new ReadOnlySpan<float>(sums, depth));
+                scratch.Denominators[r] = Dot(phiQ + (r * paddedDepth), sums, depth);
             }
 
             if (causal)
@@ -341,7 +417,10 @@ public static class FastLinearAttention
                 {
                     var row = similarity + (r * Chunk);
                     new Span<float>(row + r + 1, Chunk - r - 1).Clear();
-                    scratch.Denominators[r] += TensorPrimitives.Sum(new ReadOnlySpan<float>(row, Math.Min(r + 1, count)));
+                    for (var j = 0; j <= r && j < count; j++)
+                    {
+                        scratch.Denominators[r] += row[j];
+                    }
                 }
 
                 Microkernels.AccumulateProduct(similarity, Chunk, ValueRows(first, count, scratch), paddedValueDepth, count, outputRows, paddedValueDepth, tileRows, paddedValueDepth);
@@ -360,9 +439,9 @@ public static class FastLinearAttention
                 }
 
                 Microkernels.Scale(row, paddedValueDepth, 1f / denominator);
-                var bad = Microkernels.FirstNonFinite(row, valueDepth);
-                if (bad >= 0)
+                if (!AllFinite(row, valueDepth))
                 {
+                    var bad = Microkernels.FirstNonFinite(row, valueDepth);
                     Fail($"output row {query}, column {bad} came out {Check.Name(row[bad])}: the sum of phi(k_j) v_j overflowed fp32 (±3.4e38), although V is finite. Scale V down, or use the fp64 LinearAttention.Compute.");
                     return;
                 }
@@ -381,7 +460,7 @@ public static class FastLinearAttention
 
             public Scratch(Problem problem)
             {
-                var sizes = new[] { problem.paddedDepth * Chunk, Chunk * problem.paddedValueDepth, Chunk * problem.paddedDepth, Chunk * problem.paddedValueDepth, Chunk * Chunk, Chunk, problem.paddedDepth };
+                var sizes = new[] { problem.paddedDepth * Chunk, Chunk * problem.paddedValueDepth, Chunk * problem.paddedDepth, Chunk * problem.paddedValueDepth, Chunk * Chunk, Chunk, problem.paddedDepth, problem.paddedDepth };
                 buffer = ArrayPool<float>.Shared.Rent(sizes.Sum());
                 handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
                 var at = (float*)handle.AddrOfPinnedObject();
@@ -391,7 +470,8 @@ public static class FastLinearAttention
                 Output = at += sizes[2];
                 Similarities = at += sizes[3];
                 Denominators = at += sizes[4];
-                Row = at + sizes[5];
+                Row = at += sizes[5];
+                KeySums = at + sizes[6];
             }
 
             public float* KeysT { get; }
@@ -407,6 +487,8 @@ public static class FastLinearAttention
             public float* Denominators { get; }
 
             public float* Row { get; }
+
+            public float* KeySums { get; }
 
             public void Dispose()
             {

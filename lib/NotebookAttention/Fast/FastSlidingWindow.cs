@@ -140,14 +140,7 @@ public static class FastSlidingWindow
                 new Span<float>(transposedKeys, (t * keyStride) + n, keyStride - n).Clear();
             }
 
-            for (var key = 0; key < n; key++)
-            {
-                var row = keys + ((long)key * depth);
-                for (var t = 0; t < depth; t++)
-                {
-                    transposedKeys[(t * keyStride) + key] = row[t];
-                }
-            }
+            Transpose(keys, n, depth, keysTransposed, keyStride);
 
             if (valueDepth == paddedValueDepth)
             {
@@ -269,14 +262,28 @@ public static class FastSlidingWindow
                 }
 
                 Microkernels.Scale(row, paddedValueDepth, 1f / sums[r]);
-                var bad = Microkernels.FirstNonFinite(row, valueDepth);
-                if (bad >= 0)
+                if (!FastLinearAttention.AllFinite(row, valueDepth))
                 {
+                    var bad = Microkernels.FirstNonFinite(row, valueDepth);
                     Fail($"output row {first + r}, column {bad} came out {Check.Name(row[bad])}: the weighted sum of values V overflowed fp32 (±3.4e38), although V is finite. Scale V down, or use the fp64 reference path.");
                     return;
                 }
 
                 new ReadOnlySpan<float>(row, valueDepth).CopyTo(new Span<float>(output + ((long)(first + r) * valueDepth), valueDepth));
+            }
+        }
+
+        /// <summary>K [n x depth] into K transposed [depth x stride] (compiled optimized at once: it runs once per call, often on a cold method).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Transpose(float* keys, int n, int depth, float* target, int stride)
+        {
+            for (var key = 0; key < n; key++)
+            {
+                var row = keys + ((long)key * depth);
+                for (var t = 0; t < depth; t++)
+                {
+                    target[((long)t * stride) + key] = row[t];
+                }
             }
         }
 
