@@ -27,11 +27,17 @@ public static class Plots
     /// <summary>Red for negative, white for 0, blue for positive.</summary>
     public static readonly object[][] SignedColors = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#2166ac"]];
 
+    /// <summary>
+    /// What the default titles of the attention charts say: until training (notebook 09) every such chart is drawn
+    /// from random weights, and a reader must not look for meaning in it.
+    /// </summary>
+    public const string Untrained = "untrained weights";
+
     /// <summary>Attention weights as a heatmap on the fixed scale 0 to 1: row = query, column = key.</summary>
     /// <param name="result">An attention result.</param>
-    /// <param name="title">Chart title.</param>
+    /// <param name="title">Chart title; the default says the weights are untrained (pass a title for a trained model).</param>
     /// <returns>The figure.</returns>
-    public static Figure Weights(AttentionResult result, string title = "Attention weights")
+    public static Figure Weights(AttentionResult result, string title = "Attention weights (" + Untrained + ")")
     {
         ArgumentNullException.ThrowIfNull(result);
         return Heatmap(result.Weights, result.QueryTokens, result.KeyTokens, title, "weight", 0, 1);
@@ -40,38 +46,42 @@ public static class Plots
     /// <summary>Scores as a heatmap, before or after the mask (masked cells are left empty and marked −∞).</summary>
     /// <param name="result">An attention result.</param>
     /// <param name="masked">Show the masked scores instead of the raw ones.</param>
-    /// <param name="title">Chart title, or null for a default.</param>
+    /// <param name="title">Chart title, or null for a default that says the weights are untrained.</param>
     /// <returns>The figure.</returns>
     public static Figure Scores(AttentionResult result, bool masked = false, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var scores = masked ? result.MaskedScores : result.Scores;
         var limit = MaxAbs(scores);
-        return Heatmap(scores, result.QueryTokens, result.KeyTokens, title ?? (masked ? "Masked scores" : "Scores"), "score", -limit, limit, colors: SignedColors);
+        return Heatmap(scores, result.QueryTokens, result.KeyTokens, title ?? $"{(masked ? "Masked scores" : "Scores")} ({Untrained})", "score", -limit, limit, colors: SignedColors);
     }
 
     /// <summary>Scores, masked scores and weights side by side: the three steps of one head.</summary>
     /// <param name="result">An attention result.</param>
-    /// <param name="title">Heading above the three charts.</param>
+    /// <param name="title">Heading above the three charts; it is followed by "untrained weights" unless it says so.</param>
     /// <returns>The grid.</returns>
     public static FigureGrid Steps(AttentionResult result, string title = "")
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new FigureGrid([Scores(result), Scores(result, masked: true), Weights(result)], 3, title);
+        var heading = title.Contains("untrained", StringComparison.OrdinalIgnoreCase) ? title
+            : string.IsNullOrWhiteSpace(title) ? $"Scores, masked scores and weights ({Untrained})"
+            : $"{title} ({Untrained})";
+        return new FigureGrid([Scores(result, title: "Scores"), Scores(result, masked: true, title: "Masked scores"), Weights(result, "Weights")], 3, heading);
     }
 
-    /// <summary>One weights heatmap per head, all on the same 0 to 1 colour scale.</summary>
+    /// <summary>One weights heatmap per head, all on the same 0 to 1 colour scale, headed as untrained weights.</summary>
     /// <param name="result">A multi-head attention result.</param>
     /// <param name="columns">Heads per row.</param>
+    /// <param name="title">Heading above the grid, or null for "h heads, untrained weights, on one scale from 0 to 1".</param>
     /// <returns>The grid.</returns>
-    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 2)
+    public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 2, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var size = Math.Clamp(120 + (18 * result.Tokens.Count), 260, 520);
         var figures = result.Heads
             .Select((head, i) => Heatmap(head.Weights, head.QueryTokens, head.KeyTokens, $"Head {i}", "weight", 0, 1, showScale: i == result.HeadCount - 1, size: size))
             .ToList();
-        return new FigureGrid(figures, Math.Clamp(columns, 1, result.HeadCount), $"{result.HeadCount} heads, weights on one scale from 0 to 1");
+        return new FigureGrid(figures, Math.Clamp(columns, 1, result.HeadCount), title ?? $"{result.HeadCount} heads, {Untrained}, on one scale from 0 to 1");
     }
 
     /// <summary>
@@ -93,7 +103,7 @@ public static class Plots
                 Map(demonstration.LargeScaled, demonstration.LargeDk, scaled: true),
             ],
             2,
-            "Weights from untrained random projections (Q and K entries of variance 1): how peaked, not where they look");
+            "How peaked, not where they look: untrained weights (random projections, Q and K entries of variance 1)");
     }
 
     /// <summary>A matrix of vectors (one row per token, one column per dimension), e.g. X, Q, K or V.</summary>

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Text;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Recurrence;
 using Plotly.NET;
@@ -157,7 +159,8 @@ public static class RecurrencePlots
 
     /// <summary>
     /// Table 1, computed: the maximum path length of each layer kind against n (one curve each) and the sequential
-    /// steps of recurrence and self-attention, all from graph search. The figure's table is Table 1 itself.
+    /// steps of recurrence and self-attention, all from graph search. The figure's table sets Table 1's three columns
+    /// (complexity per layer, sequential operations, maximum path length) beside the lengths searched.
     /// </summary>
     /// <param name="architectures">The layer kinds.</param>
     /// <param name="lengths">The n values.</param>
@@ -176,13 +179,90 @@ public static class RecurrencePlots
                 .Select(s => s.Curve))
             .ToList();
         var figure = Plots.Curves("Maximum path length and sequential steps against n", "sequence length n", "steps", curves);
-        var header = new List<string> { "layer type" };
+        var header = new List<string> { "layer type", "complexity per layer", "sequential operations", "maximum path length" };
         header.AddRange(lengths.Select(n => $"max path, n = {n}"));
         header.Add($"sequential steps, n = {lengths[^1]}");
         var table = Table.Of(header, [.. architectures.Select(a => a.Name)],
-            [.. architectures.Select((_, i) => (IReadOnlyList<string>)[.. longest[i].Select(v => v.ToString(CultureInfo.InvariantCulture)), sequential[i][^1].ToString(CultureInfo.InvariantCulture)])]);
+            [.. architectures.Select((a, i) => (IReadOnlyList<string>)[a.ComplexityPerLayer, a.SequentialOperations, a.MaximumPathLengthOrder, .. longest[i].Select(v => v.ToString(CultureInfo.InvariantCulture)), sequential[i][^1].ToString(CultureInfo.InvariantCulture)])]);
         return new Figure(figure.Chart, figure.Title, table, figure.Width, figure.Height);
     }
+
+    /// <summary>The class of the gradient tables, for tests that read the numbers back from an executed notebook.</summary>
+    public const string GradientTableClass = "na-gradients";
+
+    /// <summary>
+    /// ||d output_T / d x_t|| against the distance T - t for each RNN and for attention (log scale), from
+    /// <see cref="GradientComparison.Measure"/>: the same inputs, untrained weights.
+    /// </summary>
+    /// <param name="comparison">A measured comparison (with its curves).</param>
+    /// <returns>The figure.</returns>
+    public static Figure GradientCurves(GradientComparison comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        if (comparison.Curves.Count == 0)
+        {
+            throw new ArgumentException("this comparison has no curves (it was rebuilt from rows): draw one from GradientComparison.Measure.", nameof(comparison));
+        }
+
+        return Plots.Curves(
+            Invariant($"Gradient norm against distance (untrained weights, inputs of scale {comparison.InputScale:G3})"),
+            "distance T − t",
+            "||∂ output_T / ∂ x_t|| (Frobenius)",
+            [.. comparison.Curves.Select(c => (c.Name, (IReadOnlyList<double>)[.. Enumerable.Range(0, c.Norms.Count).Select(d => (double)d)], c.Norms))],
+            logX: false);
+    }
+
+    /// <summary>
+    /// The comparison's numbers (one table for the RNNs, one for attention) and the sentences derived from them. Each
+    /// row carries its exact values as <c>data-</c> attributes, so a test can rebuild the comparison from the page.
+    /// </summary>
+    /// <param name="comparison">A comparison.</param>
+    /// <returns>The view.</returns>
+    public static TableView GradientTable(GradientComparison comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        const string cell = "padding:2px 6px;text-align:right";
+        var html = new StringBuilder(Invariant($"<table class=\"na-table {GradientTableClass}\" data-input-scale=\"{comparison.InputScale:R}\" style=\"border-collapse:collapse;font:12px monospace;margin-bottom:8px\"><thead><tr>"));
+        Header(html, cell, ["spectral radius", "largest singular value", "largest |h|", "per step of distance", "over the chain", "steps", "at distance 1"]);
+        foreach (var row in comparison.Recurrent)
+        {
+            html.Append(Invariant($"<tr data-radius=\"{row.SpectralRadius:R}\" data-singular=\"{row.LargestSingularValue:R}\" data-state=\"{row.LargestState:R}\" data-rate=\"{row.RatePerStep:R}\" data-steps=\"{row.Steps}\" data-distance-one=\"{row.AtDistanceOne:R}\">"))
+                .Append(Invariant($"<td style=\"{cell}\">{row.SpectralRadius:0.##}</td><td style=\"{cell}\">{row.LargestSingularValue:0.00}</td><td style=\"{cell}\">{row.LargestState:0.00}</td>"))
+                .Append(Invariant($"<td style=\"{cell}\">x{row.RatePerStep:0.000}</td><td style=\"{cell}\">x{row.Change:0.##E+0}</td><td style=\"{cell}\">{row.Steps}</td><td style=\"{cell}\">{row.AtDistanceOne:0.####}</td></tr>"));
+        }
+
+        html.Append(Invariant($"</tbody></table><table class=\"na-table {GradientTableClass}\" style=\"border-collapse:collapse;font:12px monospace\"><thead><tr>"));
+        Header(html, cell, ["attention, n", "per step of distance (t < T)", "distance 1 to n − 1", "mean over t < T", "n × mean", "self (t = T)", "at distance 1"]);
+        foreach (var row in comparison.Attention)
+        {
+            html.Append(Invariant($"<tr data-n=\"{row.N}\" data-rate=\"{row.RatePerStep:R}\" data-mean=\"{row.MeanOtherNorm:R}\" data-self=\"{row.SelfNorm:R}\" data-distance-one=\"{row.AtDistanceOne:R}\">"))
+                .Append(Invariant($"<td style=\"{cell}\">{row.N:N0}</td><td style=\"{cell}\">x{row.RatePerStep:0.0000}</td><td style=\"{cell}\">x{row.Change:0.##}</td><td style=\"{cell}\">{row.MeanOtherNorm:0.######}</td>"))
+                .Append(Invariant($"<td style=\"{cell}\">{row.N * row.MeanOtherNorm:0.00}</td><td style=\"{cell}\">{row.SelfNorm:0.####}</td><td style=\"{cell}\">{row.AtDistanceOne:0.####}</td></tr>"));
+        }
+
+        html.Append("</tbody></table><ul class=\"na-conclusions\" style=\"font:13px sans-serif;max-width:900px\">");
+        foreach (var sentence in comparison.Conclusions)
+        {
+            html.Append("<li>").Append(WebUtility.HtmlEncode(sentence)).Append("</li>");
+        }
+
+        html.Append("</ul>");
+        var title = Invariant($"||∂ output_T / ∂ x_t|| of an Elman RNN (16 units) and of one attention layer (d = 8, with positions), untrained weights, the same inputs (entries of scale {comparison.InputScale:G3}). ")
+            + "Rates are fitted to ln(norm) against distance; \"over the chain\" is the rate to the power of the chain's length.";
+        return new TableView(title, html.ToString());
+    }
+
+    private static void Header(StringBuilder html, string style, IEnumerable<string> headers)
+    {
+        foreach (var header in headers)
+        {
+            html.Append(Invariant($"<th style=\"{style}\">{WebUtility.HtmlEncode(header)}</th>"));
+        }
+
+        html.Append("</tr></thead><tbody>");
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static GenericChart Trace(GenericChart chart, IReadOnlyList<double?> x, IReadOnlyList<double?> y, string mode, string color, double size)
     {

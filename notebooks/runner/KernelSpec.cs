@@ -24,24 +24,55 @@ public static class KernelSpec
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
-    /// Jupyter's per-user kernelspec folder: <c>$JUPYTER_DATA_DIR/kernels</c> when set, otherwise
-    /// <c>~/.local/share/jupyter/kernels</c> (Linux, honouring <c>XDG_DATA_HOME</c>), <c>~/Library/Jupyter/kernels</c>
-    /// (macOS) or <c>%APPDATA%\jupyter\kernels</c> (Windows).
+    /// Jupyter's per-user kernelspec folder on this machine: <see cref="DefaultFolder(JupyterPlatform, Func{string, string?}, string, string)"/>
+    /// for the running operating system, its environment and its user folders.
     /// </summary>
     /// <returns>The folder path.</returns>
-    public static string DefaultFolder()
+    public static string DefaultFolder() =>
+        DefaultFolder(
+            OperatingSystem.IsWindows() ? JupyterPlatform.Windows : OperatingSystem.IsMacOS() ? JupyterPlatform.MacOS : JupyterPlatform.Linux,
+            Environment.GetEnvironmentVariable,
+            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+            Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData));
+
+    /// <summary>
+    /// Jupyter's per-user kernelspec folder, found by the rules of <c>jupyter_core.paths.jupyter_data_dir</c> (what
+    /// <c>jupyter --data-dir</c> prints) plus <c>kernels</c>: <c>$JUPYTER_DATA_DIR</c> when set; otherwise on Linux
+    /// <c>$XDG_DATA_HOME/jupyter</c> or <c>~/.local/share/jupyter</c>, on macOS <c>~/Library/Jupyter</c>, on Windows
+    /// <c>%APPDATA%\jupyter</c> (or <c>%JUPYTER_CONFIG_DIR%\data</c>, else <c>~\.jupyter\data</c>, when there is no
+    /// APPDATA folder).
+    /// </summary>
+    /// <param name="platform">The operating system whose rules apply (paths are joined with its separator).</param>
+    /// <param name="environment">Reads an environment variable; null or blank means unset.</param>
+    /// <param name="home">The user's home folder.</param>
+    /// <param name="appData">The roaming application-data folder (Windows' <c>%APPDATA%</c>), or empty.</param>
+    /// <returns>The folder path.</returns>
+    /// <exception cref="ArgumentException">No data-dir variable is set and <paramref name="home"/> is blank.</exception>
+    public static string DefaultFolder(JupyterPlatform platform, Func<string, string?> environment, string home, string appData)
     {
-        var data = Environment.GetEnvironmentVariable("JUPYTER_DATA_DIR");
-        if (string.IsNullOrWhiteSpace(data))
+        ArgumentNullException.ThrowIfNull(environment);
+        var separator = platform == JupyterPlatform.Windows ? '\\' : '/';
+        string Join(params string[] parts) => string.Join(separator, parts.Select((p, i) => i == 0 ? p.TrimEnd('/', '\\') : p));
+        string? Variable(string name) => environment(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
+
+        var data = Variable("JUPYTER_DATA_DIR");
+        if (data is null)
         {
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-            data = OperatingSystem.IsWindows() ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData), "jupyter")
-                : OperatingSystem.IsMacOS() ? Path.Combine(home, "Library", "Jupyter")
-                : Path.Combine(string.IsNullOrWhiteSpace(xdg) ? Path.Combine(home, ".local", "share") : xdg, "jupyter");
+            if (string.IsNullOrWhiteSpace(home) && (platform != JupyterPlatform.Windows || string.IsNullOrWhiteSpace(appData)))
+            {
+                throw new ArgumentException("the user's home folder is unknown, so Jupyter's kernels folder cannot be found: pass the folder to --install-kernel DIR (jupyter --data-dir prints Jupyter's data folder; add kernels to it).", nameof(home));
+            }
+
+            data = platform switch
+            {
+                JupyterPlatform.Windows when !string.IsNullOrWhiteSpace(appData) => Join(appData, "jupyter"),
+                JupyterPlatform.Windows => Join(Variable("JUPYTER_CONFIG_DIR") ?? Join(home, ".jupyter"), "data"),
+                JupyterPlatform.MacOS => Join(home, "Library", "Jupyter"),
+                _ => Join(Variable("XDG_DATA_HOME") ?? Join(home, ".local", "share"), "jupyter"),
+            };
         }
 
-        return Path.Combine(data, "kernels");
+        return Join(data, "kernels");
     }
 
     /// <summary>
@@ -155,4 +186,17 @@ public static class KernelSpec
 
     private static JsonObject Load(string path) =>
         JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object, so not a kernelspec.");
+}
+
+/// <summary>The operating systems whose Jupyter folder rules <see cref="KernelSpec.DefaultFolder(JupyterPlatform, Func{string, string?}, string, string)"/> knows.</summary>
+public enum JupyterPlatform
+{
+    /// <summary>Linux and other Unix systems (XDG folders).</summary>
+    Linux,
+
+    /// <summary>macOS.</summary>
+    MacOS,
+
+    /// <summary>Windows.</summary>
+    Windows,
 }

@@ -183,7 +183,21 @@ public class ScalingDemonstrationTests
             Assert.Contains(map.MeanEntropy.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), report, StringComparison.Ordinal);
         }
 
-        Assert.EndsWith(m.Conclusion, report, StringComparison.Ordinal);
+        Assert.EndsWith(m.Conclusion, string.Join(' ', report.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("The animal didn't cross the street because it was too tired.")]
+    [InlineData("a b")]
+    [InlineData("word")]
+    public void The_report_fits_the_page_and_wraps_only_between_words(string sentence)
+    {
+        var run = NotebookRun(sentence);
+        var report = run.Report();
+        var lines = report.Split(Environment.NewLine);
+        Assert.All(lines, line => Assert.True(line.Length <= ScalingMeasurement.ReportWidth, $"{line.Length} characters: {line}"));
+        Assert.Contains(lines, line => line.Length > ScalingMeasurement.ReportWidth - 30);   // long sentences are filled, not cut early
+        Assert.EndsWith(run.Measurement.Conclusion, report.Replace(Environment.NewLine, " ", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,8 +1,4 @@
-using MathNet.Numerics.LinearAlgebra;
-using NotebookAttention.Attention;
-using NotebookAttention.Batches;
 using NotebookAttention.Recurrence;
-using NotebookAttention.Tokens;
 
 namespace NotebookAttention.Notebooks;
 
@@ -12,24 +8,58 @@ public static partial class Exercises
     /// <summary>07 · Long-range dependencies.</summary>
     public static class LongRange
     {
-        /// <summary>Exercise 1: the maximum path length of a recurrent layer over 100 positions.</summary>
-        /// <param name="answer">The learner's answer.</param>
-        /// <returns>The verdict.</returns>
-        public static ExerciseResult RecurrentPathAt100(int? answer) =>
-            Exercise.Check("1", answer, DependencyGraph.Build(Architecture.Recurrent, 100).MaximumPathLength(), "From the first input, up one step into the layer, then one step per position to the last.");
+        /// <summary>The verdicts exercise 3 accepts, as <see cref="RadiusAboveOne"/> derives them.</summary>
+        public static IReadOnlyList<string> Verdicts { get; } = ["vanishes", "holds", "explodes"];
 
-        /// <summary>Exercise 2: the steps between the first and last token through self-attention.</summary>
+        /// <summary>Exercise 1: the maximum path length of a stack of dilated convolutions (k = 2) over 1,000 positions.</summary>
         /// <param name="answer">The learner's answer.</param>
-        /// <param name="tokens">Number of tokens.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult AttentionFirstToLast(int? answer, int tokens) =>
-            Exercise.Check("2", answer, DependencyGraph.Build(Architecture.SelfAttention, tokens).PathLengthsFrom(0)[tokens - 1], "Every output reads every input directly.");
+        public static ExerciseResult DilatedPathAt1000(int? answer) =>
+            Exercise.Check("1", answer, DependencyGraph.Build(Architecture.DilatedConvolution(2), 1000).MaximumPathLength(), "Each layer doubles the reach (1, 2, 4, ... positions back): how many doublings until the reach covers 999 positions back?");
 
-        /// <summary>Exercise 3: the gradient factor per step of an RNN whose recurrent matrix has spectral radius 0.5.</summary>
+        /// <summary>
+        /// Exercise 2: ∂h_3/∂x_0 of the one-unit linear RNN h_t = w h_(t-1) + u x_t with w = 0.5 and u = 2, which the
+        /// check measures by central differences on that recurrence.
+        /// </summary>
         /// <param name="answer">The learner's answer.</param>
-        /// <param name="measuredRate">The rate the notebook measured.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult VanishingRate(double? answer, double measuredRate) =>
-            Exercise.Check("3", answer, measuredRate, 0.1, "With tanh near its linear range each step multiplies the gradient by about the spectral radius.");
+        public static ExerciseResult ChainRule(double? answer)
+        {
+            const double w = 0.5, u = 2, step = 1e-3;
+            static double LastState(double x0)
+            {
+                double[] inputs = [x0, 0.3, -0.2, 0.7];
+                var h = 0.0;
+                foreach (var x in inputs)
+                {
+                    h = (w * h) + (u * x);
+                }
+
+                return h;
+            }
+
+            var measured = (LastState(step) - LastState(-step)) / (2 * step);
+            return Exercise.Check("2", answer, measured, 1e-6, "Chain rule: ∂h_3/∂x_0 = ∂h_3/∂h_2 · ∂h_2/∂h_1 · ∂h_1/∂h_0 · ∂h_0/∂x_0; each ∂h_t/∂h_(t-1) is w, and ∂h_0/∂x_0 is u.");
+        }
+
+        /// <summary>
+        /// Exercise 3: what the gradient of the RNN with spectral radius 1.3 does over its chain, in the learner's own
+        /// measurement with inputs 100 times larger: "vanishes", "holds" or "explodes" (by <see cref="GradientComparison.Decisive"/>).
+        /// </summary>
+        /// <param name="answer">The learner's prediction.</param>
+        /// <param name="measured">The learner's measurement, with an RNN of spectral radius 1.3 and an input scale of at least 0.5.</param>
+        /// <returns>The verdict.</returns>
+        public static ExerciseResult RadiusAboveOne(string? answer, GradientComparison measured)
+        {
+            ArgumentNullException.ThrowIfNull(measured);
+            var row = measured.Recurrent.FirstOrDefault(r => Math.Abs(r.SpectralRadius - 1.3) < 1e-9);
+            if (row is null || measured.InputScale < 0.5)
+            {
+                return Exercise.Check<string>("3", answer, _ => false, "measure with radii [1.3] and inputScale: 1, as the cell says, then answer.");
+            }
+
+            var verdict = row.Change < 1 / GradientComparison.Decisive ? Verdicts[0] : row.Change > GradientComparison.Decisive ? Verdicts[2] : Verdicts[1];
+            return Exercise.Check("3", answer, verdict, "Look at the largest |h| the states reach with larger inputs, and at tanh's slope 1 - h² there.");
+        }
     }
 }

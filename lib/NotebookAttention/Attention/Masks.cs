@@ -92,6 +92,27 @@ public sealed class Mask
         return new Mask(paddedLength, paddedLength, (query, key) => query < validLength && key < validLength);
     }
 
+    /// <summary>
+    /// The key-padding mask of one sentence: every query, padding queries included, may see the real keys only.
+    /// This is what PyTorch's <c>key_padding_mask</c> and BERT's <c>attention_mask</c> do; <see cref="Padding(int, int)"/>
+    /// (this library's default) also masks the padding queries, so their rows attend to nothing.
+    /// </summary>
+    /// <param name="validLength">Number of real tokens, 1 to <paramref name="paddedLength"/>.</param>
+    /// <param name="paddedLength">Length of every sequence in the batch.</param>
+    /// <returns>The [paddedLength x paddedLength] mask.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The lengths do not fit.</exception>
+    public static Mask KeyPadding(int validLength, int paddedLength)
+    {
+        Check.AtLeast(paddedLength, 1, "padded length", nameof(paddedLength));
+        if (validLength < 1 || validLength > paddedLength)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(validLength), validLength, $"valid length {validLength} does not fit a sequence padded to {paddedLength}: it must be between 1 and {paddedLength}.");
+        }
+
+        return new Mask(paddedLength, paddedLength, (_, key) => key < validLength);
+    }
+
     /// <summary>One padding mask per sentence of a batch, all padded to the longest sentence.</summary>
     /// <param name="validLengths">Real token count of each sentence.</param>
     /// <returns>The masks, each [max length x max length].</returns>
@@ -178,6 +199,24 @@ public sealed class Mask
         // Scores must be finite here: a -infinity already present would be indistinguishable from a masked key.
         Check.Finite(scores, "scores", nameof(scores));
         return scores.MapIndexed((query, key, score) => allowed[(query * Keys) + key] ? score : double.NegativeInfinity, Zeros.Include);
+    }
+
+    /// <summary>
+    /// Masked scores the way Hugging Face's transformers masks them: instead of minus infinity, the fp32 minimum
+    /// <c>torch.finfo(torch.float32).min</c> (−3.4028235e38) is added to each masked score, in fp32. A masked key
+    /// still gets weight 0 next to any real key, but a row whose keys are all masked holds one finite value
+    /// repeated, so its softmax is uniform (1/keys each) instead of empty.
+    /// </summary>
+    /// <param name="scores">S, shape [queries x keys], the same shape as the mask.</param>
+    /// <returns>The masked scores, every entry finite.</returns>
+    /// <exception cref="ArgumentException">The shapes differ, or a score is NaN or infinite.</exception>
+    public Matrix<double> AddFp32Minimum(Matrix<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        _ = Apply(scores);   // the same shape and finiteness checks as the minus-infinity mask
+        return scores.MapIndexed(
+            (query, key, score) => allowed[(query * Keys) + key] ? score : (double)((float)score + float.MinValue),
+            Zeros.Include);
     }
 
     /// <summary>The mask as numbers, 1 for allowed and 0 for masked, for tables and heatmaps.</summary>

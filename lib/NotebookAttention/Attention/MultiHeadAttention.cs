@@ -79,6 +79,15 @@ public sealed class MultiHeadAttention
     /// <summary>Value length of one head, d_v / h.</summary>
     public int HeadDV => Projections.DV / Heads;
 
+    /// <summary>
+    /// Number of trainable numbers in the layer, counted from its four matrices and their biases:
+    /// W_Q and W_K [d_model x h·d_k], W_V [d_model x h·d_v], W_O [h·d_v x d_out]. With d_k = d_v = d_model / h
+    /// and no biases that is 4·d_model², whatever h is.
+    /// </summary>
+    public long ParameterCount =>
+        new[] { Projections.Query, Projections.Key, Projections.Value, OutputProjection }
+            .Sum(p => ((long)p.Weight.RowCount * p.Weight.ColumnCount) + (p.Bias?.Count ?? 0));
+
     /// <summary>Splits [tokens x d] into h matrices [tokens x d/h]: head i gets columns i*d/h to (i+1)*d/h - 1.</summary>
     /// <param name="matrix">Q, K or V for all heads, shape [tokens x d].</param>
     /// <param name="heads">Number of heads; must divide d.</param>

@@ -130,7 +130,7 @@ public sealed class ScalingDemonstration
     /// <summary>The measured variance of the Q and K entries, then <see cref="ScalingMeasurement.Report"/>.</summary>
     /// <returns>Several lines of text.</returns>
     public string Report() =>
-        string.Create(CultureInfo.InvariantCulture, $"Entries of Q and K: measured variance {SmallEntryVariance:0.00} at d_k = {SmallDk}, {LargeEntryVariance:0.00} at d_k = {LargeDk} (each entry has variance 1 by construction).")
+        ScalingMeasurement.Wrap(string.Create(CultureInfo.InvariantCulture, $"Entries of Q and K: measured variance {SmallEntryVariance:0.00} at d_k = {SmallDk}, {LargeEntryVariance:0.00} at d_k = {LargeDk} (each entry has variance 1 by construction)."))
         + Environment.NewLine + Measurement.Report();
 
     /// <inheritdoc />

@@ -10,6 +10,9 @@ namespace NotebookAttention.Attention;
 /// </summary>
 public sealed class ScalingMeasurement
 {
+    /// <summary>The longest line of <see cref="Report"/>, in characters, so it fits a notebook page without scrolling.</summary>
+    public const int ReportWidth = 110;
+
     /// <summary>Collects the four measured maps and concludes from them.</summary>
     /// <param name="smallDk">The small d_k, at least 1.</param>
     /// <param name="largeDk">The large d_k, above <paramref name="smallDk"/>.</param>
@@ -73,7 +76,10 @@ public sealed class ScalingMeasurement
     /// <summary>What the numbers show, in words; every comparison in it follows the thresholds of <see cref="WeightSpread"/>.</summary>
     public string Conclusion { get; }
 
-    /// <summary>The numbers of the four maps as a small text table, the thresholds, and <see cref="Conclusion"/>.</summary>
+    /// <summary>
+    /// The numbers of the four maps as a small text table, the thresholds, and <see cref="Conclusion"/>, each line at
+    /// most <see cref="ReportWidth"/> characters (long sentences are wrapped between words).
+    /// </summary>
     /// <returns>Several lines of text.</returns>
     public string Report()
     {
@@ -90,9 +96,9 @@ public sealed class ScalingMeasurement
             text.AppendLine(CultureInfo.InvariantCulture, $"{name,-24}{map.MeanMaxWeight,16:0.000}{map.MeanEntropy,22:0.000}");
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"{Tokens} {(Tokens == 1 ? "token" : "tokens")}: uniform rows give max weight {1.0 / Tokens:G3} and entropy ln {Tokens} = {Math.Log(Tokens):0.000}; one-hot rows give 1 and 0.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Thresholds: a map is more peaked than another when its mean max weight is at least {WeightSpread.MaxWeightMargin} higher and its mean entropy at least {WeightSpread.EntropyMargin} nats lower; near one-hot when its mean max weight is at least {WeightSpread.NearOneHotWeight}.");
-        return text.Append(Conclusion).ToString();
+        text.AppendLine(Wrap(string.Create(CultureInfo.InvariantCulture, $"{Tokens} {(Tokens == 1 ? "token" : "tokens")}: uniform rows give max weight {1.0 / Tokens:G3} and entropy ln {Tokens} = {Math.Log(Tokens):0.000}; one-hot rows give 1 and 0.")));
+        text.AppendLine(Wrap(string.Create(CultureInfo.InvariantCulture, $"Thresholds: a map is more peaked than another when its mean max weight is at least {WeightSpread.MaxWeightMargin} higher and its mean entropy at least {WeightSpread.EntropyMargin} nats lower; near one-hot when its mean max weight is at least {WeightSpread.NearOneHotWeight}.")));
+        return text.Append(Wrap(Conclusion)).ToString();
     }
 
     /// <inheritdoc />
@@ -125,6 +131,25 @@ public sealed class ScalingMeasurement
             ? "So the scale removes the growth of the weights' peakedness with d_k, as the variance measurement above predicts."
             : "So this run does not show what the variance measurement above predicts (one seeded draw, all the more over few tokens, can stray from the average).";
         return $"{unscaled} {scaled} {verdict}";
+    }
+
+    /// <summary>Breaks a sentence into lines of at most <see cref="ReportWidth"/> characters, between words.</summary>
+    /// <param name="sentence">One line of text.</param>
+    /// <returns>The same words, lines joined with <see cref="Environment.NewLine"/>.</returns>
+    internal static string Wrap(string sentence)
+    {
+        var lines = new List<StringBuilder> { new() };
+        foreach (var word in sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (lines[^1].Length > 0 && lines[^1].Length + 1 + word.Length > ReportWidth)
+            {
+                lines.Add(new StringBuilder());
+            }
+
+            lines[^1].Append(lines[^1].Length > 0 ? " " : string.Empty).Append(word);
+        }
+
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static bool WithinMargins(WeightSpread one, WeightSpread other) =>

@@ -23,32 +23,13 @@ public static class AttentionGradients
     public static Matrix<double> Jacobian(QkvProjections projections, Matrix<double> inputs, int step)
     {
         ArgumentNullException.ThrowIfNull(projections);
-        var (queries, keys, values) = projections.Project(inputs);
-        var last = inputs.RowCount - 1;
-        if ((uint)step > (uint)last)
+        ArgumentNullException.ThrowIfNull(inputs);
+        if ((uint)step >= (uint)inputs.RowCount)
         {
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"step {step} is not among the {inputs.RowCount} tokens: use 0 to {last}.");
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"step {step} is not among the {inputs.RowCount} tokens: use 0 to {inputs.RowCount - 1}.");
         }
 
-        var scale = Scores.ScaleFactor(projections.DK);
-        var q = queries.Row(last);
-        var weights = Softmax.Stable(keys * q * scale);                          // a, one per key
-        var output = values.TransposeThisAndMultiply(weights);                   // y_T = sum_j a_j v_j
-        var wq = projections.Query.Weight.Transpose();                           // [d_k x d_model]: q = wq x
-        var wk = projections.Key.Weight.Transpose();
-        var wv = projections.Value.Weight.Transpose();
-        var keyDirection = wk.TransposeThisAndMultiply(q) * scale;               // W_K^T q / sqrt(d)
-        var jacobian = weights[step] * (wv + (values.Row(step) - output).OuterProduct(keyDirection));
-        if (step == last)
-        {
-            var meanKey = keys.TransposeThisAndMultiply(weights);                // k̄
-            for (var j = 0; j <= last; j++)
-            {
-                jacobian += weights[j] * values.Row(j).OuterProduct(wq.TransposeThisAndMultiply(keys.Row(j) - meanKey) * scale);
-            }
-        }
-
-        return jacobian;
+        return new LastToken(projections, inputs).Jacobian(step);
     }
 
     /// <summary>||d y_T / d x_t|| (Frobenius norm) for every t.</summary>
@@ -57,8 +38,10 @@ public static class AttentionGradients
     /// <returns>One norm per input position.</returns>
     public static double[] GradientNorms(QkvProjections projections, Matrix<double> inputs)
     {
+        ArgumentNullException.ThrowIfNull(projections);
         ArgumentNullException.ThrowIfNull(inputs);
-        return [.. Enumerable.Range(0, inputs.RowCount).Select(t => Jacobian(projections, inputs, t).FrobeniusNorm())];
+        var last = new LastToken(projections, inputs);
+        return [.. Enumerable.Range(0, inputs.RowCount).Select(t => last.Jacobian(t).FrobeniusNorm())];
     }
 
     /// <summary>The last token's output y_T, for finite-difference checks.</summary>
@@ -70,5 +53,48 @@ public static class AttentionGradients
         ArgumentNullException.ThrowIfNull(projections);
         var (queries, keys, values) = projections.Project(inputs);
         return ScaledDotProductAttention.Compute(queries, keys, values).Output.Row(inputs.RowCount - 1);
+    }
+
+    /// <summary>The forward pass of the last token, computed once and shared by the Jacobians of every input.</summary>
+    private sealed class LastToken
+    {
+        private readonly Matrix<double> keys;
+        private readonly Matrix<double> values;
+        private readonly Vector<double> weights;       // a, one per key
+        private readonly Vector<double> output;        // y_T = sum_j a_j v_j
+        private readonly Matrix<double> wq;            // [d_k x d_model]: q = wq x
+        private readonly Matrix<double> wv;
+        private readonly Vector<double> keyDirection;  // W_K^T q / sqrt(d)
+        private readonly double scale;
+
+        public LastToken(QkvProjections projections, Matrix<double> inputs)
+        {
+            var (queries, projectedKeys, projectedValues) = projections.Project(inputs);
+            keys = projectedKeys;
+            values = projectedValues;
+            scale = Scores.ScaleFactor(projections.DK);
+            var q = queries.Row(inputs.RowCount - 1);
+            weights = Softmax.Stable(keys * q * scale);
+            output = values.TransposeThisAndMultiply(weights);
+            wq = projections.Query.Weight.Transpose();
+            wv = projections.Value.Weight.Transpose();
+            keyDirection = projections.Key.Weight.Transpose().TransposeThisAndMultiply(q) * scale;
+        }
+
+        public Matrix<double> Jacobian(int step)
+        {
+            var last = keys.RowCount - 1;
+            var jacobian = weights[step] * (wv + (values.Row(step) - output).OuterProduct(keyDirection));
+            if (step == last)
+            {
+                var meanKey = keys.TransposeThisAndMultiply(weights);                // k̄
+                for (var j = 0; j <= last; j++)
+                {
+                    jacobian += weights[j] * values.Row(j).OuterProduct(wq.TransposeThisAndMultiply(keys.Row(j) - meanKey) * scale);
+                }
+            }
+
+            return jacobian;
+        }
     }
 }

@@ -56,6 +56,35 @@ public sealed record Architecture(LayerKind Kind, int Size = 0)
     };
 
     /// <summary>
+    /// Complexity per layer as in Table 1 of Vaswani et al. (2017), n the length and d the width: O(n²·d) for
+    /// self-attention against O(n·d²) for recurrence, so attention is cheaper per layer while n &lt; d.
+    /// </summary>
+    public string ComplexityPerLayer => Kind switch
+    {
+        LayerKind.Recurrent => "O(n·d²)",
+        LayerKind.Convolution or LayerKind.DilatedConvolution => "O(k·n·d²)",
+        LayerKind.SelfAttention => "O(n²·d)",
+        _ => "O(r·n·d)",
+    };
+
+    /// <summary>Sequential operations per layer as in Table 1: O(n) for recurrence, O(1) for every other kind.</summary>
+    public string SequentialOperations => Kind == LayerKind.Recurrent ? "O(n)" : "O(1)";
+
+    /// <summary>
+    /// The growth of the maximum path length. Table 1 lists O(log_k n) for convolutions, the depth of a stack of
+    /// dilated convolutions; a stack of contiguous kernels needs O(n/k) layers (the paper's section 4), which is what
+    /// <see cref="LayerKind.Convolution"/> draws.
+    /// </summary>
+    public string MaximumPathLengthOrder => Kind switch
+    {
+        LayerKind.Recurrent => "O(n)",
+        LayerKind.Convolution => "O(n/k) (section 4)",
+        LayerKind.DilatedConvolution => "O(log_k n) (Table 1)",
+        LayerKind.SelfAttention => "O(1)",
+        _ => "O(n/r)",
+    };
+
+    /// <summary>
     /// Layers a stack needs so that every earlier position reaches every later one:
     /// 1 for recurrent and self-attention, ceil((n-1)/(k-1)) for convolution, ceil(log_k n) for dilated convolution,
     /// ceil((n-1)/r) for restricted self-attention.

@@ -10,8 +10,10 @@ namespace NotebookAttention.Recurrence;
 /// </summary>
 /// <remarks>
 /// d h_T / d x_t = D_T W D_{T-1} W ... D_{t+1} W D_t U with D_s = diag(1 - h_s^2): a product of T - t copies of W.
-/// When the spectral radius of W is below 1 that product shrinks geometrically with the distance T - t (vanishing
-/// gradients); above 1, while tanh stays in its linear range, it grows (exploding gradients).
+/// Pascanu et al. (2013): in a linear RNN a spectral radius of W below 1 is sufficient for that product to shrink
+/// geometrically with the distance T - t (vanishing gradients) and one above 1 is necessary, not sufficient, for it to
+/// grow (exploding gradients); with tanh (slope at most 1) the same holds for the largest singular value of W. States
+/// near ±1 saturate tanh, whose slope 1 - h² then shrinks every step whatever the radius.
 /// </remarks>
 public sealed class ElmanRnn
 {
@@ -54,7 +56,7 @@ public sealed class ElmanRnn
 
     /// <summary>
     /// A seeded network whose recurrent matrix has exactly the given spectral radius (the largest |eigenvalue|):
-    /// below 1 gradients vanish with distance, near 1 they hold, above 1 they explode.
+    /// below 1 gradients vanish with distance; above 1 they can explode while the states stay away from saturation.
     /// </summary>
     /// <param name="hidden">State size.</param>
     /// <param name="inputSize">Input vector length.</param>
