@@ -19,7 +19,7 @@ namespace NotebookAttention.Fast;
 /// <para>Causal (query i uses keys 0..i, the running sums of an RNN): the sequence is cut into one part per core;
 /// a first pass sums each part's S and z, their prefix sums give every part its starting state, and a second pass
 /// runs each part block by block: phi(Q_b) S_before + the lower triangle of phi(Q_b) phi(K_b)^T times V_b, then
-/// S += phi(K_b)^T V_b. That is about 2x the arithmetic of <see cref="Flops"/> (the triangles and the first pass).</para>
+/// S += phi(K_b)^T V_b. That is about 1.7x the arithmetic of <see cref="Flops"/> (the triangles and the first pass).</para>
 /// <para>Inputs are checked once at entry. phi(x) = e^x underflows to 0 in fp32 below x = -87.3 (the fp64 version
 /// keeps logarithms); a query whose every feature underflowed, or sums that overflow fp32, are reported with the
 /// row. Buffers come from <see cref="ArrayPool{T}.Shared"/> once per call and per worker.</para>
@@ -410,20 +410,27 @@ public static class FastLinearAttention
             if (causal)
             {
                 // The block's own keys: similarities phi(q_i) . phi(k_j) [Chunk x Chunk], upper triangle (j > i) dropped.
+                // Each 6-row register tile computes and sums only the keys up to its last row (the triangle, in whole
+                // 16-column tiles), about 0.6 of the square.
                 KeyFeatures(first, count, scratch);
                 var similarity = scratch.Similarities;
-                Microkernels.RowsTimesColumns(phiQ, paddedDepth, scratch.KeysT, Chunk, paddedDepth, similarity, Chunk, tileRows, Chunk);
-                for (var r = 0; r < tileRows; r++)
+                var values = ValueRows(first, count, scratch);
+                for (var r0 = 0; r0 < tileRows; r0 += Microkernels.Rows)
                 {
-                    var row = similarity + (r * Chunk);
-                    new Span<float>(row + r + 1, Chunk - r - 1).Clear();
-                    for (var j = 0; j <= r && j < count; j++)
+                    var seen = Math.Min(r0 + Microkernels.Rows, count);   // keys any row of this tile may see
+                    Microkernels.RowsTimesColumns(phiQ + (r0 * paddedDepth), paddedDepth, scratch.KeysT, Chunk, paddedDepth, similarity + (r0 * Chunk), Chunk, Microkernels.Rows, (int)FastAttention.RoundUp(seen, Microkernels.Columns));
+                    for (var r = r0; r < r0 + Microkernels.Rows; r++)
                     {
-                        scratch.Denominators[r] += row[j];
+                        var row = similarity + (r * Chunk);
+                        new Span<float>(row + r + 1, Chunk - r - 1).Clear();
+                        for (var j = 0; j <= r && j < count; j++)
+                        {
+                            scratch.Denominators[r] += row[j];
+                        }
                     }
-                }
 
-                Microkernels.AccumulateProduct(similarity, Chunk, ValueRows(first, count, scratch), paddedValueDepth, count, outputRows, paddedValueDepth, tileRows, paddedValueDepth);
+                    Microkernels.AccumulateProduct(similarity + (r0 * Chunk), Chunk, values, paddedValueDepth, seen, outputRows + (r0 * paddedValueDepth), paddedValueDepth, Microkernels.Rows, paddedValueDepth);
+                }
             }
 
             for (var r = 0; r < count; r++)
