@@ -103,12 +103,12 @@ public class GradientComparisonTests
         AttentionGradientRow[] attention = [new(10, 0.98, 0.3, 0.6, 0.2, 0.3, 0.2), new(40, 1.0, 0.075, 0.15, 0.05, 0.4, 0.1), new(160, 1.0, 0.3 / 16, 0.6 / 16, 0.2 / 16, 0.4, 0.01)];
         var comparison = new GradientComparison(rnn, attention, 0.01);
         var sentences = comparison.Conclusions;
-        Assert.Contains("so the gradient vanished with distance at every seed", sentences[0], StringComparison.Ordinal);
+        Assert.Contains("so the gradient vanished with distance: every rate is below 1", sentences[0], StringComparison.Ordinal);
         Assert.Contains("σ_max < 1 at every seed, which with tanh is sufficient for vanishing", sentences[0], StringComparison.Ordinal);
         Assert.Contains("The states stayed small", sentences[0], StringComparison.Ordinal);
         Assert.Contains("so the gradient vanished with distance", sentences[1], StringComparison.Ordinal);
         Assert.Contains("|h| = 0.99, where tanh's slope 1 − h² is small", sentences[1], StringComparison.Ordinal);
-        Assert.Contains("so the gradient exploded with distance at every seed", sentences[2], StringComparison.Ordinal);
+        Assert.Contains("so the gradient exploded with distance: every rate is above 1", sentences[2], StringComparison.Ordinal);
         Assert.Contains("so the gradient held at every seed", sentences[3], StringComparison.Ordinal);
         Assert.DoesNotContain("saturation", sentences[3], StringComparison.Ordinal);
         Assert.Contains("necessary for exploding with tanh, not sufficient", sentences[3], StringComparison.Ordinal);
@@ -184,6 +184,9 @@ public class GradientComparisonTests
         var rate = larger.Recurrent[0].MedianLateRate;
         Assert.True(rate < 1, $"with inputs of scale 1 the far-half rate of radius 1.3 is x{rate}, the solution says below 1");
         Assert.True(larger.Recurrent[0].LargestState > 0.99, "the solution says the states saturate");
+        Assert.True(larger.Recurrent[0].HighestRate < 1, $"the solution says every rate is below 1; the highest is x{larger.Recurrent[0].HighestRate}");
+        Assert.True(larger.Recurrent[0].SmallestSingularValue > 1.8, "the solution says σ_max is 1.83 or more");
+        Assert.Contains("so the gradient vanished", larger.Conclusions[0], StringComparison.Ordinal);
         Assert.True(Exercises.LongRange.RadiusAboveOne(Math.Round(rate, 2), larger).IsCorrect);
         Assert.False(Exercises.LongRange.RadiusAboveOne(Math.Round(rate, 2) + 0.02, larger).IsCorrect);
         Assert.Equal(ExerciseStatus.NotAnswered, Exercises.LongRange.RadiusAboveOne(null, larger).Status);
