@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Text;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Approximations;
 using NotebookAttention.Attention;
 using NotebookAttention.Cost;
 using NotebookAttention.Fast;
+using NotebookAttention.Recurrence;
 
 namespace NotebookAttention.Notebooks;
 
@@ -69,18 +71,14 @@ public static class CostSweeps
     public static IReadOnlyList<CostPoint> SlidingWindow(IEnumerable<int> lengths, int window, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Fast(lengths, d, (q, k, v, o, n) => SlidingWindowAttention.Compute(q, k, v, o, n, d, d, window), maxSecondsPerRun, Label($"window {window}", progress));
 
-    /// <summary>Linear attention (fp64 MathNet, O(n d^2)).</summary>
+    /// <summary>Linear attention (Katharopoulos et al. 2020) on the fast fp32 kernel, O(n d d_v).</summary>
     /// <param name="lengths">The n values.</param>
     /// <param name="d">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
     /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Linear(IEnumerable<int> lengths, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
-        Measurement.Curve(lengths, n =>
-        {
-            var (q, k, v) = DoubleInputs(n, d);
-            return () => LinearAttention.Compute(q, k, v);
-        }, repeats: 3, maxSecondsPerRun, Label("linear", progress));
+        Fast(lengths, d, (q, k, v, o, n) => FastLinearAttention.Compute(q, k, v, o, n, d, d), maxSecondsPerRun, Label("linear", progress));
 
     /// <summary>Fits the time of the longer half of a sweep (short runs are dominated by fixed overhead).</summary>
     /// <param name="points">A sweep.</param>
@@ -146,16 +144,216 @@ public static class CostSweeps
         return limits;
     }
 
-    /// <summary>Relative difference ||a - b|| / ||b|| (Frobenius norms).</summary>
-    /// <param name="approximate">The approximation.</param>
-    /// <param name="exact">The exact result.</param>
-    /// <returns>The relative error.</returns>
-    public static double RelativeError(Matrix<double> approximate, Matrix<double> exact)
+    /// <summary>
+    /// This run's times of exact attention and of each approximation side by side, one line per n (seconds to four
+    /// significant digits), then one conclusion per approximation from <see cref="CrossoverConclusion"/>, computed
+    /// from the numbers as printed.
+    /// </summary>
+    /// <param name="exact">The exact kernel's sweep.</param>
+    /// <param name="approximations">Named sweeps of the approximations.</param>
+    /// <returns>The text.</returns>
+    public static string CrossoverReport(IReadOnlyList<CostPoint> exact, params (string Name, IReadOnlyList<CostPoint> Points)[] approximations)
     {
-        ArgumentNullException.ThrowIfNull(approximate);
         ArgumentNullException.ThrowIfNull(exact);
-        return (approximate - exact).FrobeniusNorm() / exact.FrobeniusNorm();
+        ArgumentNullException.ThrowIfNull(approximations);
+        var shownExact = Shown(exact);
+        var shown = approximations.Select(a => (a.Name, Points: Shown(a.Points))).ToList();
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{"n",8}  {ExactColumn,-16}").AppendJoin(string.Empty, shown.Select(a => $"  {a.Name + " (s)",-28}")).AppendLine();
+        foreach (var n in shownExact.Select(p => p.N).Concat(shown.SelectMany(a => a.Points.Select(p => p.N))).Distinct().Order())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{n,8}  {Seconds(shownExact, n),-16}").AppendJoin(string.Empty, shown.Select(a => $"  {Seconds(a.Points, n),-28}")).AppendLine();
+        }
+
+        foreach (var (name, points) in shown)
+        {
+            text.AppendLine(CrossoverConclusion(name, shownExact, points));
+        }
+
+        return text.ToString();
     }
+
+    /// <summary>The header of the exact column in <see cref="CrossoverReport"/>.</summary>
+    public const string ExactColumn = "exact tiled (s)";
+
+    /// <summary>
+    /// Where an approximation overtakes exact attention in this run: the smallest n from which it is faster at that n
+    /// and at every longer length both measured, confirmed by at least <see cref="Parallelism.LengthsToConfirm"/>
+    /// lengths (<see cref="Parallelism.Crossover"/>, so one noisy point cannot make or break a crossing); or a plain
+    /// statement that this run shows none.
+    /// </summary>
+    /// <param name="name">The approximation.</param>
+    /// <param name="exact">The exact kernel's points.</param>
+    /// <param name="approximate">The approximation's points.</param>
+    /// <returns>One sentence.</returns>
+    public static string CrossoverConclusion(string name, IReadOnlyList<CostPoint> exact, IReadOnlyList<CostPoint> approximate)
+    {
+        ArgumentNullException.ThrowIfNull(exact);
+        ArgumentNullException.ThrowIfNull(approximate);
+        var common = approximate.Where(a => exact.Any(e => e.N == a.N)).Select(a => a.N).Order().ToList();
+        if (common.Count == 0)
+        {
+            return $"{name}: no length was measured for both, so this run cannot compare it with exact attention.";
+        }
+
+        var from = Parallelism.Crossover(approximate, exact);
+        var last = common[^1];
+        if (from is { } n)
+        {
+            var confirming = common.Count(c => c >= n);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{name}: faster than exact attention from n = {n:N0} on (at n = {n:N0} and at every longer length measured, {confirming} lengths up to n = {last:N0}).");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{name}: this run shows no crossing (it is not faster than exact attention at {Parallelism.LengthsToConfirm} or more lengths in a row up to the longest common one; at n = {last:N0}: {approximate.Single(p => p.N == last).Seconds:G4} s against {exact.Single(p => p.N == last).Seconds:G4} s).");
+    }
+
+    /// <summary>
+    /// The materialized path's biggest step in this run: a table of its time and the tiled path's at each n, the factor
+    /// from the previous n, and the bytes of the fp32 score matrix it allocates; then what the numbers say
+    /// (<see cref="ScoreMatrixStepConclusion"/>).
+    /// </summary>
+    /// <param name="materialized">The materialized sweep.</param>
+    /// <param name="tiled">The tiled sweep.</param>
+    /// <returns>The text.</returns>
+    public static string ScoreMatrixStep(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled)
+    {
+        ArgumentNullException.ThrowIfNull(materialized);
+        ArgumentNullException.ThrowIfNull(tiled);
+        var caches = Machine.Caches();
+        var m = Shown(materialized);
+        var t = Shown(tiled);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"caches (cpu0): {Machine.CacheSummary()}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"n",8}  {"materialized (s)",-18}{"x",-8}{"tiled (s)",-14}{"x",-8}fp32 scores (KiB)");
+        for (var i = 0; i < m.Count; i++)
+        {
+            var n = m[i].N;
+            var tiledPoint = t.FirstOrDefault(p => p.N == n);
+            var previousTiled = i > 0 ? t.FirstOrDefault(p => p.N == m[i - 1].N) : null;
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{n,8}  {m[i].Seconds.ToString("G4", CultureInfo.InvariantCulture),-18}{(i > 0 ? (m[i].Seconds / m[i - 1].Seconds).ToString("0.0", CultureInfo.InvariantCulture) : "-"),-8}" +
+                $"{tiledPoint?.Seconds.ToString("G4", CultureInfo.InvariantCulture) ?? "-",-14}{(tiledPoint is not null && previousTiled is not null ? (tiledPoint.Seconds / previousTiled.Seconds).ToString("0.0", CultureInfo.InvariantCulture) : "-"),-8}" +
+                $"{FastAttention.MaterializedScoreBytes(n, n) / 1024}");
+        }
+
+        text.Append(ScoreMatrixStepConclusion(m, t, caches));
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// What the materialized path's biggest step says, from the numbers only: the step n to 2n whose time factor is
+    /// largest; it "stands out" when that factor is at least 5 (the arithmetic gives 4) and at least 1.5 times the
+    /// tiled path's factor at the same step (the tiled path keeps no n x n matrix, so the two differ by the matrix).
+    /// Then the cache levels whose size lies between the score matrix's bytes at n and at 2n are named: the matrix
+    /// outgrew them at that step. A timing shows that the two coincide, not that one causes the other, and it says so.
+    /// </summary>
+    /// <param name="materialized">The materialized points (as printed).</param>
+    /// <param name="tiled">The tiled points (as printed).</param>
+    /// <param name="caches">This machine's caches.</param>
+    /// <returns>The sentences.</returns>
+    public static string ScoreMatrixStepConclusion(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled, IReadOnlyList<CacheLevel> caches)
+    {
+        ArgumentNullException.ThrowIfNull(materialized);
+        ArgumentNullException.ThrowIfNull(tiled);
+        ArgumentNullException.ThrowIfNull(caches);
+        var steps = Enumerable.Range(1, Math.Max(0, materialized.Count - 1))
+            .Select(i => (From: materialized[i - 1], To: materialized[i]))
+            .Where(s => tiled.Any(p => p.N == s.From.N) && tiled.Any(p => p.N == s.To.N))
+            .Select(s => (s.From, s.To, Factor: s.To.Seconds / s.From.Seconds, Tiled: tiled.Single(p => p.N == s.To.N).Seconds / tiled.Single(p => p.N == s.From.N).Seconds))
+            .ToList();
+        if (steps.Count == 0)
+        {
+            return "The materialized and tiled sweeps share no two consecutive lengths, so this run cannot show a step.";
+        }
+
+        var (from, to, factor, tiledFactor) = steps.MaxBy(s => s.Factor);
+        var c = CultureInfo.InvariantCulture;
+        var head = string.Create(c, $"Biggest step of the materialized path: n = {from.N:N0} to {to.N:N0}, x{factor:0.0} (the arithmetic gives x{(double)to.N * to.N / ((double)from.N * from.N):0.0}; the tiled path, which keeps no n x n matrix, x{tiledFactor:0.0} at the same step).");
+        if (factor < 5 || factor < 1.5 * tiledFactor)
+        {
+            return head + " It does not stand out in this run (it would need at least x5 and 1.5 times the tiled path's factor), so there is no jump here to explain.";
+        }
+
+        var before = FastAttention.MaterializedScoreBytes(from.N, from.N);
+        var after = FastAttention.MaterializedScoreBytes(to.N, to.N);
+        var sizes = string.Create(c, $"Its fp32 score matrix grew from {before / 1024:N0} KiB to {after / 1024:N0} KiB");
+        if (caches.Count == 0)
+        {
+            return head + " " + sizes + "; this system does not list its caches, so which level it outgrew cannot be said.";
+        }
+
+        var outgrown = caches.Where(level => before <= level.Bytes && after > level.Bytes).ToList();
+        return outgrown.Count == 0
+            ? head + " " + sizes + string.Create(c, $", which crosses no cache size of this machine ({string.Join(", ", caches.Select(l => $"{l.Name} {l.Bytes / 1024:N0} KiB"))}): the cache does not explain this step in this run (a busy machine can also make one step slow).")
+            : head + " " + sizes + string.Create(c, $", past {string.Join(" and ", outgrown.Select(l => $"{l.Name} ({l.Bytes / 1024:N0} KiB per instance)"))}: the whole matrix, written once and read back, no longer stays in that level, so the extra time is consistent with it going to a slower one. A timing shows that the two coincide; a cache counter would be needed to prove the cause.");
+    }
+
+    /// <summary>
+    /// The online softmax of a row of scores, taken <paramref name="block"/> scores at a time as the tiled kernel
+    /// takes keys: one line per block with its largest score, the running maximum m, the factor e^(m_old - m_new)
+    /// that rescales the running sum, and the running sum l = sum e^(s - m); then the weights e^(s - m) / l against
+    /// notebook 02's <see cref="Softmax.Stable"/>, which needs the whole row first.
+    /// </summary>
+    /// <param name="scores">The row.</param>
+    /// <param name="block">Scores per block.</param>
+    /// <returns>The steps and the largest difference.</returns>
+    public static string OnlineSoftmaxSteps(IReadOnlyList<double> scores, int block)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"{"block",-8}{"block max",-12}{"running m",-12}{"rescale",-12}running l");
+        var m = double.NegativeInfinity;
+        var l = 0.0;
+        for (var first = 0; first < scores.Count; first += block)
+        {
+            var part = scores.Skip(first).Take(block).ToList();
+            var newMax = Math.Max(m, part.Max());
+            var rescale = Math.Exp(m - newMax);   // e^(-inf) = 0 before the first block
+            l = OnlineSoftmaxRescale(l, m, newMax) + part.Sum(s => Math.Exp(s - newMax));
+            m = newMax;
+            text.AppendLine(c, $"{first / block,-8}{part.Max(),-12:0.###}{m,-12:0.###}{rescale,-12:0.####}{l:0.####}");
+        }
+
+        var online = Vector<double>.Build.DenseOfEnumerable(scores.Select(s => Math.Exp(s - m) / l));
+        var whole = Softmax.Stable(Vector<double>.Build.DenseOfEnumerable(scores));
+        text.Append(c, $"online weights: [{string.Join(", ", online.Select(w => w.ToString("0.####", c)))}]; largest difference from Softmax.Stable: {(online - whole).AbsoluteMaximum():G2}");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// One step of the online softmax: a running sum l = sum e^(s - m) kept against the maximum m, re-expressed
+    /// against a new maximum m' &gt;= m: l e^(m - m'). (An empty sum, m = minus infinity, stays 0.)
+    /// </summary>
+    /// <param name="sum">The running sum l.</param>
+    /// <param name="oldMax">The maximum it was kept against.</param>
+    /// <param name="newMax">The new maximum.</param>
+    /// <returns>The rescaled sum.</returns>
+    public static double OnlineSoftmaxRescale(double sum, double oldMax, double newMax) =>
+        double.IsNegativeInfinity(oldMax) ? 0 : sum * Math.Exp(oldMax - newMax);
+
+    /// <summary>What a sliding window of <paramref name="window"/> lets n tokens see, computed: the pairs it keeps against all n² pairs.</summary>
+    /// <param name="n">Tokens.</param>
+    /// <param name="window">The window w.</param>
+    /// <returns>One sentence.</returns>
+    public static string WindowCoverage(int n, int window)
+    {
+        var pairs = FastSlidingWindow.VisiblePairs(n, window);
+        var all = (long)n * n;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"w = {window} on {n:N0} tokens: each token sees at most {Math.Min(n, (2 * window) + 1):N0} of them; the window keeps {pairs:N0} of the {all:N0} query-key pairs ({100.0 * pairs / all:0.#}%).");
+    }
+
+    /// <summary>
+    /// The window the notebook draws for n tokens: an eighth (at least 1) of the tokens the picture shows
+    /// (<see cref="LongInput.Shown"/>: the first 32 of a long paragraph), so it is clearly smaller than what is drawn.
+    /// </summary>
+    /// <param name="n">Tokens.</param>
+    /// <returns>w.</returns>
+    public static int DemoWindow(int n) => Math.Max(1, LongInput.Shown(n) / 8);
 
     private static PowerLawFit Fit(IReadOnlyList<CostPoint> points, Func<CostPoint, double> value)
     {
@@ -170,6 +368,13 @@ public static class CostSweeps
 
         return PowerLaw.Fit([.. chosen.Select(p => (double)p.N)], [.. chosen.Select(value)]);
     }
+
+    /// <summary>The points with their seconds rounded to the four significant digits printed, so a conclusion uses the numbers shown.</summary>
+    private static List<CostPoint> Shown(IReadOnlyList<CostPoint> points) =>
+        [.. points.Select(p => p with { Seconds = double.Parse(p.Seconds.ToString("G4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) })];
+
+    private static string Seconds(IReadOnlyList<CostPoint> points, int n) =>
+        points.FirstOrDefault(p => p.N == n)?.Seconds.ToString("G4", CultureInfo.InvariantCulture) ?? "-";
 
     private static IReadOnlyList<CostPoint> Fast(IEnumerable<int> lengths, int d, Action<float[], float[], float[], float[], int> attention, double maxSecondsPerRun, IProgress<string>? progress) =>
         Measurement.Curve(lengths, n =>

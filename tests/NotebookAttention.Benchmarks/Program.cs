@@ -21,7 +21,7 @@ Console.WriteLine($"FMA ceiling: {ceiling:0.0} GFLOP/s on {Environment.Processor
 
 var job = Job.Default.WithWarmupCount(2).WithIterationCount(quick ? 3 : 10).WithLaunchCount(1);
 var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
-var summaries = new[] { BenchmarkRunner.Run<FastPathBenchmarks>(config), BenchmarkRunner.Run<BaselineBenchmarks>(config), BenchmarkRunner.Run<PretrainedBenchmarks>(config) };
+var summaries = new[] { BenchmarkRunner.Run<FastPathBenchmarks>(config), BenchmarkRunner.Run<ApproximationBenchmarks>(config), BenchmarkRunner.Run<BaselineBenchmarks>(config), BenchmarkRunner.Run<PretrainedBenchmarks>(config) };
 var rows = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null).Select(r => new Row(
     r.BenchmarkCase.Descriptor.WorkloadMethod.Name,
     Convert.ToInt32(r.BenchmarkCase.Parameters["N"], CultureInfo.InvariantCulture),
@@ -68,8 +68,11 @@ namespace NotebookAttention.Benchmarks
     /// <param name="AllocatedBytes">Bytes allocated per operation.</param>
     public sealed record Row(string Method, int N, double Milliseconds, long AllocatedBytes)
     {
-        /// <summary>FLOPs of one attention forward pass (4 n^2 d, half with a causal mask); 0 for the whole-model rows.</summary>
-        public double Flops => Method is "LibraryEncoder" or "OnnxRuntime" ? 0 : NotebookAttention.Cost.AttentionCost.Flops(N, 64, causal: Method.Contains("Causal", StringComparison.Ordinal));
+        /// <summary>
+        /// FLOPs of one attention forward pass (4 n^2 d, half with a causal mask; the approximations' own arithmetic,
+        /// <see cref="ApproximationBenchmarks.Flops"/>); 0 for the whole-model rows.
+        /// </summary>
+        public double Flops => Method is "LibraryEncoder" or "OnnxRuntime" ? 0 : ApproximationBenchmarks.Flops(Method, N) ?? NotebookAttention.Cost.AttentionCost.Flops(N, 64, causal: Method.Contains("Causal", StringComparison.Ordinal));
 
         /// <summary>Speed.</summary>
         public double Gflops => Flops / (Milliseconds / 1e3) / 1e9;
@@ -133,6 +136,11 @@ namespace NotebookAttention.Benchmarks
                 text.AppendLine(c, $"| fast paths at least 30x faster than MathNet matrices at n = 1024 | tiled {tiledRatio:0.0}x, materialized {materializedRatio:0.0}x | {(Math.Min(tiledRatio, materializedRatio) >= 30 ? "yes" : "no")} |");
             }
 
+            foreach (var line in ApproximationTargets(rows))
+            {
+                text.AppendLine(line);
+            }
+
             foreach (var n in new[] { 128, 512 })
             {
                 var ours = rows.SingleOrDefault(r => r.Method == "LibraryEncoder" && r.N == n);
@@ -145,6 +153,27 @@ namespace NotebookAttention.Benchmarks
             }
 
             return text.ToString();
+        }
+
+        /// <summary>
+        /// One line per approximation kernel and n: its GFLOP/s on its own arithmetic divided by the tiled exact
+        /// kernel's GFLOP/s at the same n in the same run (<see cref="ApproximationBenchmarks.ExactTiled"/>). The
+        /// target "within 2x of its own arithmetic at the tiled kernel's FMA rate" means a ratio of at least 0.5.
+        /// </summary>
+        /// <param name="rows">The measured rows.</param>
+        /// <returns>Markdown table rows.</returns>
+        public static IEnumerable<string> ApproximationTargets(IReadOnlyList<Row> rows)
+        {
+            ArgumentNullException.ThrowIfNull(rows);
+            var c = CultureInfo.InvariantCulture;
+            foreach (var tiled in rows.Where(r => r.Method == nameof(ApproximationBenchmarks.ExactTiled)).OrderBy(r => r.N))
+            {
+                foreach (var kernel in rows.Where(r => r.N == tiled.N && r.Method != tiled.Method && ApproximationBenchmarks.Flops(r.Method, r.N) is not null).OrderBy(r => r.Method, StringComparer.Ordinal))
+                {
+                    var ratio = kernel.Gflops / tiled.Gflops;
+                    yield return string.Create(c, $"| {kernel.Method}, n = {kernel.N}, d = 64: within 2x of its own arithmetic at the tiled kernel's FMA rate (ratio of GFLOP/s at least 0.5) | {ratio:0.00} ({kernel.Gflops:0.0} GFLOP/s on {ApproximationBenchmarks.Flops(kernel.Method, kernel.N) / 1e9:0.###} GFLOP in {kernel.Milliseconds:0.00} ms; tiled exact {tiled.Gflops:0.0} GFLOP/s in this run) | {(ratio >= 0.5 ? "yes" : "no")} |");
+                }
+            }
         }
 
         private static string Mib(long bytes) => bytes >= 1 << 20 ? $"{bytes / 1048576.0:0.0} MiB" : $"{bytes / 1024.0:0.0} KiB";

@@ -1,3 +1,4 @@
+using NotebookAttention.Attention;
 using NotebookAttention.Pretrained;
 
 namespace NotebookAttention.Tests;
@@ -43,38 +44,70 @@ public sealed class PretrainedAttentionTests
     public void Layer_0_head_2_looks_at_the_previous_piece_in_any_language(string text)
     {
         // The claim notebook 08 makes and its exercise 2 checks.
-        var traits = Model.Value.Encode(text).HeadTraits();
+        var result = Model.Value.Encode(text);
+        var traits = result.HeadTraits();
         Assert.Equal(72, traits.Count);
         var strongest = traits.MaxBy(t => t.PreviousToken)!;
         Assert.Equal((0, 2), (strongest.Layer, strongest.Head));
-        Assert.True(strongest.PreviousToken > 0.95, $"previous-token share {strongest.PreviousToken}");
+        var n = result.ValidLength;
+        Assert.True(strongest.PreviousToken > 0.95 * (n - 1) / n, $"previous-token share {strongest.PreviousToken} of at most {(n - 1.0) / n}");
     }
 
     [Fact]
-    public void The_probe_sentence_shows_what_the_notebook_says()
+    public void The_referent_probe_reads_one_head_per_layer_chosen_in_the_first_sentence_in_both_sentences()
     {
-        // Notebook 08: in layer 3 one head sends more weight from "it" to "animal" for "tired" than for "wide".
         var tired = Model.Value.Encode(Tired);
         var wide = Model.Value.Encode(Tired.Replace("tired", "wide", StringComparison.Ordinal));
-        var tiredLayer3 = tired.Weight("it", "animal", strongestHead: true)[3];
-        var wideLayer3 = wide.Weight("it", "animal", strongestHead: true)[3];
-        Assert.True(tiredLayer3 > 2 * wideLayer3, $"layer 3: tired {tiredLayer3:F3}, wide {wideLayer3:F3}");
-        Assert.True(tiredLayer3 > tired.Weight("it", "street", strongestHead: true)[3]);
+        var probe = ReferentProbe.Run(tired, wide, "it", "animal", "street", "tired", "wide");
+        var (it, animal, street) = (tired.Position("it"), tired.Position("animal"), tired.Position("street"));
+        Assert.Equal(6, probe.Rows.Count);
+        foreach (var row in probe.Rows)
+        {
+            var firstWeights = Enumerable.Range(0, 12).Select(h => tired.Head(row.Layer, h).Weights[it, animal]).ToList();
+            Assert.Equal(firstWeights.Max(), row.FirstToA);
+            Assert.Equal(firstWeights.IndexOf(firstWeights.Max()), row.Head);
+            Assert.Equal(tired.Head(row.Layer, row.Head).Weights[it, street], row.FirstToB);
+            Assert.Equal(wide.Head(row.Layer, row.Head).Weights[it, animal], row.SecondToA);
+            Assert.Equal(wide.Head(row.Layer, row.Head).Weights[it, street], row.SecondToB);
+        }
+
+        var report = probe.Report();
+        Assert.Contains(probe.Rule, report, StringComparison.Ordinal);
+        Assert.All(probe.Findings(), finding => Assert.Contains(finding, report, StringComparison.Ordinal));
+        var largest = probe.Rows.MaxBy(r => r.DropToA)!;
+        Assert.Contains($"layer {largest.Layer}, head {largest.Head}", probe.Findings()[0], StringComparison.Ordinal);
+        var both = probe.Rows.Where(r => r.FirstToA >= 0.5 && r.SecondToA >= 0.5).Select(r => $"Layer {r.Layer}, head {r.Head} sends").ToList();
+        Assert.Equal(both.Count, probe.Findings().Count(f => f.Contains("in both sentences", StringComparison.Ordinal)));
+        Assert.All(both, start => Assert.Contains(probe.Findings(), f => f.StartsWith(start, StringComparison.Ordinal)));
+        Console.WriteLine(report);
     }
 
     [Fact]
-    public void Heads_on_special_pieces_look_at_cls_in_this_model()
+    public void The_referent_probe_refuses_a_missing_piece_with_the_pieces_listed()
     {
-        // Notebook 08: "in this one it is mostly [CLS], the bright first column of the grid".
+        var tired = Model.Value.Encode(Tired);
+        var error = Assert.Throws<ArgumentException>(() => ReferentProbe.Run(tired, tired, "it", "animal", "road", "a", "b"));
+        Assert.Contains("\"road\" occurs 0 time(s)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_real_head_shares_out_its_mass_once_and_the_cls_column_is_the_weight_on_cls_beyond_its_neighbours()
+    {
         var result = Model.Value.Encode(Tired);
         var n = result.ValidLength;
-        foreach (var traits in result.HeadTraits().OrderByDescending(t => t.SpecialTokens).Take(8))
+        var traits = result.HeadTraits();
+        foreach (var t in traits)
         {
-            var weights = result.Head(traits.Layer, traits.Head).Weights;
-            var cls = Enumerable.Range(0, n).Average(i => weights[i, 0]);
-            var sep = Enumerable.Range(0, n).Average(i => weights[i, n - 1]);
-            Assert.True(cls > 10 * sep, $"layer {traits.Layer}, head {traits.Head}: [CLS] {cls:F3}, [SEP] {sep:F3}");
+            Assert.Equal(1.0, t.Shares.Sum(), 12);
+            var weights = result.Head(t.Layer, t.Head).Weights;
+            // [CLS] is piece 0: query 0 counts it as "same", query 1 as "previous"; the rest as [CLS]. Mass: n rows of 1.
+            Assert.Equal(Enumerable.Range(2, n - 2).Sum(i => weights[i, 0]) / n, t.Classifier, 9);
+            Assert.Equal(Enumerable.Range(0, n - 2).Sum(i => weights[i, n - 1]) / n, t.Separator, 9);
         }
+
+        var summary = HeadTraits.SpecialTokenSummary(traits);
+        Assert.StartsWith("Of 72 heads, ", summary, StringComparison.Ordinal);
+        Console.WriteLine(summary);
     }
 
     [Fact]
@@ -95,7 +128,8 @@ public sealed class PretrainedAttentionTests
         var longText = string.Join(' ', Enumerable.Repeat("attention", 600));
         var cut = Model.Value.Encoder.Forward(Model.Value.Tokenizer.Encode(longText, truncate: true)) with { Text = longText };
         Assert.True(cut.Truncated);
-        Assert.Contains("CUT to the model's 512 pieces", cut.Summary, StringComparison.Ordinal);
+        Assert.Equal(MiniLmTokenizer.MaxTokens, cut.ValidLength);
+        Assert.Contains("CUT to its first 256 pieces (Sentence Transformers cuts this model's input at 256)", cut.Summary, StringComparison.Ordinal);
         Assert.Contains(" ...", cut.Summary, StringComparison.Ordinal);
         var pieces = Model.Value.Tokenizer.Encode("hello there");
         var padded = Model.Value.Encoder.Forward([.. pieces.Ids, 0, 0], pieces.Ids.Length, [.. pieces.Tokens, "[PAD]", "[PAD]"]);

@@ -69,8 +69,10 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var (_, encoder, tokenizer, session) = Model.Value;
         var paragraph = File.ReadAllText(Repository.PathOf("data", "paragraph.en.txt"));
         var text = string.Join(' ', Enumerable.Repeat(paragraph, 5));
-        var pieces = tokenizer.Encode(text, truncate: false);
-        var cut = new WordPieces([.. pieces.Ids.Take(255), pieces.Ids[^1]], [.. pieces.Tokens.Take(255), pieces.Tokens[^1]], Truncated: true);
+        var pieces = tokenizer.Encode(text, truncate: true, maxTokens: MiniLmTokenizer.PositionLimit);
+        var cut = tokenizer.Encode(text, truncate: true);                       // the default limit, 256
+        Assert.True(cut.Truncated);
+        Assert.Equal([.. pieces.Ids.Take(255), pieces.Ids[^1]], cut.Ids);      // [CLS], the first 254 pieces, [SEP]
         Assert.Equal(256, cut.Ids.Length);
         var theirs = Run(session, [cut.Ids], 256)[0];
         var difference = Generators.MaxAbsDifference(encoder.Forward(cut).LastHiddenState, theirs);
@@ -126,7 +128,8 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         // Many query blocks with a ragged last one, and P V products deeper than one depth block.
         var (weights, _, tokenizer, session) = Model.Value;
         var paragraph = File.ReadAllText(Repository.PathOf("data", "paragraph.en.txt"));
-        var pieces = tokenizer.Encode(string.Join(' ', Enumerable.Repeat(paragraph, 8)), truncate: true);
+        var pieces = tokenizer.Encode(string.Join(' ', Enumerable.Repeat(paragraph, 8)), truncate: true, maxTokens: MiniLmTokenizer.PositionLimit);
+        Assert.Equal(MiniLmTokenizer.PositionLimit, pieces.Ids.Length);
         long[] ids = [.. pieces.Ids.Take(length - 1), pieces.Ids[^1]];
         var ours = new FastMiniLmEncoder(weights).Forward(ids);
         var theirs = Run(session, [ids], length)[0];
@@ -156,11 +159,23 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var longText = string.Join(' ', Enumerable.Repeat("attention", 600));
         var tooLong = Assert.Throws<ArgumentException>(() => tokenizer.Encode(longText));
         Assert.Contains("602 word pieces", tooLong.Message, StringComparison.Ordinal);
+        Assert.Contains("at most 256 ([CLS] and [SEP] included; Sentence Transformers cuts this model's input at 256, and the model was fine-tuned on at most 128)", tooLong.Message, StringComparison.Ordinal);
         var truncated = tokenizer.Encode(longText, truncate: true);
         Assert.True(truncated.Truncated);
-        Assert.Equal(MiniLmTokenizer.MaxTokens, truncated.Ids.Length);
+        Assert.Equal(256, truncated.Ids.Length);
+        Assert.Equal(["[CLS]", "attention"], truncated.Tokens.Take(2));
+        Assert.Equal("[SEP]", truncated.Tokens[^1]);
+        var exactly = tokenizer.Encode(string.Join(' ', Enumerable.Repeat("attention", 254)));
+        Assert.Equal((256, false), (exactly.Ids.Length, exactly.Truncated));
+        Assert.Throws<ArgumentException>(() => tokenizer.Encode(string.Join(' ', Enumerable.Repeat("attention", 255))));
+        Assert.Equal(512, tokenizer.Encode(longText, truncate: true, maxTokens: 512).Ids.Length);
+        var beyondTable = Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Encode(longText, truncate: true, maxTokens: 513));
+        Assert.Contains("give 2 ([CLS] and [SEP]) to 512", beyondTable.Message, StringComparison.Ordinal);
+        var tooManyIds = Assert.Throws<ArgumentException>(() => Model.Value.Encoder.Forward(new long[513], 513));
+        Assert.Contains("position table has 512 rows", tooManyIds.Message, StringComparison.Ordinal);
         Assert.Equal(6, Model.Value.Weights.Layers);
         Assert.Equal(384, Model.Value.Weights.Hidden);
+        Assert.Equal(1536, Model.Value.Weights.FeedForwardWidth);       // notebook 08's cost section uses 384 and 1536
     }
 
     /// <summary>Sentences padded with id 0 to the longest, and ONNX Runtime's states for that batch.</summary>

@@ -1,8 +1,5 @@
-using MathNet.Numerics.LinearAlgebra;
-using NotebookAttention.Attention;
-using NotebookAttention.Batches;
-using NotebookAttention.Recurrence;
-using NotebookAttention.Tokens;
+using NotebookAttention.Cost;
+using NotebookAttention.Fast;
 
 namespace NotebookAttention.Notebooks;
 
@@ -12,22 +9,44 @@ public static partial class Exercises
     /// <summary>06 · The price of attention.</summary>
     public static class Cost
     {
-        /// <summary>Exercise 1: how many times longer exact attention takes when n doubles.</summary>
-        /// <param name="answer">The learner's answer.</param>
+        /// <summary>
+        /// Exercise 1: the smallest n from which linear attention does fewer FLOPs than exact attention at
+        /// d = d_v = 64 (<see cref="FastLinearAttention.Flops"/> against <see cref="AttentionCost.Flops"/>).
+        /// </summary>
+        /// <param name="answer">The learner's n.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult DoublingFactor(double? answer) =>
-            Exercise.Check("1", answer, NotebookAttention.Cost.AttentionCost.Flops(2048, 64) / NotebookAttention.Cost.AttentionCost.Flops(1024, 64), 0.01, "The work grows with n squared: (2n)^2 / n^2.");
+        public static ExerciseResult LinearBeatsExactFrom(int? answer)
+        {
+            var n = 1;
+            while (FastLinearAttention.Flops(n, 64, 64) >= AttentionCost.Flops(n, 64))
+            {
+                n++;
+            }
 
-        /// <summary>Exercise 2: the longest sequence whose fp32 score matrix fits in 1 MiB.</summary>
-        /// <param name="answer">The learner's answer.</param>
-        /// <returns>The verdict.</returns>
-        public static ExerciseResult LongestInOneMebibyte(int? answer) =>
-            Exercise.Check("2", answer, (int)NotebookAttention.Cost.AttentionCost.LongestFitting(1 << 20), "n^2 numbers of 4 bytes each must fit in 1,048,576 bytes: n = sqrt(1,048,576 / 4).");
+            return Exercise.Check("1", answer, n, "Exact attention does 4n²d FLOPs, linear attention 4n·d·d_v + 3n·d: divide both by 4n·d and compare n with d_v (plus a little for the denominators).");
+        }
 
-        /// <summary>Exercise 3: the share of the FLOPs a causal mask needs.</summary>
-        /// <param name="answer">The learner's answer.</param>
+        /// <summary>
+        /// Exercise 2: the largest window w whose sliding window keeps at most a quarter of the n² query-key pairs of
+        /// the learner's sentence (<see cref="FastSlidingWindow.VisiblePairs"/>), or 0 when even w = 0 keeps more.
+        /// </summary>
+        /// <param name="answer">The learner's w.</param>
+        /// <param name="tokens">Tokens in the learner's sentence.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult CausalShare(double? answer) =>
-            Exercise.Check("3", answer, NotebookAttention.Cost.AttentionCost.Flops(1024, 64, causal: true) / NotebookAttention.Cost.AttentionCost.Flops(1024, 64), 0.01, "A causal mask keeps the lower triangle of the n x n pairs.");
+        public static ExerciseResult QuarterWindow(int? answer, int tokens)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
+            var largest = Enumerable.Range(0, tokens).LastOrDefault(w => FastSlidingWindow.VisiblePairs(tokens, w) <= tokens * (double)tokens / 4);
+            return Exercise.Check("2", answer, largest, $"Each of the {tokens} tokens sees up to 2w + 1 tokens, so the window keeps about n(2w + 1) of n² pairs: a quarter means w ≈ n/8. Check your w and w + 1 with FastSlidingWindow.VisiblePairs.");
+        }
+
+        /// <summary>
+        /// Exercise 3: the online softmax's running sum after a block: l = 2.5 kept against m = 3, a new block with
+        /// maximum 5 whose terms e^(s - 5) sum to 1.2 (<see cref="CostSweeps.OnlineSoftmaxRescale"/>).
+        /// </summary>
+        /// <param name="answer">The learner's new running sum.</param>
+        /// <returns>The verdict.</returns>
+        public static ExerciseResult RescaledSum(double? answer) =>
+            Exercise.Check("3", answer, CostSweeps.OnlineSoftmaxRescale(2.5, 3, 5) + 1.2, 0.001, "The old terms were e^(s - 3); against the new maximum they are e^(s - 5) = e^(s - 3) · e^(3 - 5). Rescale the old sum, then add the new block's.");
     }
 }

@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Fast;
 
 namespace NotebookAttention.Approximations;
 
@@ -113,6 +114,23 @@ public static class LinearAttention
         }
 
         return output;
+    }
+
+    /// <summary>
+    /// The same model on the fast fp32 kernel <see cref="FastLinearAttention"/> (SIMD, all cores), for measurements;
+    /// the inputs are converted to fp32 and the output back.
+    /// </summary>
+    /// <param name="queries">Q [n x d].</param>
+    /// <param name="keys">K [n x d].</param>
+    /// <param name="values">V [n x d_v].</param>
+    /// <param name="causal">Token i uses keys 0..i only.</param>
+    /// <returns>The output [n x d_v].</returns>
+    public static Matrix<double> ComputeFast(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, bool causal = false)
+    {
+        var (q, k, v, n, d, dv) = FastLinearAttention.SelfAttentionInputs(queries, keys, values);
+        var output = new float[n * dv];
+        FastLinearAttention.Compute(q, k, v, output, n, d, dv, causal);
+        return Fp32.ToMatrix(output, n, dv);
     }
 
     /// <summary>

@@ -9,8 +9,9 @@ namespace NotebookAttention.Approximations;
 /// each other only through several layers.
 /// </summary>
 /// <remarks>
-/// It runs on the tiled fast path with a window mask: key blocks outside every query's window are skipped, so the
-/// work grows linearly in n for a fixed window. Inside the window it is exact attention.
+/// It runs on <see cref="FastSlidingWindow"/>, which scores only the band of keys each block of queries can see, so
+/// the work grows linearly in n for a fixed window. Inside the window it is exact attention. The readable fp64
+/// version is <see cref="Attention.ScaledDotProductAttention"/> with <see cref="Mask"/>.
 /// </remarks>
 public static class SlidingWindowAttention
 {
@@ -28,7 +29,7 @@ public static class SlidingWindowAttention
     public static void Compute(
         ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         int n, int depth, int valueDepth, int window, bool causal = false, CancellationToken cancellation = default) =>
-        FastAttention.Tiled(queries, keys, values, output, n, n, depth, valueDepth, new FastMask(Causal: causal, Window: window), cancellation: cancellation);
+        FastSlidingWindow.Compute(queries, keys, values, output, n, depth, valueDepth, window, causal, cancellation: cancellation);
 
     /// <summary>Sliding-window attention on MathNet matrices.</summary>
     /// <param name="queries">Q [n x d].</param>
@@ -37,8 +38,13 @@ public static class SlidingWindowAttention
     /// <param name="window">How far a token may look in each direction.</param>
     /// <param name="causal">Look only backwards.</param>
     /// <returns>The output [n x d_v].</returns>
-    public static Matrix<double> Compute(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, int window, bool causal = false) =>
-        FastAttention.Tiled(queries, keys, values, new FastMask(Causal: causal, Window: window));
+    public static Matrix<double> Compute(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, int window, bool causal = false)
+    {
+        var (q, k, v, n, d, dv) = FastLinearAttention.SelfAttentionInputs(queries, keys, values);
+        var output = new float[n * dv];
+        FastSlidingWindow.Compute(q, k, v, output, n, d, dv, window, causal);
+        return Fp32.ToMatrix(output, n, dv);
+    }
 
     /// <summary>What each token may see, as a mask for pictures and for the reference path.</summary>
     /// <param name="n">Sequence length.</param>

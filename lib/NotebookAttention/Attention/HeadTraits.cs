@@ -3,71 +3,100 @@ using MathNet.Numerics.LinearAlgebra;
 namespace NotebookAttention.Attention;
 
 /// <summary>
-/// Simple measured traits of one attention head, averaged over the real query tokens: how spread out its
-/// weights are, and how much of them go to the previous token, the token itself, the next token and the
-/// special tokens (such as [CLS] and [SEP]).
+/// Measured traits of one attention head: how spread out its weights are (entropy), and where its attention mass
+/// goes. The mass is the sum of the weights of the real (non-padding) query rows, and it is split into disjoint
+/// groups of keys, so the shares of a head always add up to 1: each (query i, key j) weight is counted once, in the
+/// FIRST group that fits, in this order: the same token (j = i), the previous token (j = i - 1), the next token
+/// (j = i + 1), [CLS], [SEP], punctuation, and everything else. So a query right after [CLS] that looks at [CLS]
+/// counts as "previous token", and [SEP] looking at itself counts as "same token".
 /// </summary>
 /// <param name="Layer">Layer number (0 = first).</param>
 /// <param name="Head">Head number within the layer.</param>
-/// <param name="Entropy">Mean entropy of a query's weights in bits: 0 when every query looks at one key, log2(n) when it spreads evenly.</param>
-/// <param name="PreviousToken">Mean weight from token i to token i - 1 (over queries that have one; 0 for a single token).</param>
-/// <param name="SameToken">Mean weight from token i to itself.</param>
-/// <param name="NextToken">Mean weight from token i to token i + 1 (over queries that have one; 0 for a single token).</param>
-/// <param name="SpecialTokens">Mean total weight on the special positions.</param>
-public sealed record HeadTraits(int Layer, int Head, double Entropy, double PreviousToken, double SameToken, double NextToken, double SpecialTokens)
+/// <param name="Entropy">Mean entropy of a real query's weights in bits: 0 when every query looks at one key, log2(n) when it spreads evenly.</param>
+/// <param name="SameToken">Share of the head's attention mass from token i to itself.</param>
+/// <param name="PreviousToken">Share from token i to token i - 1.</param>
+/// <param name="NextToken">Share from token i to token i + 1 (a real token; never a padding one).</param>
+/// <param name="Classifier">Share to a [CLS] token not counted above.</param>
+/// <param name="Separator">Share to a [SEP] token not counted above.</param>
+/// <param name="Punctuation">Share to a punctuation token (every character Unicode punctuation) not counted above.</param>
+/// <param name="Other">Share of everything else (other tokens further away, and any weight on padding keys).</param>
+public sealed record HeadTraits(int Layer, int Head, double Entropy, double SameToken, double PreviousToken, double NextToken, double Classifier, double Separator, double Punctuation, double Other)
 {
-    /// <summary>The names of the measured traits, in the order of <see cref="Values"/>.</summary>
-    public static readonly IReadOnlyList<string> Names = ["entropy (bits)", "previous token", "same token", "next token", "special tokens"];
+    /// <summary>The [CLS] token as BERT-like tokenizers write it.</summary>
+    public const string ClassifierToken = "[CLS]";
+
+    /// <summary>The [SEP] token as BERT-like tokenizers write it.</summary>
+    public const string SeparatorToken = "[SEP]";
+
+    /// <summary>The names of the traits, in the order of <see cref="Values"/>: entropy, then the shares in their order of precedence.</summary>
+    public static readonly IReadOnlyList<string> Names = ["entropy (bits)", "same token", "previous token", "next token", "[CLS]", "[SEP]", "punctuation", "other"];
+
+    /// <summary>What the share columns mean, for a table's caption.</summary>
+    public const string ShareDefinition =
+        "shares of each head's attention mass over the real query pieces; each weight counts once, in the first column that fits (same, previous, next, [CLS], [SEP], punctuation, other), so a head's shares add up to 1";
 
     /// <summary>The traits in the order of <see cref="Names"/>.</summary>
-    public IReadOnlyList<double> Values => [Entropy, PreviousToken, SameToken, NextToken, SpecialTokens];
+    public IReadOnlyList<double> Values => [Entropy, .. Shares];
+
+    /// <summary>The shares only (every name of <see cref="Names"/> but entropy); they sum to 1.</summary>
+    public IReadOnlyList<double> Shares => [SameToken, PreviousToken, NextToken, Classifier, Separator, Punctuation, Other];
 
     /// <inheritdoc />
     public override string ToString() => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
-        $"layer {Layer}, head {Head}: entropy {Entropy:0.000} bits, previous {PreviousToken:0.000}, same {SameToken:0.000}, next {NextToken:0.000}, special {SpecialTokens:0.000}");
+        $"layer {Layer}, head {Head}: entropy {Entropy:0.000} bits; same {SameToken:0.000}, previous {PreviousToken:0.000}, next {NextToken:0.000}, [CLS] {Classifier:0.000}, [SEP] {Separator:0.000}, punctuation {Punctuation:0.000}, other {Other:0.000}");
 
-    /// <summary>Measures every head of one layer.</summary>
+    /// <summary>Whether a token is punctuation: not empty, and every character Unicode punctuation (".", ",", "'", "«", "—").</summary>
+    /// <param name="token">The token's text.</param>
+    /// <returns>True for punctuation.</returns>
+    public static bool IsPunctuation(string token) => !string.IsNullOrEmpty(token) && token.All(char.IsPunctuation);
+
+    /// <summary>Measures every head of one layer, with the layer's own tokens.</summary>
     /// <param name="result">The layer's multi-head attention.</param>
     /// <param name="layer">The layer's number, stored in the traits.</param>
-    /// <param name="specialPositions">Positions of special tokens such as [CLS] and [SEP] (may be empty).</param>
     /// <param name="validLength">Real tokens when the sequence is padded (queries from here on are skipped), or null for all.</param>
     /// <returns>One entry per head.</returns>
-    /// <exception cref="ArgumentException">A position or the valid length is outside the sequence.</exception>
-    public static IReadOnlyList<HeadTraits> Measure(MultiHeadAttentionResult result, int layer, IReadOnlyCollection<int> specialPositions, int? validLength = null)
+    /// <exception cref="ArgumentException">The valid length is outside the sequence.</exception>
+    public static IReadOnlyList<HeadTraits> Measure(MultiHeadAttentionResult result, int layer, int? validLength = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(specialPositions);
-        return [.. result.Heads.Select((head, h) => Measure(head.Weights, layer, h, specialPositions, validLength))];
+        return [.. result.Heads.Select((head, h) => Measure(head.Weights, layer, h, head.KeyTokens, validLength))];
     }
 
     /// <summary>Measures every head of every layer.</summary>
     /// <param name="layers">Each layer's multi-head attention, first layer first.</param>
-    /// <param name="specialPositions">Positions of special tokens such as [CLS] and [SEP] (may be empty).</param>
     /// <param name="validLength">Real tokens when the sequence is padded, or null for all.</param>
     /// <returns>One entry per layer and head, layer by layer.</returns>
-    public static IReadOnlyList<HeadTraits> Measure(IReadOnlyList<MultiHeadAttentionResult> layers, IReadOnlyCollection<int> specialPositions, int? validLength = null)
+    public static IReadOnlyList<HeadTraits> Measure(IReadOnlyList<MultiHeadAttentionResult> layers, int? validLength = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
-        return [.. layers.SelectMany((result, layer) => Measure(result, layer, specialPositions, validLength))];
+        return [.. layers.SelectMany((result, layer) => Measure(result, layer, validLength))];
     }
 
     /// <summary>Measures one head from its weights.</summary>
-    /// <param name="weights">Attention weights [n x n], rows summing to 1.</param>
+    /// <param name="weights">Attention weights [n x n] (row = query, column = key).</param>
     /// <param name="layer">Layer number, stored in the traits.</param>
     /// <param name="head">Head number, stored in the traits.</param>
-    /// <param name="specialPositions">Positions of special tokens (may be empty).</param>
+    /// <param name="tokens">The n tokens, which say where [CLS], [SEP] and punctuation are.</param>
     /// <param name="validLength">Real tokens when the sequence is padded, or null for all.</param>
     /// <returns>The traits.</returns>
-    /// <exception cref="ArgumentException">The weights are not square, or a position or the valid length is outside the sequence.</exception>
-    public static HeadTraits Measure(Matrix<double> weights, int layer, int head, IReadOnlyCollection<int> specialPositions, int? validLength = null)
+    /// <exception cref="ArgumentException">
+    /// The weights are not square or have no mass in the real rows, a weight is negative, the tokens do not match,
+    /// or the valid length is outside the sequence.
+    /// </exception>
+    public static HeadTraits Measure(Matrix<double> weights, int layer, int head, IReadOnlyList<string> tokens, int? validLength = null)
     {
         Check.Finite(weights, "the attention weights", nameof(weights));
-        ArgumentNullException.ThrowIfNull(specialPositions);
+        ArgumentNullException.ThrowIfNull(tokens);
         var n = weights.RowCount;
         if (weights.ColumnCount != n)
         {
             throw new ArgumentException($"the weights are {Check.Shape(weights)}: head traits compare query i with key i, so they need self-attention weights [n x n].", nameof(weights));
+        }
+
+        if (tokens.Count != n)
+        {
+            throw new ArgumentException($"there are {tokens.Count} tokens for weights over {n}: give one token per row.", nameof(tokens));
         }
 
         var valid = validLength ?? n;
@@ -76,29 +105,53 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Prev
             throw new ArgumentException($"the valid length is {valid} but the sequence has {n} tokens: give 1 to {n}.", nameof(validLength));
         }
 
-        var outside = specialPositions.Where(p => p < 0 || p >= n).ToList();
-        if (outside.Count > 0)
-        {
-            throw new ArgumentException($"special position {outside[0]} is outside the {n} tokens: give positions 0 to {n - 1}.", nameof(specialPositions));
-        }
-
-        var specials = specialPositions.Distinct().ToArray();
-        double entropy = 0, previous = 0, same = 0, next = 0, special = 0;
+        var group = tokens.Select(t => t == ClassifierToken ? 3 : t == SeparatorToken ? 4 : IsPunctuation(t) ? 5 : 6).ToArray();
+        var mass = new double[7];
+        double entropy = 0;
         for (var i = 0; i < valid; i++)
         {
             for (var j = 0; j < n; j++)
             {
                 var w = weights.At(i, j);
-                entropy -= w > 0 ? w * Math.Log2(w) : 0;
-            }
+                if (w < 0)
+                {
+                    throw new ArgumentException($"weight [{i}, {j}] is {w}: attention weights are 0 or more (softmax output).", nameof(weights));
+                }
 
-            previous += i > 0 ? weights.At(i, i - 1) : 0;
-            same += weights.At(i, i);
-            next += i < valid - 1 ? weights.At(i, i + 1) : 0;
-            special += specials.Sum(p => weights.At(i, p));
+                entropy -= w > 0 ? w * Math.Log2(w) : 0;
+                mass[j == i ? 0 : j == i - 1 ? 1 : j == i + 1 && j < valid ? 2 : j >= valid ? 6 : group[j]] += w;
+            }
         }
 
-        var pairs = Math.Max(1, valid - 1);
-        return new HeadTraits(layer, head, Math.Max(0, entropy / valid), previous / pairs, same / valid, next / pairs, special / valid);
+        var total = mass.Sum();
+        if (!(total > 0))
+        {
+            throw new ArgumentException($"the {valid} real query rows hold no attention mass: every weight there is 0, so there is nothing to share out; measure a head whose rows sum to 1.", nameof(weights));
+        }
+
+        var s = mass.Select(m => m / total).ToArray();
+        return new HeadTraits(layer, head, Math.Max(0, entropy / valid), s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
+    }
+
+    /// <summary>
+    /// Where the heads that favour a special token look, in one sentence: how many heads put more than half their
+    /// mass on [CLS] and on [SEP], and the mean [CLS] and [SEP] shares over all heads.
+    /// </summary>
+    /// <param name="traits">The measured heads.</param>
+    /// <returns>The sentence, computed from the traits.</returns>
+    /// <exception cref="ArgumentException">There are no traits.</exception>
+    public static string SpecialTokenSummary(IReadOnlyList<HeadTraits> traits)
+    {
+        ArgumentNullException.ThrowIfNull(traits);
+        if (traits.Count == 0)
+        {
+            throw new ArgumentException("there are no head traits: measure some heads first.", nameof(traits));
+        }
+
+        var cls = traits.Count(t => t.Classifier > 0.5);
+        var sep = traits.Count(t => t.Separator > 0.5);
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"Of {traits.Count} heads, {cls} put more than half of their attention mass on [CLS] and {sep} on [SEP]; over all heads the mean share is {traits.Average(t => t.Classifier):0.000} on [CLS] and {traits.Average(t => t.Separator):0.000} on [SEP].");
     }
 }

@@ -79,7 +79,7 @@ public class LayerPlotsTests
     [Fact]
     public void Traits_table_sorts_and_refuses_unknown_traits()
     {
-        var traits = HeadTraits.Measure(Layers(5, 2, 2), [0]);
+        var traits = HeadTraits.Measure(Layers(5, 2, 2));
         var table = LayerPlots.Traits(traits, "entropy (bits)", top: 2);
         Assert.StartsWith("2 of 4 heads, sorted by entropy (bits) (lowest first)", table.Title, StringComparison.Ordinal);
         var lowest = traits.MinBy(t => t.Entropy)!;
@@ -87,7 +87,8 @@ public class LayerPlotsTests
         var all = LayerPlots.Traits(traits, "Previous Token");
         Assert.Equal(4, all.Html.Split("<tr>").Length - 2);
         var unknown = Assert.Throws<ArgumentException>(() => LayerPlots.Traits(traits, "kindness"));
-        Assert.Contains("\"special tokens\"", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("\"[CLS]\"", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains(HeadTraits.ShareDefinition, table.Title, StringComparison.Ordinal);
         Assert.Contains(table.Html, NotebookDisplay.ToHtml(table), StringComparison.Ordinal);
     }
 
@@ -105,14 +106,18 @@ public class LayerPlotsTests
     [Fact]
     public void Exercises_of_notebook_08_check_answers_from_the_data()
     {
-        var traits = HeadTraits.Measure(Layers(5, 2, 2), [0]);
-        var best = traits.MaxBy(t => t.PreviousToken)!;
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.PreviousTokenHead((best.Layer, best.Head), traits).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.PreviousTokenHead((best.Layer, best.Head + 7), traits).Status);
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.PreviousTokenHead(null, traits).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.PieceCount(16, 16).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.PieceCount(14, 16).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.MaximumEntropy(4, 16).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.MaximumEntropy(16, 16).Status);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.Crossover(null, 768, 3072).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.Crossover(6 * 768, 768, 3072).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.Crossover(2304, 768, 3072).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.Crossover((2 * 100) + 300, 100, 300).Status);
+        string[] pieces = ["[CLS]", "un", "##believ", "##able", "cat", "[SEP]", "[PAD]"];
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.WordsRead(null, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.WordsRead(2, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.WordsRead(4, pieces, 6).Status);
+        // All weight on [CLS] over 6 real pieces: query 0 counts it as "same", query 1 as "previous", 4 of 6 as [CLS].
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.AllOnClassifierShare(null, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.AllOnClassifierShare(4.0 / 6, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.AllOnClassifierShare(1.0, pieces, 6).Status);
+        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.AllOnClassifierShare(1.0, ["a", "b"], 2));
     }
 }

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using CsCheck;
+using NotebookAttention.Cost;
+using NotebookAttention.Fast;
+using NotebookAttention.Notebooks;
+using NotebookAttention.Tests.Support;
+
+namespace NotebookAttention.Tests;
+
+/// <summary>Notebook 06's reports: the crossover rule, the materialized step, the online softmax and the exercises.</summary>
+public partial class CostReportTests
+{
+    private static readonly int[] Lengths = [64, 128, 256, 512, 1024, 2048, 4096, 8192];
+
+    private static List<CostPoint> Sweep(IEnumerable<int> lengths, Func<int, double> seconds) => [.. lengths.Select(n => new CostPoint(n, seconds(n), 0))];
+
+    [Fact]
+    public void Crossover_is_the_start_of_the_last_run_of_faster_lengths_and_one_noisy_point_does_not_make_one()
+    {
+        var exact = Sweep(Lengths, n => 1e-9 * n * n);
+        var noisy = Sweep(Lengths, n => n == 128 ? 1e-9 : n >= 512 ? 1e-10 * n * n : 1);
+        Assert.StartsWith("window: faster than exact attention from n = 512 on (at n = 512 and at every longer length measured, 5 lengths up to n = 8,192)", CostSweeps.CrossoverConclusion("window", exact, noisy), StringComparison.Ordinal);
+        var onlyLast = Sweep(Lengths, n => n == 8192 ? 1e-9 : 1);
+        Assert.StartsWith("window: this run shows no crossing", CostSweeps.CrossoverConclusion("window", exact, onlyLast), StringComparison.Ordinal);
+        Assert.Contains("no length was measured for both", CostSweeps.CrossoverConclusion("window", exact, Sweep([16384], _ => 1)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_claimed_crossing_always_holds_at_that_length_and_every_longer_one_and_not_just_before()
+    {
+        var cases = from times in Gen.Double[0.5, 2].Array[Lengths.Length] from longer in Gen.Int[0, 2] select (times, longer);
+        Property.Holds(cases, c =>
+        {
+            var exact = Sweep(Lengths.Take(Lengths.Length - c.longer), _ => 1);
+            var approximate = Sweep(Lengths, n => c.times[Array.IndexOf(Lengths, n)]);
+            var conclusion = CostSweeps.CrossoverConclusion("a", exact, approximate);
+            var common = exact.Select(e => (e.N, Faster: approximate.Single(a => a.N == e.N).Seconds < e.Seconds)).ToList();
+            var crossing = Regex.Match(conclusion, @"from n = ([\d,]+) on");
+            if (crossing.Success)
+            {
+                var from = int.Parse(crossing.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                Assert.True(common.Count(x => x.N >= from) >= 2 && common.Where(x => x.N >= from).All(x => x.Faster), conclusion);
+                Assert.DoesNotContain(common.Where(x => x.N < from).TakeLast(1), x => x.Faster);
+            }
+            else
+            {
+                Assert.False(common[^1].Faster && common[^2].Faster, conclusion);
+            }
+        });
+    }
+
+    [Fact]
+    public void The_materialized_step_names_the_caches_its_score_matrix_outgrew_or_says_it_crossed_none()
+    {
+        var tiled = Sweep(Lengths, n => 1e-9 * n * n);
+        var jump = Sweep(Lengths, n => (n >= 2048 ? 2.1e-9 : 1e-9) * n * n);
+        CacheLevel[] small = [new("L2", 1 << 20), new("L3", 8 << 20)];
+        var text = CostSweeps.ScoreMatrixStepConclusion(jump, tiled, small);
+        Assert.StartsWith("Biggest step of the materialized path: n = 1,024 to 2,048, x8.4 (the arithmetic gives x4.0; the tiled path, which keeps no n x n matrix, x4.0", text, StringComparison.Ordinal);
+        Assert.Contains($"grew from {FastAttention.MaterializedScoreBytes(1024, 1024) / 1024:N0} KiB to {FastAttention.MaterializedScoreBytes(2048, 2048) / 1024:N0} KiB, past L3 (8,192 KiB per instance)", text, StringComparison.Ordinal);
+        Assert.Contains("crosses no cache size", CostSweeps.ScoreMatrixStepConclusion(jump, tiled, [new("L2", 1 << 20), new("L3", 32 << 20)]), StringComparison.Ordinal);
+        Assert.Contains("does not list its caches", CostSweeps.ScoreMatrixStepConclusion(jump, tiled, []), StringComparison.Ordinal);
+        Assert.Contains("does not stand out", CostSweeps.ScoreMatrixStepConclusion(tiled, tiled, small), StringComparison.Ordinal);
+        var busyTiled = Sweep(Lengths, n => (n >= 2048 ? 2e-9 : 1e-9) * n * n);
+        Assert.Contains("does not stand out", CostSweeps.ScoreMatrixStepConclusion(jump, busyTiled, small), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_online_softmax_taken_block_by_block_gives_the_softmax_of_the_whole_row()
+    {
+        var cases = from scores in Gen.Double[-50, 50].Array[1, 40] from block in Gen.Int[1, 10] select (scores, block);
+        Property.Holds(cases, c =>
+        {
+            var m = double.NegativeInfinity;
+            var l = 0.0;
+            foreach (var chunk in c.scores.Chunk(c.block))
+            {
+                var next = Math.Max(m, chunk.Max());
+                l = CostSweeps.OnlineSoftmaxRescale(l, m, next) + chunk.Sum(s => Math.Exp(s - next));
+                m = next;
+            }
+
+            var whole = c.scores.Sum(s => Math.Exp(s - c.scores.Max()));
+            Assert.Equal(c.scores.Max(), m);
+            Assert.True(Math.Abs(l - whole) <= 1e-12 * whole, $"{l} against {whole}");
+            var steps = CostSweeps.OnlineSoftmaxSteps(c.scores, c.block);
+            var difference = double.Parse(Regex.Match(steps, @"Softmax\.Stable: (\S+)$").Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.True(difference <= 1e-12, steps);
+        });
+    }
+
+    [Fact]
+    public void Window_coverage_and_demo_window_are_computed_from_the_pairs()
+    {
+        Assert.Equal("w = 1 on 12 tokens: each token sees at most 3 of them; the window keeps 34 of the 144 query-key pairs (23.6%).", CostSweeps.WindowCoverage(12, 1));
+        Assert.Contains("keeps 144 of the 144", CostSweeps.WindowCoverage(12, 40), StringComparison.Ordinal);
+        Assert.Equal(1, CostSweeps.DemoWindow(1));
+        Assert.Equal(4, CostSweeps.DemoWindow(32));
+        Assert.Equal(4, CostSweeps.DemoWindow(1000));   // a long paragraph is drawn for its first 32 tokens
+    }
+
+    [Fact]
+    public void Exercises_are_checked_from_the_arithmetic_and_the_learners_sentence()
+    {
+        Assert.True(Exercises.Cost.LinearBeatsExactFrom(65).IsCorrect);
+        Assert.False(Exercises.Cost.LinearBeatsExactFrom(64).IsCorrect);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Cost.LinearBeatsExactFrom(null).Status);
+        Assert.True(Exercises.Cost.RescaledSum((2.5 * Math.Exp(-2)) + 1.2).IsCorrect);
+        Assert.False(Exercises.Cost.RescaledSum(3.7).IsCorrect);
+        Property.Holds(Gen.Int[1, 400], n =>
+        {
+            long Pairs(int w) => Enumerable.Range(0, n).Sum(i => (long)(Math.Min(n - 1, i + w) - Math.Max(0, i - w) + 1));   // keys within w of each query
+            var largest = Enumerable.Range(0, n).Where(w => Pairs(w) * 4 <= (long)n * n).DefaultIfEmpty(0).Max();
+            Assert.True(Exercises.Cost.QuarterWindow(largest, n).IsCorrect, $"n = {n}, w = {largest}");
+            Assert.False(Exercises.Cost.QuarterWindow(largest + 1, n).IsCorrect, $"n = {n}, w = {largest + 1}");
+        });
+    }
+}
