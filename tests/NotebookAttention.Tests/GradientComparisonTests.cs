@@ -186,6 +186,10 @@ public class GradientComparisonTests
         Assert.True(larger.Recurrent[0].LargestState > 0.99, "the solution says the states saturate");
         Assert.True(larger.Recurrent[0].HighestRate < 1, $"the solution says every rate is below 1; the highest is x{larger.Recurrent[0].HighestRate}");
         Assert.True(larger.Recurrent[0].SmallestSingularValue > 1.8, "the solution says σ_max is 1.83 or more");
+
+        // The solution's text quotes the far-half median and range of this measurement.
+        var far = larger.Recurrent[0].Seeds.Select(s => s.LateRate).ToList();
+        Assert.Equal("0.70 0.56 0.87", FormattableString.Invariant($"{rate:0.00} {far.Min():0.00} {far.Max():0.00}"));
         Assert.Contains("so the gradient vanished", larger.Conclusions[0], StringComparison.Ordinal);
         Assert.True(Exercises.LongRange.RadiusAboveOne(Math.Round(rate, 2), larger).IsCorrect);
         Assert.False(Exercises.LongRange.RadiusAboveOne(Math.Round(rate, 2) + 0.02, larger).IsCorrect);
