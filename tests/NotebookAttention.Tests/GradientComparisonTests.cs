@@ -25,7 +25,7 @@ public class GradientComparisonTests
         foreach (var row in comparison.Recurrent)
         {
             var rnn = ElmanRnn.WithSpectralRadius(16, 8, row.SpectralRadius, seed: 7);
-            var numeric = Enumerable.Range(0, 40).Select(d => FiniteDifference(m => rnn.Forward(m).Row(last), x, last - d).FrobeniusNorm()).ToArray();   // index = distance
+            var numeric = Enumerable.Range(0, 40).Select(d => FiniteDifferences.JacobianOfRow(m => rnn.Forward(m).Row(last), x, last - d).FrobeniusNorm()).ToArray();   // index = distance
             var seed = row.Seeds.Single();
 
             // Central differences carry about 1e-10 of rounding error: tiny (vanished) norms are compared absolutely, large ones relatively.
@@ -41,7 +41,7 @@ public class GradientComparisonTests
 
         var projections = QkvProjections.Create(8, 8, 8, seed: 7);
         var withPositions = PositionalEncoding.AddTo(shared);
-        var attentionNorms = Enumerable.Range(0, 40).Select(t => FiniteDifference(m => AttentionGradients.LastOutput(projections, m), withPositions, t).FrobeniusNorm()).ToArray();
+        var attentionNorms = Enumerable.Range(0, 40).Select(t => FiniteDifferences.JacobianOfRow(m => AttentionGradients.LastOutput(projections, m), withPositions, t).FrobeniusNorm()).ToArray();
         var attention = comparison.Attention.Single(r => r.N == 40);
         var attentionAnalytic = AttentionGradients.GradientNorms(projections, withPositions);
         Assert.All(Enumerable.Range(0, 40), t => Assert.True(Math.Abs(attentionNorms[t] - attentionAnalytic[t]) < 1e-7 + (1e-6 * attentionAnalytic[t]), $"attention, t = {t}: {attentionNorms[t]:E3} by differences, {attentionAnalytic[t]:E3} by the chain rule"));
@@ -221,21 +221,5 @@ public class GradientComparisonTests
         Assert.Contains(FormattableString.Invariant($"data-mean=\"{comparison.Attention[1].MeanOtherNorm:R}\""), html, StringComparison.Ordinal);
         Assert.All(comparison.Conclusions, c => Assert.Contains(System.Net.WebUtility.HtmlEncode(c), html, StringComparison.Ordinal));
         Assert.Contains("untrained weights", RecurrencePlots.GradientCurves(comparison).Title, StringComparison.Ordinal);
-    }
-
-    private static Matrix<double> FiniteDifference(Func<Matrix<double>, Vector<double>> f, Matrix<double> x, int t)
-    {
-        const double h = 1e-6;
-        var columns = new List<Vector<double>>();
-        for (var c = 0; c < x.ColumnCount; c++)
-        {
-            var plus = x.Clone();
-            var minus = x.Clone();
-            plus[t, c] += h;
-            minus[t, c] -= h;
-            columns.Add((f(plus) - f(minus)) / (2 * h));
-        }
-
-        return Matrix<double>.Build.DenseOfColumnVectors(columns);
     }
 }

@@ -66,7 +66,7 @@ public class RecurrenceTests
         Property.Holds(cases, c =>
         {
             var analytic = c.rnn.Jacobian(c.x, c.t);
-            var numeric = FiniteDifference(x => c.rnn.Forward(x).Row(x.RowCount - 1), c.x, c.t);
+            var numeric = FiniteDifferences.JacobianOfRow(x => c.rnn.Forward(x).Row(x.RowCount - 1), c.x, c.t);
             Assert.True(Generators.MaxAbsDifference(analytic, numeric) < 1e-6, $"difference {Generators.MaxAbsDifference(analytic, numeric):E2}");
             Assert.Equal(c.rnn.GradientNorms(c.x)[c.t], analytic.FrobeniusNorm(), 9);
         });
@@ -88,7 +88,7 @@ public class RecurrenceTests
         Property.Holds(cases, c =>
         {
             var analytic = AttentionGradients.Jacobian(c.projections, c.x, c.t);
-            var numeric = FiniteDifference(x => AttentionGradients.LastOutput(c.projections, x), c.x, c.t);
+            var numeric = FiniteDifferences.JacobianOfRow(x => AttentionGradients.LastOutput(c.projections, x), c.x, c.t);
             Assert.True(Generators.MaxAbsDifference(analytic, numeric) < 1e-6, $"difference {Generators.MaxAbsDifference(analytic, numeric):E2}");
         });
     }
@@ -120,22 +120,5 @@ public class RecurrenceTests
         Assert.Contains("use a shorter sequence", large.Message, StringComparison.Ordinal);
         var shapes = Assert.Throws<ArgumentException>(() => new ElmanRnn(Matrix<double>.Build.Dense(3, 2), Matrix<double>.Build.Dense(3, 1)));
         Assert.Contains("W must be square", shapes.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>Central differences of f with respect to row <paramref name="t"/> of X.</summary>
-    private static Matrix<double> FiniteDifference(Func<Matrix<double>, Vector<double>> f, Matrix<double> x, int t)
-    {
-        const double h = 1e-6;
-        var columns = new List<Vector<double>>();
-        for (var c = 0; c < x.ColumnCount; c++)
-        {
-            var plus = x.Clone();
-            var minus = x.Clone();
-            plus[t, c] += h;
-            minus[t, c] -= h;
-            columns.Add((f(plus) - f(minus)) / (2 * h));
-        }
-
-        return Matrix<double>.Build.DenseOfColumnVectors(columns);
     }
 }
