@@ -182,7 +182,7 @@ public sealed class ReferentProbe
         var followers = Followers;
         return
         [
-            F($"{flips.Count} of {AllHeads.Count} heads flip their preference between the sentences; {followers.Count} of them follow the referent by the rule."),
+            F($"{flips.Count} of {AllHeads.Count} heads flip their preference between the sentences; by the rule, {followers.Count} of them {(followers.Count == 1 ? "follows" : "follow")} the referent."),
             followers.Count == 0
                 ? F($"No head follows the referent by this rule: in this pair no head sends \"{Pronoun}\" clearly more to the noun it means in both sentences.")
                 : F($"Following the referent: {string.Join("; ", followers.Select(r => $"layer {r.Layer}, head {r.Head}"))}."),
