@@ -125,7 +125,7 @@ public sealed class PaddingConventions
 
 /// <summary>
 /// A query row whose keys are all masked, under two conventions: minus infinity with an empty row (this library,
-/// PyTorch's safe softmax, FlashAttention) and the fp32 minimum added to the scores (Hugging Face's transformers),
+/// PyTorch's safe softmax, FlashAttention) and the fp32 minimum added to the scores (Hugging Face's eager attention),
 /// both computed here from the same scores.
 /// </summary>
 public sealed class FullyMaskedRow

@@ -205,7 +205,7 @@ public static class RecurrencePlots
         }
 
         return Plots.Curves(
-            Invariant($"Gradient norm against distance (untrained weights, inputs of scale {comparison.InputScale:G3})"),
+            Invariant($"Gradient norm against distance (untrained weights, first seed, RNN after a burn-in, inputs of scale {comparison.InputScale:G3})"),
             "distance T − t",
             "||∂ output_T / ∂ x_t|| (Frobenius)",
             [.. comparison.Curves.Select(c => (c.Name, (IReadOnlyList<double>)[.. Enumerable.Range(0, c.Norms.Count).Select(d => (double)d)], c.Norms))],
@@ -223,20 +223,21 @@ public static class RecurrencePlots
         ArgumentNullException.ThrowIfNull(comparison);
         const string cell = "padding:2px 6px;text-align:right";
         var html = new StringBuilder(Invariant($"<table class=\"na-table {GradientTableClass}\" data-input-scale=\"{comparison.InputScale:R}\" style=\"border-collapse:collapse;font:12px monospace;margin-bottom:8px\"><thead><tr>"));
-        Header(html, cell, ["spectral radius", "largest singular value", "largest |h|", "per step of distance", "over the chain", "steps", "at distance 1"]);
+        Header(html, cell, ["ρ", "seeds", "σ_max (range)", "largest |h|", "from h = 0, first steps (median)", "near half, per step: median [range]", "far half, per step: median [range]", "steps"]);
         foreach (var row in comparison.Recurrent)
         {
-            html.Append(Invariant($"<tr data-radius=\"{row.SpectralRadius:R}\" data-singular=\"{row.LargestSingularValue:R}\" data-state=\"{row.LargestState:R}\" data-rate=\"{row.RatePerStep:R}\" data-steps=\"{row.Steps}\" data-distance-one=\"{row.AtDistanceOne:R}\">"))
-                .Append(Invariant($"<td style=\"{cell}\">{row.SpectralRadius:0.##}</td><td style=\"{cell}\">{row.LargestSingularValue:0.00}</td><td style=\"{cell}\">{row.LargestState:0.00}</td>"))
-                .Append(Invariant($"<td style=\"{cell}\">x{row.RatePerStep:0.000}</td><td style=\"{cell}\">x{row.Change:0.##E+0}</td><td style=\"{cell}\">{row.Steps}</td><td style=\"{cell}\">{row.AtDistanceOne:0.####}</td></tr>"));
+            var seeds = string.Join(";", row.Seeds.Select(s => Invariant($"{s.Seed}:{s.LargestSingularValue:R}:{s.LargestState:R}:{s.StartRate:R}:{s.NearRate:R}:{s.LateRate:R}:{s.AtDistanceOne:R}")));
+            html.Append(Invariant($"<tr data-radius=\"{row.SpectralRadius:R}\" data-steps=\"{row.Steps}\" data-seeds=\"{seeds}\">"))
+                .Append(Invariant($"<td style=\"{cell}\">{row.SpectralRadius:0.##}</td><td style=\"{cell}\">{row.Seeds.Count}</td><td style=\"{cell}\">{row.SmallestSingularValue:0.00} to {row.LargestSingularValue:0.00}</td><td style=\"{cell}\">{row.LargestState:0.00}</td><td style=\"{cell}\">x{row.MedianStartRate:0.00}</td>"))
+                .Append(Invariant($"<td style=\"{cell}\">x{row.MedianNearRate:0.00} [{row.Seeds.Min(s => s.NearRate):0.00}, {row.Seeds.Max(s => s.NearRate):0.00}]</td><td style=\"{cell}\">x{row.MedianLateRate:0.00} [{row.Seeds.Min(s => s.LateRate):0.00}, {row.Seeds.Max(s => s.LateRate):0.00}]</td><td style=\"{cell}\">{row.Steps}</td></tr>"));
         }
 
         html.Append(Invariant($"</tbody></table><table class=\"na-table {GradientTableClass}\" style=\"border-collapse:collapse;font:12px monospace\"><thead><tr>"));
-        Header(html, cell, ["attention, n", "per step of distance (t < T)", "distance 1 to n − 1", "mean over t < T", "n × mean", "self (t = T)", "at distance 1"]);
+        Header(html, cell, ["attention, n", "per step of distance (t < T)", "distance 1 to n − 1", "largest over t < T", "largest weight a_t, t < T", "mean over t < T", "n × mean", "self (t = T)", "at distance 1"]);
         foreach (var row in comparison.Attention)
         {
-            html.Append(Invariant($"<tr data-n=\"{row.N}\" data-rate=\"{row.RatePerStep:R}\" data-mean=\"{row.MeanOtherNorm:R}\" data-self=\"{row.SelfNorm:R}\" data-distance-one=\"{row.AtDistanceOne:R}\">"))
-                .Append(Invariant($"<td style=\"{cell}\">{row.N:N0}</td><td style=\"{cell}\">x{row.RatePerStep:0.0000}</td><td style=\"{cell}\">x{row.Change:0.##}</td><td style=\"{cell}\">{row.MeanOtherNorm:0.######}</td>"))
+            html.Append(Invariant($"<tr data-n=\"{row.N}\" data-rate=\"{row.RatePerStep:R}\" data-mean=\"{row.MeanOtherNorm:R}\" data-largest=\"{row.LargestOtherNorm:R}\" data-weight=\"{row.LargestOtherWeight:R}\" data-self=\"{row.SelfNorm:R}\" data-distance-one=\"{row.AtDistanceOne:R}\">"))
+                .Append(Invariant($"<td style=\"{cell}\">{row.N:N0}</td><td style=\"{cell}\">x{row.RatePerStep:0.0000}</td><td style=\"{cell}\">x{row.Change:0.##}</td><td style=\"{cell}\">{row.LargestOtherNorm:0.####}</td><td style=\"{cell}\">{row.LargestOtherWeight:0.###}</td><td style=\"{cell}\">{row.MeanOtherNorm:0.######}</td>"))
                 .Append(Invariant($"<td style=\"{cell}\">{row.N * row.MeanOtherNorm:0.00}</td><td style=\"{cell}\">{row.SelfNorm:0.####}</td><td style=\"{cell}\">{row.AtDistanceOne:0.####}</td></tr>"));
         }
 
@@ -247,8 +248,8 @@ public static class RecurrencePlots
         }
 
         html.Append("</ul>");
-        var title = Invariant($"||∂ output_T / ∂ x_t|| of an Elman RNN (16 units) and of one attention layer (d = 8, with positions), untrained weights, the same inputs (entries of scale {comparison.InputScale:G3}). ")
-            + "Rates are fitted to ln(norm) against distance; \"over the chain\" is the rate to the power of the chain's length.";
+        var title = Invariant($"||∂ output_T / ∂ x_t|| of an Elman-style RNN with tanh (16 units) and of one attention layer (d = 8, with positions), untrained weights, the same content inputs (entries of scale {comparison.InputScale:G3}; attention's also carry positions). ")
+            + Invariant($"RNN rates are fitted to ln(norm) against distance after a burn-in of {GradientComparison.BurnIn} inputs, separately on the near and far half of the distances, for each seed; the first-steps column is a chain started at h = 0 instead.");
         return new TableView(title, html.ToString());
     }
 

@@ -176,29 +176,48 @@ public class MaskAndHeadsTests
     [Fact]
     public void Multi_head_exercises_are_checked_from_the_learners_layer()
     {
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.ParameterCount(null, 64, 8).Status);
-        Assert.True(Exercises.MultiHead.ParameterCount(16384, 64, 8).IsCorrect);
-        Assert.True(Exercises.MultiHead.ParameterCount(16384, 64, 2).IsCorrect);
-        Assert.False(Exercises.MultiHead.ParameterCount(4096, 64, 8).IsCorrect);
-        Assert.False(Exercises.MultiHead.ParameterCount(16384, 64, 7).IsCorrect);
+        // Exercise 1: PyTorch's default layer, with biases: 4 d^2 + 4 d, whatever h; 4 d^2 (no biases) is wrong.
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.ParameterCountWithBiases(null, 64, 8).Status);
+        Assert.True(Exercises.MultiHead.ParameterCountWithBiases(16640, 64, 8).IsCorrect);
+        Assert.True(Exercises.MultiHead.ParameterCountWithBiases(16640, 64, 2).IsCorrect);
+        Assert.True(Exercises.MultiHead.ParameterCountWithBiases((4 * 1024 * 1024) + (4 * 1024), 1024, 16).IsCorrect);
+        Assert.False(Exercises.MultiHead.ParameterCountWithBiases(16384, 64, 8).IsCorrect);
+        Assert.False(Exercises.MultiHead.ParameterCountWithBiases(16384 + 64, 64, 8).IsCorrect);
+        Assert.False(Exercises.MultiHead.ParameterCountWithBiases(16640, 64, 7).IsCorrect);
 
-        var five = new MultiHeadAttention(QkvProjections.Create(16, 20, 20, seed: 5), LinearProjection.Create(20, 16, seed: 6), heads: 5);
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.FiveHeadsOfFour(null, null).Status);
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.FiveHeadsOfFour(five, null).Status);
-        Assert.True(Exercises.MultiHead.FiveHeadsOfFour(five, 1280).IsCorrect);
-        Assert.False(Exercises.MultiHead.FiveHeadsOfFour(five, 1024).IsCorrect);
-        Assert.False(Exercises.MultiHead.FiveHeadsOfFour(new MultiHeadAttention(16, 4, seed: 1), 1024).IsCorrect);
+        // Exercise 2: 5 heads, queries and keys of 4, values of 6: 2*16*20 + 16*30 + 30*16 = 1600, not 4*16*20 = 1280.
+        var five = new MultiHeadAttention(QkvProjections.Create(16, 20, 30, seed: 5), LinearProjection.Create(30, 16, seed: 6), heads: 5);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.FiveHeadsOfFourAndSix(null, null).Status);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.FiveHeadsOfFourAndSix(five, null).Status);
+        Assert.True(Exercises.MultiHead.FiveHeadsOfFourAndSix(five, 1600).IsCorrect);
+        Assert.False(Exercises.MultiHead.FiveHeadsOfFourAndSix(five, 1280).IsCorrect);
+        var fourByFour = new MultiHeadAttention(QkvProjections.Create(16, 20, 20, seed: 5), LinearProjection.Create(20, 16, seed: 6), heads: 5);
+        Assert.False(Exercises.MultiHead.FiveHeadsOfFourAndSix(fourByFour, 1280).IsCorrect);
+        Assert.False(Exercises.MultiHead.FiveHeadsOfFourAndSix(new MultiHeadAttention(16, 4, seed: 1), 1024).IsCorrect);
 
+        // Exercise 3: the check takes the learner's run, with or without positions, then says whether it is the
+        // original output reordered: always without positions, with positions only for the identity order.
         var tokens = Tokenizer.Words("The animal didn't cross the street");
         var x = new Embeddings(16, seed: 1).Embed(tokens);
         var layer = new MultiHeadAttention(16, 4, seed: 3);
+        int[] identity = [.. Enumerable.Range(0, tokens.Count)];
         int[] order = [.. Enumerable.Range(0, tokens.Count).Reverse()];
         var permuted = Matrix<double>.Build.DenseOfRowVectors(order.Select(x.Row));
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.PermutationEquivariance(null, order, layer, x).Status);
-        Assert.True(Exercises.MultiHead.PermutationEquivariance(layer.Forward(permuted).Output, order, layer, x).IsCorrect);
-        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(x).Output, order, layer, x).IsCorrect);
-        var withPositions = PositionalEncoding.AddTo(permuted);
-        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(withPositions).Output, order, layer, x).IsCorrect);
-        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(permuted).Output, [0, 0, 1, 2, 3, 4], layer, x).IsCorrect);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.MultiHead.PermutationEquivariance(null, order, false, layer, x).Status);
+        var withoutPositions = Exercises.MultiHead.PermutationEquivariance(layer.Forward(permuted).Output, order, false, layer, x);
+        Assert.True(withoutPositions.IsCorrect);
+        Assert.Contains("are the original output's rows in the new order", withoutPositions.Message, StringComparison.Ordinal);
+        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(x).Output, order, false, layer, x).IsCorrect);
+        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(PositionalEncoding.AddTo(permuted)).Output, order, false, layer, x).IsCorrect);
+        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(permuted).Output, [0, 0, 1, 2, 3, 4], false, layer, x).IsCorrect);
+
+        var identityWithPositions = Exercises.MultiHead.PermutationEquivariance(layer.Forward(PositionalEncoding.AddTo(x)).Output, identity, true, layer, x);
+        Assert.True(identityWithPositions.IsCorrect, identityWithPositions.Message);
+        Assert.Contains("are the original output's rows in the new order", identityWithPositions.Message, StringComparison.Ordinal);
+        var reversedWithPositions = Exercises.MultiHead.PermutationEquivariance(layer.Forward(PositionalEncoding.AddTo(permuted)).Output, order, true, layer, x);
+        Assert.True(reversedWithPositions.IsCorrect, reversedWithPositions.Message);
+        Assert.Contains("are NOT the original output's rows", reversedWithPositions.Message, StringComparison.Ordinal);
+        Assert.False(Exercises.MultiHead.PermutationEquivariance(layer.Forward(permuted).Output, order, true, layer, x).IsCorrect);
+        Assert.False(Exercises.MultiHead.PermutationEquivariance(PositionalEncoding.AddTo(permuted) * 0, order, true, layer, x).IsCorrect);
     }
 }

@@ -8,9 +8,6 @@ public static partial class Exercises
     /// <summary>07 · Long-range dependencies.</summary>
     public static class LongRange
     {
-        /// <summary>The verdicts exercise 3 accepts, as <see cref="RadiusAboveOne"/> derives them.</summary>
-        public static IReadOnlyList<string> Verdicts { get; } = ["vanishes", "holds", "explodes"];
-
         /// <summary>Exercise 1: the maximum path length of a stack of dilated convolutions (k = 2) over 1,000 positions.</summary>
         /// <param name="answer">The learner's answer.</param>
         /// <returns>The verdict.</returns>
@@ -43,23 +40,22 @@ public static partial class Exercises
         }
 
         /// <summary>
-        /// Exercise 3: what the gradient of the RNN with spectral radius 1.3 does over its chain, in the learner's own
-        /// measurement with inputs 100 times larger: "vanishes", "holds" or "explodes" (by <see cref="GradientComparison.Decisive"/>).
+        /// Exercise 3: the median over the seeds of the far-half rate per step of the RNN with spectral radius 1.3, in
+        /// the learner's own measurement with inputs 100 times larger (input scale at least 0.5), to two decimals.
         /// </summary>
-        /// <param name="answer">The learner's prediction.</param>
+        /// <param name="answer">The learner's answer.</param>
         /// <param name="measured">The learner's measurement, with an RNN of spectral radius 1.3 and an input scale of at least 0.5.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult RadiusAboveOne(string? answer, GradientComparison measured)
+        public static ExerciseResult RadiusAboveOne(double? answer, GradientComparison measured)
         {
             ArgumentNullException.ThrowIfNull(measured);
             var row = measured.Recurrent.FirstOrDefault(r => Math.Abs(r.SpectralRadius - 1.3) < 1e-9);
             if (row is null || measured.InputScale < 0.5)
             {
-                return Exercise.Check<string>("3", answer, _ => false, "measure with radii [1.3] and inputScale: 1, as the cell says, then answer.");
+                return Exercise.Check("3", answer, double.NaN, 0.005, "measure with radii: [1.3] and inputScale: 1, as the cell says, then answer.");
             }
 
-            var verdict = row.Change < 1 / GradientComparison.Decisive ? Verdicts[0] : row.Change > GradientComparison.Decisive ? Verdicts[2] : Verdicts[1];
-            return Exercise.Check("3", answer, verdict, "Look at the largest |h| the states reach with larger inputs, and at tanh's slope 1 - h² there.");
+            return Exercise.Check("3", answer, row.MedianLateRate, 0.005, "Read the far-half column of the table this cell shows (the median, before the brackets), to two decimals.");
         }
     }
 }

@@ -202,7 +202,7 @@ public sealed class Mask
     }
 
     /// <summary>
-    /// Masked scores the way Hugging Face's transformers masks them: instead of minus infinity, the fp32 minimum
+    /// Masked scores the way Hugging Face's transformers masks them in its eager attention: instead of minus infinity, the fp32 minimum
     /// <c>torch.finfo(torch.float32).min</c> (−3.4028235e38) is added to each masked score, in fp32. A masked key
     /// still gets weight 0 next to any real key, but a row whose keys are all masked holds one finite value
     /// repeated, so its softmax is uniform (1/keys each) instead of empty.

@@ -10,10 +10,11 @@ namespace NotebookAttention.Recurrence;
 /// </summary>
 /// <remarks>
 /// d h_T / d x_t = D_T W D_{T-1} W ... D_{t+1} W D_t U with D_s = diag(1 - h_s^2): a product of T - t copies of W.
-/// Pascanu et al. (2013): in a linear RNN a spectral radius of W below 1 is sufficient for that product to shrink
-/// geometrically with the distance T - t (vanishing gradients) and one above 1 is necessary, not sufficient, for it to
-/// grow (exploding gradients); with tanh (slope at most 1) the same holds for the largest singular value of W. States
-/// near ±1 saturate tanh, whose slope 1 - h² then shrinks every step whatever the radius.
+/// Pascanu et al. (2013): without tanh (a linear RNN) the spectral radius ρ of W sets the long-run rate of that
+/// product: ρ &lt; 1 makes it shrink geometrically with the distance T - t (vanishing gradients) and ρ &gt; 1 makes it grow
+/// (exploding gradients) except in degenerate cases. With tanh (slope at most 1) ρ alone decides nothing: the largest
+/// singular value σ_max of W below 1 is sufficient for vanishing, and above 1 necessary, not sufficient, for exploding.
+/// States near ±1 saturate tanh, whose slope 1 - h² then shrinks the factors it enters.
 /// </remarks>
 public sealed class ElmanRnn
 {
@@ -56,7 +57,7 @@ public sealed class ElmanRnn
 
     /// <summary>
     /// A seeded network whose recurrent matrix has exactly the given spectral radius (the largest |eigenvalue|):
-    /// below 1 gradients vanish with distance; above 1 they can explode while the states stay away from saturation.
+    /// while the states stay small (tanh nearly linear) gradients change by about that radius per step in the long run.
     /// </summary>
     /// <param name="hidden">State size.</param>
     /// <param name="inputSize">Input vector length.</param>

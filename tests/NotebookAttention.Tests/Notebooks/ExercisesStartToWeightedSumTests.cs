@@ -98,26 +98,58 @@ public class ExercisesStartToWeightedSumTests
     }
 
     [Fact]
-    public void Scores_shifting_every_score_of_a_row_keeps_the_weights_and_shifting_one_column_does_not()
+    public void Scores_shifting_every_score_of_a_row_keeps_the_weights_up_to_rounding_and_shifting_one_column_does_not()
     {
+        // Shifts from 1e-3 to 1e9 in size, both signs: large shifts round score + shift, and the check must allow that.
         var cases = from words in Sentences
-                    from shift in Gen.Double[-1000, 1000]
-                    select (words, shift);
+                    from exponent in Gen.Double[-3, 9]
+                    from negative in Gen.Bool
+                    select (words, shift: (negative ? -1 : 1) * Math.Pow(10, exponent));
         Property.Holds(cases, c =>
         {
             var (_, result) = Notebook(c.words);
-            Assert.True(Exercises.ScoresAndSoftmax.ShiftedWeights(Softmax.Rows(result.Scores + c.shift), result).IsCorrect);
-            if (c.words.Count >= 2 && Math.Abs(c.shift) >= 1)
+            var shifted = Softmax.Rows(result.Scores + c.shift);
+            var verdict = Exercises.ScoresAndSoftmax.ShiftedWeights("same", shifted, c.shift, result);
+            Assert.True(verdict.IsCorrect, verdict.Message);
+            Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("grow", shifted, c.shift, result).IsCorrect);
+            Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("shrink", shifted, c.shift, result).IsCorrect);
+            if (c.words.Count >= 2 && Math.Abs(c.shift) >= 1 && Math.Abs(c.shift) <= 1e6)
             {
                 var oneColumn = result.Scores.Clone();
                 oneColumn.SetColumn(0, oneColumn.Column(0) + c.shift);
-                Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights(Softmax.Rows(oneColumn), result).IsCorrect);
+                Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("same", Softmax.Rows(oneColumn), c.shift, result).IsCorrect);
             }
         });
     }
 
     [Fact]
-    public void Scores_scaled_variance_of_larger_entries_is_what_a_measurement_gives()
+    public void Scores_shift_of_a_million_passes_although_rounding_moves_the_weights()
+    {
+        var tokens = Tokenizer.Words("The animal didn't cross the street because it was too tired.");
+        var (_, result) = Notebook(tokens);
+        var shifted = Softmax.Rows(result.Scores + 1e6);
+        var moved = (shifted - result.Weights).Enumerate().Max(Math.Abs);
+        Assert.True(moved > 1e-12, $"rounding moved the weights by {moved}: the old fixed bound of 1e-12 would have passed too");
+        Assert.True(Exercises.ScoresAndSoftmax.ShiftedWeights("same", shifted, 1e6, result).IsCorrect);
+        Assert.True(moved <= Exercises.ScoresAndSoftmax.ShiftTolerance(1e6, result.Scores.Enumerate().Max(Math.Abs)));
+    }
+
+    [Fact]
+    public void Scores_shift_check_refuses_no_work_no_prediction_and_shifts_it_cannot_judge()
+    {
+        var (_, result) = Notebook(["attention", "is", "all", "you", "need"]);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.ScoresAndSoftmax.ShiftedWeights(null, null, 5, result).Status);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.ScoresAndSoftmax.ShiftedWeights("same", null, 5, result).Status);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.ScoresAndSoftmax.ShiftedWeights(null, Softmax.Rows(result.Scores + 5), 5, result).Status);
+        Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("same", result.Weights, 5, result).IsCorrect);
+        Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("maybe", Softmax.Rows(result.Scores + 5), 5, result).IsCorrect);
+        Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("same", Softmax.Rows(result.Scores), 0, result).IsCorrect);
+        Assert.False(Exercises.ScoresAndSoftmax.ShiftedWeights("same", Softmax.Rows(result.Scores + 1e12), 1e12, result).IsCorrect);
+        Assert.True(Exercises.ScoresAndSoftmax.ShiftedWeights(" Same ", Softmax.Rows(result.Scores - 300), -300, result).IsCorrect);
+    }
+
+    [Fact]
+    public void Scores_scaled_variance_of_larger_entries_is_what_a_measurement_gives_and_only_16_passes()
     {
         // Measure q . k / sqrt(d_k) for entries of variance 4, so the check's closed form is tested against data.
         var random = new Xoshiro256StarStar(7);
@@ -131,14 +163,18 @@ public class ExercisesStartToWeightedSumTests
         }).ToList();
         var mean = scores.Average();
         var measured = scores.Sum(s => (s - mean) * (s - mean)) / (scores.Count - 1);
-        Assert.True(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(measured).IsCorrect, $"measured {measured}");
+        Assert.InRange(measured, 15.5, 16.5);
+        Assert.True(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(16).IsCorrect);
+        Assert.True(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(16.0 + 1e-12).IsCorrect);
+        Assert.False(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(15).IsCorrect);
+        Assert.False(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(17).IsCorrect);
         Assert.False(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(4).IsCorrect);
         Assert.False(Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(1024).IsCorrect);
         Assert.Equal(ExerciseStatus.NotAnswered, Exercises.ScoresAndSoftmax.ScaledVarianceOfLargerEntries(null).Status);
     }
 
     [Fact]
-    public void Scores_doubling_never_raises_the_entropy_and_the_check_takes_the_doubled_row()
+    public void Scores_doubling_never_raises_the_entropy_and_the_check_takes_the_direction_and_the_doubled_row()
     {
         Property.Holds(Sentences, words =>
         {
@@ -146,10 +182,18 @@ public class ExercisesStartToWeightedSumTests
             var before = ScoreStatistics.Entropy(result.Weights.Row(0));
             var doubled = ScoreStatistics.Entropy(Softmax.Stable(2 * result.Scores.Row(0)));
             Assert.True(doubled <= before + 1e-12, $"{before} -> {doubled}");
-            Assert.True(Exercises.ScoresAndSoftmax.EntropyOfDoubledScores(doubled, result).IsCorrect);
+            var direction = doubled < before - 1e-12 ? "down" : "same";
+            Assert.True(Exercises.ScoresAndSoftmax.EntropyOfDoubledScores(direction, doubled, result).IsCorrect);
+            Assert.False(Exercises.ScoresAndSoftmax.EntropyOfDoubledScores("up", doubled, result).IsCorrect);
+            Assert.Equal(ExerciseStatus.NotAnswered, Exercises.ScoresAndSoftmax.EntropyOfDoubledScores(null, doubled, result).Status);
+            Assert.Equal(ExerciseStatus.NotAnswered, Exercises.ScoresAndSoftmax.EntropyOfDoubledScores(direction, null, result).Status);
             if (before - doubled > 1e-5)
             {
-                Assert.False(Exercises.ScoresAndSoftmax.EntropyOfDoubledScores(before, result).IsCorrect);
+                Assert.False(Exercises.ScoresAndSoftmax.EntropyOfDoubledScores("same", doubled, result).IsCorrect);
+                var wrongNumber = Exercises.ScoresAndSoftmax.EntropyOfDoubledScores("down", before, result);
+                Assert.False(wrongNumber.IsCorrect);
+                Assert.DoesNotContain("Softmax.Stable(", wrongNumber.Message, StringComparison.Ordinal);
+                Assert.DoesNotContain("Entropy(", wrongNumber.Message, StringComparison.Ordinal);
             }
         });
     }
