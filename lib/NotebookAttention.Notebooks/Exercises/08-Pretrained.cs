@@ -70,16 +70,16 @@ public static partial class Exercises
         }
 
         /// <summary>
-        /// Exercise 3: the "previous token" share the traits table gives a head in which every query piece sends its
-        /// whole weight to the piece before it ([CLS] to itself), for the learner's own pieces; measured here on such
-        /// a head built over them.
+        /// Exercise 3: the "next token" share the traits table gives a head in which every query piece sends its whole
+        /// weight to the piece after it ([SEP], the last, to itself), for the learner's own pieces; measured here on
+        /// such a head built over them.
         /// </summary>
         /// <param name="answer">The learner's answer (a number, or an expression in the number of pieces).</param>
         /// <param name="tokens">The learner's word pieces, [CLS] first.</param>
-        /// <param name="validLength">The number of real pieces.</param>
+        /// <param name="validLength">The number of real pieces ([SEP] is the last of them).</param>
         /// <returns>The verdict.</returns>
-        /// <exception cref="ArgumentException">The pieces do not start with [CLS].</exception>
-        public static ExerciseResult PreviousTokenShare(double? answer, IReadOnlyList<string> tokens, int validLength)
+        /// <exception cref="ArgumentException">The pieces do not start with [CLS], or the valid length is outside them.</exception>
+        public static ExerciseResult NextTokenShare(double? answer, IReadOnlyList<string> tokens, int validLength)
         {
             ArgumentNullException.ThrowIfNull(tokens);
             if (tokens.Count == 0 || tokens[0] != HeadTraits.ClassifierToken)
@@ -87,10 +87,15 @@ public static partial class Exercises
                 throw new ArgumentException("the pieces do not start with [CLS]: pass the model's pieces (encoded.Tokens).", nameof(tokens));
             }
 
-            var weights = Matrix<double>.Build.Dense(tokens.Count, tokens.Count, (i, j) => i < validLength && j == Math.Max(0, i - 1) ? 1.0 : 0.0);
-            var measured = HeadTraits.Measure(weights, 0, 0, tokens, validLength).PreviousToken;
+            if (validLength < 1 || validLength > tokens.Count)
+            {
+                throw new ArgumentException($"the valid length is {validLength} for {tokens.Count} pieces: pass encoded.ValidLength.", nameof(validLength));
+            }
+
+            var weights = Matrix<double>.Build.Dense(tokens.Count, tokens.Count, (i, j) => i < validLength && j == Math.Min(validLength - 1, i + 1) ? 1.0 : 0.0);
+            var measured = HeadTraits.Measure(weights, 0, 0, tokens, validLength).NextToken;
             return Exercise.Check("3", answer, measured, 1e-9,
-                "Go through the query pieces one by one: in which column does each one's weight land, given the order [CLS], [SEP], same, previous, ...? Then divide by the mass, one per real piece.");
+                "Go through the query pieces one by one: in which column does each one's weight land, given the order [CLS], [SEP], same, previous, next, ...? Then divide by the mass, one per real piece.");
         }
     }
 }

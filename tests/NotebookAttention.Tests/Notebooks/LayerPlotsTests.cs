@@ -127,13 +127,16 @@ public class LayerPlotsTests
         Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.WordsRead(254, repeated, 256).Status);
         Assert.Throws<ArgumentException>(() => Exercises.Pretrained.WordsRead(1, all, 11));
 
-        // 3: every piece looks at the one before ([CLS] at itself). Over 6 real pieces: query 0's weight and query 1's
-        // land in [CLS] (it comes first), the other 4 in "previous token": 4/6, not the 5/6 of an order without [CLS] first.
+        // 3: every piece looks at the one after ([SEP] at itself). Over 6 real pieces: queries 0 to 3 land in "next
+        // token"; query 4's next piece is [SEP] and [SEP] looks at itself, both counted as [SEP] (it comes first): 4/6,
+        // not the 5/6 of an order without the special pieces first.
         string[] pieces = ["[CLS]", "un", "##believ", "##able", "cat", "[SEP]", "[PAD]"];
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.PreviousTokenShare(null, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.PreviousTokenShare(4.0 / 6, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.PreviousTokenShare(5.0 / 6, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.PreviousTokenShare(1.0, pieces, 6).Status);
-        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.PreviousTokenShare(1.0, ["a", "b"], 2));
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.NextTokenShare(null, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.NextTokenShare(4.0 / 6, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.NextTokenShare(5.0 / 6, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.NextTokenShare(1.0, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.NextTokenShare(0.0, ["[CLS]", "[SEP]"], 2).Status);
+        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.NextTokenShare(1.0, pieces, 8));
+        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.NextTokenShare(1.0, ["a", "b"], 2));
     }
 }
