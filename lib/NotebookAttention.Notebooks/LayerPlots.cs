@@ -1,6 +1,7 @@
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Attention;
+using NotebookAttention.Cost;
 using Plotly.NET;
 using PlotlyChart = Plotly.NET.CSharp.Chart;
 
@@ -197,24 +198,33 @@ public static class LayerPlots
 
     /// <summary>
     /// What one transformer layer costs at several lengths, by part (<see cref="NotebookAttention.Cost.AttentionCost.Layer"/>):
-    /// attention's core, the projections and the FFN in MFLOPs, and the core's share of the layer.
+    /// attention's core, the projections and the FFN in MFLOPs, and the core's share of the layer. FLOPs only: the
+    /// caption says that softmax and the traffic of the n x n score matrix are not counted.
     /// </summary>
     /// <param name="lengths">Sequence lengths n.</param>
     /// <param name="dModel">Model width d_model.</param>
     /// <param name="ffnWidth">FFN width.</param>
+    /// <param name="positions">The model's position table, or null: a length past it gets a column saying the row is hypothetical for this model.</param>
     /// <returns>The table, one row per length; its caption gives the crossover length.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
-    public static TableView BlockCost(IReadOnlyList<long> lengths, int dModel, int ffnWidth)
+    public static TableView BlockCost(IReadOnlyList<long> lengths, int dModel, int ffnWidth, int? positions = null)
     {
         ArgumentNullException.ThrowIfNull(lengths);
         var layers = lengths.Select(n => NotebookAttention.Cost.AttentionCost.Layer(n, dModel, ffnWidth)).ToList();
         static string Mflops(double flops) => (flops / 1e6).ToString("N1", CultureInfo.InvariantCulture);
+        string Fits(long n) => n <= positions ? "yes" : string.Create(CultureInfo.InvariantCulture, $"no: hypothetical, past its {positions} positions");
+        IReadOnlyList<string> Row(LayerFlops l) =>
+        [
+            Mflops(l.AttentionCore), Mflops(l.Projections), Mflops(l.FeedForward), l.AttentionShare.ToString("0.000", CultureInfo.InvariantCulture),
+            .. positions is null ? Array.Empty<string>() : [Fits(l.N)],
+        ];
+        string[] header = ["n", "attention core 4n²d (MFLOP)", "projections 8nd² (MFLOP)", "FFN 4ndf (MFLOP)", "core's share of the layer's FLOPs"];
         var html = Table.Of(
-            ["n", "attention core 4n²d (MFLOP)", "projections 8nd² (MFLOP)", "FFN 4ndf (MFLOP)", "core's share of the layer"],
+            positions is null ? header : [.. header, "can the model read n pieces?"],
             [.. layers.Select(l => l.N.ToString(CultureInfo.InvariantCulture))],
-            [.. layers.Select(l => (IReadOnlyList<string>)[Mflops(l.AttentionCore), Mflops(l.Projections), Mflops(l.FeedForward), l.AttentionShare.ToString("0.000", CultureInfo.InvariantCulture)])]);
+            [.. layers.Select(Row)]);
         var crossover = NotebookAttention.Cost.AttentionCost.AttentionCrossover(dModel, ffnWidth);
-        return new TableView(string.Create(CultureInfo.InvariantCulture, $"One layer with d = {dModel} and an FFN of width f = {ffnWidth}: the core's share passes one half above n = 2d + f = {crossover}"), html);
+        return new TableView(string.Create(CultureInfo.InvariantCulture, $"One layer with d = {dModel} and an FFN of width f = {ffnWidth}: the core's share of the FLOPs passes one half above n = 2d + f = {crossover}. FLOPs only: softmax and moving the n x n score matrix are not counted, and they make the core slower than its FLOPs suggest (notebook 06)."), html);
     }
 
     /// <summary>Word pieces as a row of numbered boxes; special pieces ([CLS], [SEP], [UNK], [PAD]) stand out.</summary>

@@ -20,10 +20,10 @@ public class HeadTraitsTests
     [Fact]
     public void Hand_computed_four_token_head_splits_its_mass_into_disjoint_groups()
     {
-        // Keys [CLS] a . [SEP]; each weight goes to the first group that fits: same, previous, next, [CLS], [SEP],
-        // punctuation, other. Row 0: same .5, next .25, punctuation .25. Row 1: previous .5 ([CLS] is the previous
-        // token), same .5. Row 2: [CLS] .25, same .25, next .5 ([SEP] is the next token). Row 3: [CLS] .25, other .25
-        // ("a"), same .5. Mass 4.
+        // Keys [CLS] a . [SEP]; each weight goes to the first group that fits: [CLS], [SEP], same, previous, next,
+        // punctuation, other. Row 0: [CLS] .5 (itself), next .25, punctuation .25. Row 1: [CLS] .5 (also the previous
+        // token), same .5. Row 2: [CLS] .25, same .25, [SEP] .5 (also the next token). Row 3: [CLS] .25, other .25
+        // ("a"), [SEP] .5 (itself). Mass 4.
         var weights = Matrix<double>.Build.DenseOfArray(new[,]
         {
             { 0.5, 0.25, 0.25, 0.0 },
@@ -34,11 +34,11 @@ public class HeadTraitsTests
         var traits = HeadTraits.Measure(weights, layer: 4, head: 7, tokens: ["[CLS]", "a", ".", "[SEP]"]);
         Assert.Equal((4, 7), (traits.Layer, traits.Head));
         Assert.Equal(5.5 / 4, traits.Entropy, 12);              // rows: 1.5, 1, 1.5 and 1.5 bits
-        Assert.Equal(1.75 / 4, traits.SameToken, 12);
-        Assert.Equal(0.5 / 4, traits.PreviousToken, 12);
-        Assert.Equal(0.75 / 4, traits.NextToken, 12);
-        Assert.Equal(0.5 / 4, traits.Classifier, 12);
-        Assert.Equal(0.0, traits.Separator, 12);
+        Assert.Equal(0.75 / 4, traits.SameToken, 12);
+        Assert.Equal(0.0, traits.PreviousToken, 12);
+        Assert.Equal(0.25 / 4, traits.NextToken, 12);
+        Assert.Equal(1.5 / 4, traits.Classifier, 12);
+        Assert.Equal(1.0 / 4, traits.Separator, 12);
         Assert.Equal(0.25 / 4, traits.Punctuation, 12);
         Assert.Equal(0.25 / 4, traits.Other, 12);
         Assert.Equal(1.0, traits.Shares.Sum(), 12);
@@ -49,8 +49,9 @@ public class HeadTraitsTests
     {
         var traits = HeadTraits.Measure(Hand, 0, 0, HandTokens, validLength: 2);
         Assert.Equal(0.5, traits.Entropy, 12);
-        Assert.Equal(0.75, traits.SameToken, 12);               // 1 and 0.5 over a mass of 2
-        Assert.Equal(0.25, traits.PreviousToken, 12);
+        Assert.Equal(0.75, traits.Classifier, 12);              // 1 ([CLS] on itself) and 0.5 over a mass of 2
+        Assert.Equal(0.25, traits.SameToken, 12);
+        Assert.Equal(0.0, traits.PreviousToken, 12);            // query 1's previous token is [CLS]: counted there
         var leaky = Matrix<double>.Build.DenseOfArray(new[,] { { 0.5, 0.5 }, { 0.0, 0.0 } });
         var padded = HeadTraits.Measure(leaky, 0, 0, ["a", "[PAD]"], validLength: 1);
         Assert.Equal((0.5, 0.0, 0.5), (padded.SameToken, padded.NextToken, padded.Other));
@@ -69,7 +70,8 @@ public class HeadTraitsTests
             Assert.Equal(0.0, previous.Entropy, 12);
             var uniform = HeadTraits.Measure(Matrix<double>.Build.Dense(n, n, 1.0 / n), 0, 0, [.. words[..^1], "[SEP]"]);
             Assert.Equal(Math.Log2(n), uniform.Entropy, 10);
-            Assert.Equal(1.0 / n, uniform.SameToken, 12);
+            Assert.Equal((n - 1.0) / n / n, uniform.SameToken, 12);   // [SEP] on itself counts as [SEP]
+            Assert.Equal(1.0 / n, uniform.Separator, 12);
             Assert.Equal(1.0, uniform.Shares.Sum(), 12);
         }
     }
@@ -78,7 +80,8 @@ public class HeadTraitsTests
     public void A_single_token_has_no_neighbours_and_no_nan()
     {
         var traits = HeadTraits.Measure(Matrix<double>.Build.Dense(1, 1, 1.0), 0, 0, ["[CLS]"]);
-        Assert.Equal([0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], traits.Values);
+        Assert.Equal([0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], traits.Values);   // [CLS] on itself: the [CLS] column
+        Assert.Equal(1.0, traits.Classifier);
     }
 
     [Theory]
@@ -112,7 +115,12 @@ public class HeadTraitsTests
             }
 
             var mass = Enumerable.Range(0, c.valid).Sum(i => weights.Row(i).Sum());
-            Assert.Equal(Enumerable.Range(0, c.valid).Sum(i => weights[i, i]) / mass, traits.SameToken, 12);
+            // Sums in another order than the library's: compare within a tolerance, not by rounding to 12 places.
+            bool Special(int j) => c.tokens[j] is "[CLS]" or "[SEP]";
+            double On(string token) => Enumerable.Range(0, c.valid).Sum(i => Enumerable.Range(0, c.valid).Where(j => c.tokens[j] == token).Sum(j => weights[i, j])) / mass;
+            Assert.InRange(traits.SameToken - (Enumerable.Range(0, c.valid).Where(i => !Special(i)).Sum(i => weights[i, i]) / mass), -1e-12, 1e-12);
+            Assert.InRange(traits.Classifier - On("[CLS]"), -1e-12, 1e-12);
+            Assert.InRange(traits.Separator - On("[SEP]"), -1e-12, 1e-12);
         });
     }
 
@@ -142,8 +150,12 @@ public class HeadTraitsTests
             new(0, 2, 1, 0.5, 0.5, 0, 0, 0, 0, 0),
         ];
         Assert.Equal(
-            "Of 3 heads, 1 put more than half of their attention mass on [CLS] and 1 on [SEP]; over all heads the mean share is 0.233 on [CLS] and 0.267 on [SEP].",
+            "Of 3 heads, 1 put more than half of their attention mass on [CLS] and 1 on [SEP]; over all heads the mean share is 0.233 on [CLS] and 0.267 on [SEP], so here the heads park more weight on [SEP] than on [CLS], as Clark et al. (2019) found in BERT-base.",
             HeadTraits.SpecialTokenSummary(traits));
+        HeadTraits[] clsSink = [new(0, 0, 1, 0.1, 0.1, 0, 0.6, 0.1, 0.1, 0), new(0, 1, 1, 0.5, 0.5, 0, 0, 0, 0, 0)];
+        Assert.EndsWith(
+            "the mean share is 0.300 on [CLS] and 0.050 on [SEP], so here the heads park their weight on [CLS], not on [SEP] as Clark et al. (2019) found in BERT-base: their [SEP] finding does not carry over to these heads.",
+            HeadTraits.SpecialTokenSummary(clsSink), StringComparison.Ordinal);
     }
 
     [Fact]

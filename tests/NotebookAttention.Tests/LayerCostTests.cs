@@ -21,9 +21,9 @@ public class LayerCostTests
         Assert.Equal(6 * 768, AttentionCost.AttentionCrossover(768, 3072));
         Assert.Equal(0.5, AttentionCost.Layer(2304, 384, 1536).AttentionShare, 15);
         Assert.Equal(
-            "d_model = 384, FFN width 1536: attention's core costs as much as the projections and FFN at n = 2304; at the limit of 256 tokens it is 0.100 of a layer's FLOPs, so in this model the projections and FFN cost more than attention at every length it reads.",
+            "d_model = 384, FFN width 1536: attention's core costs as much as the projections and FFN at n = 2304; at the limit of 256 tokens it is 0.100 of a layer's FLOPs, so in this model the projections and FFN take more FLOPs than attention's core at every length it reads.",
             AttentionCost.CrossoverSummary(384, 1536, 256));
-        Assert.EndsWith("so at its longest inputs attention's core costs more than the rest of the layer.", AttentionCost.CrossoverSummary(384, 1536, 4096), StringComparison.Ordinal);
+        Assert.EndsWith("so at its longest inputs attention's core takes more FLOPs than the rest of the layer.", AttentionCost.CrossoverSummary(384, 1536, 4096), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -44,10 +44,14 @@ public class LayerCostTests
     public void The_block_cost_table_shows_each_part_and_the_share_from_the_formulas()
     {
         var table = NotebookAttention.Notebooks.LayerPlots.BlockCost([256, 2304], 384, 1536);
-        Assert.Equal("One layer with d = 384 and an FFN of width f = 1536: the core's share passes one half above n = 2d + f = 2304", table.Title);
+        Assert.StartsWith("One layer with d = 384 and an FFN of width f = 1536: the core's share of the FLOPs passes one half above n = 2d + f = 2304. FLOPs only:", table.Title, StringComparison.Ordinal);
         var cells = System.Text.RegularExpressions.Regex.Replace(table.Html, " style=\"[^\"]*\"", string.Empty);
         Assert.Contains("<th>256</th><td>100.7</td><td>302.0</td><td>604.0</td><td>0.100</td>", cells, StringComparison.Ordinal);
         Assert.Contains("<th>2304</th><td>8,153.7</td><td>2,717.9</td><td>5,435.8</td><td>0.500</td>", cells, StringComparison.Ordinal);
+        Assert.DoesNotContain("hypothetical", cells, StringComparison.Ordinal);
+        var marked = System.Text.RegularExpressions.Regex.Replace(NotebookAttention.Notebooks.LayerPlots.BlockCost([512, 513], 384, 1536, positions: 512).Html, " style=\"[^\"]*\"", string.Empty);
+        Assert.Contains("<td>yes</td></tr>", marked, StringComparison.Ordinal);
+        Assert.Contains("<th>513</th><td>404.2</td><td>605.2</td><td>1,210.3</td><td>0.182</td><td>no: hypothetical, past its 512 positions</td>", marked, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,18 +6,19 @@ namespace NotebookAttention.Attention;
 /// Measured traits of one attention head: how spread out its weights are (entropy), and where its attention mass
 /// goes. The mass is the sum of the weights of the real (non-padding) query rows, and it is split into disjoint
 /// groups of keys, so the shares of a head always add up to 1: each (query i, key j) weight is counted once, in the
-/// FIRST group that fits, in this order: the same token (j = i), the previous token (j = i - 1), the next token
-/// (j = i + 1), [CLS], [SEP], punctuation, and everything else. So a query right after [CLS] that looks at [CLS]
-/// counts as "previous token", and [SEP] looking at itself counts as "same token".
+/// FIRST group that fits, in this order: [CLS], [SEP], the same token (j = i), the previous token (j = i - 1), the
+/// next token (j = i + 1), punctuation, and everything else. The special tokens come first so that a head that
+/// parks its weight on [CLS] or [SEP] shows all of it there: [CLS] looking at itself, and the query right after
+/// [CLS] looking at it, count as [CLS], never as "same" or "previous token".
 /// </summary>
 /// <param name="Layer">Layer number (0 = first).</param>
 /// <param name="Head">Head number within the layer.</param>
 /// <param name="Entropy">Mean entropy of a real query's weights in bits: 0 when every query looks at one key, log2(n) when it spreads evenly.</param>
-/// <param name="SameToken">Share of the head's attention mass from token i to itself.</param>
-/// <param name="PreviousToken">Share from token i to token i - 1.</param>
-/// <param name="NextToken">Share from token i to token i + 1 (a real token; never a padding one).</param>
-/// <param name="Classifier">Share to a [CLS] token not counted above.</param>
-/// <param name="Separator">Share to a [SEP] token not counted above.</param>
+/// <param name="SameToken">Share of the head's attention mass from token i to itself (unless it is [CLS] or [SEP]).</param>
+/// <param name="PreviousToken">Share from token i to token i - 1 (unless it is [CLS] or [SEP]).</param>
+/// <param name="NextToken">Share from token i to token i + 1 (a real token, not [CLS] or [SEP]; never a padding one).</param>
+/// <param name="Classifier">Share to a real [CLS] token, from any query, itself included.</param>
+/// <param name="Separator">Share to a real [SEP] token, from any query, itself included.</param>
 /// <param name="Punctuation">Share to a punctuation token (every character Unicode punctuation) not counted above.</param>
 /// <param name="Other">Share of everything else (other tokens further away, and any weight on padding keys).</param>
 public sealed record HeadTraits(int Layer, int Head, double Entropy, double SameToken, double PreviousToken, double NextToken, double Classifier, double Separator, double Punctuation, double Other)
@@ -29,22 +30,22 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Same
     public const string SeparatorToken = "[SEP]";
 
     /// <summary>The names of the traits, in the order of <see cref="Values"/>: entropy, then the shares in their order of precedence.</summary>
-    public static readonly IReadOnlyList<string> Names = ["entropy (bits)", "same token", "previous token", "next token", "[CLS]", "[SEP]", "punctuation", "other"];
+    public static readonly IReadOnlyList<string> Names = ["entropy (bits)", "[CLS]", "[SEP]", "same token", "previous token", "next token", "punctuation", "other"];
 
     /// <summary>What the share columns mean, for a table's caption.</summary>
     public const string ShareDefinition =
-        "shares of each head's attention mass over the real query pieces; each weight counts once, in the first column that fits (same, previous, next, [CLS], [SEP], punctuation, other), so a head's shares add up to 1";
+        "shares of each head's attention mass over the real query pieces; each weight counts once, in the first column that fits ([CLS], [SEP], same, previous, next, punctuation, other), so a head's shares add up to 1";
 
     /// <summary>The traits in the order of <see cref="Names"/>.</summary>
     public IReadOnlyList<double> Values => [Entropy, .. Shares];
 
     /// <summary>The shares only (every name of <see cref="Names"/> but entropy); they sum to 1.</summary>
-    public IReadOnlyList<double> Shares => [SameToken, PreviousToken, NextToken, Classifier, Separator, Punctuation, Other];
+    public IReadOnlyList<double> Shares => [Classifier, Separator, SameToken, PreviousToken, NextToken, Punctuation, Other];
 
     /// <inheritdoc />
     public override string ToString() => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
-        $"layer {Layer}, head {Head}: entropy {Entropy:0.000} bits; same {SameToken:0.000}, previous {PreviousToken:0.000}, next {NextToken:0.000}, [CLS] {Classifier:0.000}, [SEP] {Separator:0.000}, punctuation {Punctuation:0.000}, other {Other:0.000}");
+        $"layer {Layer}, head {Head}: entropy {Entropy:0.000} bits; [CLS] {Classifier:0.000}, [SEP] {Separator:0.000}, same {SameToken:0.000}, previous {PreviousToken:0.000}, next {NextToken:0.000}, punctuation {Punctuation:0.000}, other {Other:0.000}");
 
     /// <summary>Whether a token is punctuation: not empty, and every character Unicode punctuation (".", ",", "'", "«", "—").</summary>
     /// <param name="token">The token's text.</param>
@@ -105,7 +106,8 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Same
             throw new ArgumentException($"the valid length is {valid} but the sequence has {n} tokens: give 1 to {n}.", nameof(validLength));
         }
 
-        var group = tokens.Select(t => t == ClassifierToken ? 3 : t == SeparatorToken ? 4 : IsPunctuation(t) ? 5 : 6).ToArray();
+        // Groups in order of precedence: 0 [CLS], 1 [SEP], 2 same, 3 previous, 4 next, 5 punctuation, 6 other.
+        var special = tokens.Select(t => t == ClassifierToken ? 0 : t == SeparatorToken ? 1 : -1).ToArray();
         var mass = new double[7];
         double entropy = 0;
         for (var i = 0; i < valid; i++)
@@ -119,7 +121,7 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Same
                 }
 
                 entropy -= w > 0 ? w * Math.Log2(w) : 0;
-                mass[j == i ? 0 : j == i - 1 ? 1 : j == i + 1 && j < valid ? 2 : j >= valid ? 6 : group[j]] += w;
+                mass[j >= valid ? 6 : special[j] >= 0 ? special[j] : j == i ? 2 : j == i - 1 ? 3 : j == i + 1 ? 4 : IsPunctuation(tokens[j]) ? 5 : 6] += w;
             }
         }
 
@@ -130,12 +132,13 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Same
         }
 
         var s = mass.Select(m => m / total).ToArray();
-        return new HeadTraits(layer, head, Math.Max(0, entropy / valid), s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
+        return new HeadTraits(layer, head, Math.Max(0, entropy / valid), SameToken: s[2], PreviousToken: s[3], NextToken: s[4], Classifier: s[0], Separator: s[1], Punctuation: s[5], Other: s[6]);
     }
 
     /// <summary>
     /// Where the heads that favour a special token look, in one sentence: how many heads put more than half their
-    /// mass on [CLS] and on [SEP], and the mean [CLS] and [SEP] shares over all heads.
+    /// mass on [CLS] and on [SEP], the mean [CLS] and [SEP] shares over all heads, and which of the two draws more
+    /// (the one with the larger mean share), set against Clark et al. (2019), who found [SEP] in BERT-base.
     /// </summary>
     /// <param name="traits">The measured heads.</param>
     /// <returns>The sentence, computed from the traits.</returns>
@@ -150,8 +153,14 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Same
 
         var cls = traits.Count(t => t.Classifier > 0.5);
         var sep = traits.Count(t => t.Separator > 0.5);
+        var (meanCls, meanSep) = (traits.Average(t => t.Classifier), traits.Average(t => t.Separator));
+        var sink = meanCls > meanSep
+            ? "so here the heads park their weight on [CLS], not on [SEP] as Clark et al. (2019) found in BERT-base: their [SEP] finding does not carry over to these heads"
+            : meanSep > meanCls
+                ? "so here the heads park more weight on [SEP] than on [CLS], as Clark et al. (2019) found in BERT-base"
+                : "so neither special piece draws more weight than the other";
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"Of {traits.Count} heads, {cls} put more than half of their attention mass on [CLS] and {sep} on [SEP]; over all heads the mean share is {traits.Average(t => t.Classifier):0.000} on [CLS] and {traits.Average(t => t.Separator):0.000} on [SEP].");
+            $"Of {traits.Count} heads, {cls} put more than half of their attention mass on [CLS] and {sep} on [SEP]; over all heads the mean share is {meanCls:0.000} on [CLS] and {meanSep:0.000} on [SEP], {sink}.");
     }
 }

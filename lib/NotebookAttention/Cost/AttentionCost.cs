@@ -91,8 +91,8 @@ public static class AttentionCost
         var crossover = AttentionCrossover(dModel, ffnWidth);
         var atLimit = Layer(limit, dModel, ffnWidth);
         var verdict = limit < crossover
-            ? "so in this model the projections and FFN cost more than attention at every length it reads"
-            : "so at its longest inputs attention's core costs more than the rest of the layer";
+            ? "so in this model the projections and FFN take more FLOPs than attention's core at every length it reads"
+            : "so at its longest inputs attention's core takes more FLOPs than the rest of the layer";
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
             $"d_model = {dModel}, FFN width {ffnWidth}: attention's core costs as much as the projections and FFN at n = {crossover}; at the limit of {limit} tokens it is {atLimit.AttentionShare:0.000} of a layer's FLOPs, {verdict}.");

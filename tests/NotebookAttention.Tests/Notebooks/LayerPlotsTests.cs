@@ -106,18 +106,37 @@ public class LayerPlotsTests
     [Fact]
     public void Exercises_of_notebook_08_check_answers_from_the_data()
     {
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.Crossover(null, 768, 3072).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.Crossover(6 * 768, 768, 3072).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.Crossover(2304, 768, 3072).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.Crossover((2 * 100) + 300, 100, 300).Status);
+        // 1: a gated FFN (three d x f matrices): 4n²d = 8nd² + 6ndf gives n = 2d + 1.5f. Wrong: 6d (the f = 4d rule of
+        // the notebook) and 2d + f (an FFN of two matrices).
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.GatedCrossover(null, 1024, 2816).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.GatedCrossover(6272, 1024, 2816).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.GatedCrossover(6 * 1024, 1024, 2816).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.GatedCrossover((2 * 1024) + 2816, 1024, 2816).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.GatedCrossover((2 * 100) + 150, 100, 100).Status);
+
+        // 2: whole words, as the tokenizer splits them. "don't." is four (don ' t .); a word cut after its first piece is not read.
+        string[] all = ["[CLS]", "don", "'", "t", ".", "token", "##ization", "token", "##ization", "[SEP]"];
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.WordsRead(null, all, 10).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.WordsRead(6, all, 10).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.WordsRead(3, all, 10).Status);      // whitespace words
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.WordsRead(5, all, 9).Status);     // the last word lost its ##ization
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.WordsRead(6, all, 9).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.WordsRead(4, all, 6).Status);
+        string[] repeated = ["[CLS]", .. Enumerable.Repeat<string[]>(["token", "##ization"], 200).SelectMany(p => p), "[SEP]"];
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.WordsRead(127, repeated, 256).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.WordsRead(254, repeated, 256).Status);
+        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.WordsRead(1, all, 11));
+
+        // 3: every piece looks at the one after ([SEP] at itself). Over 6 real pieces: queries 0 to 3 land in "next
+        // token"; query 4's next piece is [SEP] and [SEP] looks at itself, both counted as [SEP] (it comes first): 4/6,
+        // not the 5/6 of an order without the special pieces first.
         string[] pieces = ["[CLS]", "un", "##believ", "##able", "cat", "[SEP]", "[PAD]"];
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.WordsRead(null, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.WordsRead(2, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.WordsRead(4, pieces, 6).Status);
-        // All weight on [CLS] over 6 real pieces: query 0 counts it as "same", query 1 as "previous", 4 of 6 as [CLS].
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.AllOnClassifierShare(null, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.AllOnClassifierShare(4.0 / 6, pieces, 6).Status);
-        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.AllOnClassifierShare(1.0, pieces, 6).Status);
-        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.AllOnClassifierShare(1.0, ["a", "b"], 2));
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.Pretrained.NextTokenShare(null, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.NextTokenShare(4.0 / 6, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.NextTokenShare(5.0 / 6, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Wrong, Exercises.Pretrained.NextTokenShare(1.0, pieces, 6).Status);
+        Assert.Equal(ExerciseStatus.Correct, Exercises.Pretrained.NextTokenShare(0.0, ["[CLS]", "[SEP]"], 2).Status);
+        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.NextTokenShare(1.0, pieces, 8));
+        Assert.Throws<ArgumentException>(() => Exercises.Pretrained.NextTokenShare(1.0, ["a", "b"], 2));
     }
 }
