@@ -41,7 +41,7 @@ public static class CostSweeps
         {
             var (q, k, v) = DoubleInputs(n, d);
             return () => ScaledDotProductAttention.Compute(q, k, v);
-        }, repeats: 3, maxSecondsPerRun, Label("reference", progress));
+        }, repeats: 3, maxSecondsPerRun, Label("reference", progress), minTotalSeconds: MinSecondsPerPoint);
 
     /// <summary>The fast materializing path (builds the n x n scores).</summary>
     /// <param name="lengths">The n values.</param>
@@ -79,6 +79,79 @@ public static class CostSweeps
     /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Linear(IEnumerable<int> lengths, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Fast(lengths, d, (q, k, v, o, n) => FastLinearAttention.Compute(q, k, v, o, n, d, d), maxSecondsPerRun, Label("linear", progress));
+
+    /// <summary>
+    /// Each point's timed runs add up to at least this many seconds (three runs at the least; the median is kept): a
+    /// sub-millisecond point is the median of dozens to thousands of runs, so one interrupted run cannot move it.
+    /// </summary>
+    public const double MinSecondsPerPoint = 0.02;
+
+    /// <summary>
+    /// Exact (tiled), sliding-window and linear attention timed in turn at each n on the same inputs (one head,
+    /// fp32, all cores), so that a busy spell of the machine falls on all three alike instead of on one sweep
+    /// measured minutes apart from the other. Each kernel stops on its own once a run takes longer than
+    /// <paramref name="maxSecondsPerRun"/>; the exact kernel is not run past <paramref name="exactUpTo"/>.
+    /// </summary>
+    /// <param name="lengths">The n values, in increasing order.</param>
+    /// <param name="window">The sliding window w.</param>
+    /// <param name="exactUpTo">Longest n for the exact kernel (its time grows like n²).</param>
+    /// <param name="d">Head dimension.</param>
+    /// <param name="maxSecondsPerRun">Stop a kernel after a run this long.</param>
+    /// <param name="progress">One line per kernel and n.</param>
+    /// <returns>The three sweeps.</returns>
+    public static ApproximationRace Race(IEnumerable<int> lengths, int window, int exactUpTo, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        var kernels = new (string Name, Action<float[], float[], float[], float[], int> Run, List<CostPoint> Points, int UpTo)[]
+        {
+            ("exact tiled", (q, k, v, o, n) => FastAttention.Tiled(q, k, v, o, n, n, d, d), [], exactUpTo),
+            ($"window {window}", (q, k, v, o, n) => FastSlidingWindow.Compute(q, k, v, o, n, d, d, window), [], int.MaxValue),
+            ("linear", (q, k, v, o, n) => FastLinearAttention.Compute(q, k, v, o, n, d, d), [], int.MaxValue),
+        };
+        var stopped = new bool[kernels.Length];
+        foreach (var n in lengths)
+        {
+            var random = new Random(n);
+            float[] q = Random(random, n * d), k = Random(random, n * d), v = Random(random, n * d), o = new float[n * d];
+            for (var i = 0; i < kernels.Length; i++)
+            {
+                if (stopped[i] || n > kernels[i].UpTo)
+                {
+                    continue;
+                }
+
+                var run = kernels[i].Run;
+                var (point, tooSlow) = Measurement.Point(n, () => run(q, k, v, o, n), repeats: 3, maxSecondsPerRun, MinSecondsPerPoint);
+                kernels[i].Points.Add(point);
+                progress?.Report(string.Create(CultureInfo.InvariantCulture, $"{kernels[i].Name,-12} n = {n,7:N0}: {point.Seconds * 1e3,10:0.000} ms{(tooSlow ? $" (over the {maxSecondsPerRun:0.0} s budget: stopping this kernel)" : string.Empty)}"));
+                stopped[i] = tooSlow;
+            }
+        }
+
+        return new ApproximationRace(kernels[0].Points, kernels[1].Points, kernels[2].Points);
+    }
+
+    /// <summary>
+    /// How much of the tiled kernel's work at small n is padding: it scores whole blocks of
+    /// <see cref="FastAttention.QueryBlock"/> queries x <see cref="FastAttention.KeyBlock"/> keys, one query block per
+    /// core, so at n = 64 it fills one 96 x 128 block (3x the n² scores needed) on one core. One sentence for the
+    /// lengths given where the slots exceed the pairs by at least 10%.
+    /// </summary>
+    /// <param name="lengths">The lengths to describe.</param>
+    /// <returns>The sentence (empty when no length is padded that much).</returns>
+    public static string TiledPadding(IEnumerable<int> lengths)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        var c = CultureInfo.InvariantCulture;
+        var padded = lengths.Distinct().Order()
+            .Select(n => (N: n, Slots: RoundUp(n, FastAttention.QueryBlock) * RoundUp(n, FastAttention.KeyBlock), Blocks: RoundUp(n, FastAttention.QueryBlock) / FastAttention.QueryBlock))
+            .Where(p => p.Slots >= 1.1 * p.N * p.N)
+            .Select(p => string.Create(c, $"n = {p.N:N0}: {p.Slots:N0} slots for {(long)p.N * p.N:N0} pairs ({(double)p.Slots / ((double)p.N * p.N):0.0}x), {p.Blocks} query block{(p.Blocks == 1 ? string.Empty : "s")} (at most that many cores)"))
+            .ToList();
+        return padded.Count == 0
+            ? string.Empty
+            : string.Create(c, $"The exact tiled kernel scores whole blocks of {FastAttention.QueryBlock} queries x {FastAttention.KeyBlock} keys, one query block per core, so at short lengths it computes more scores than there are pairs and uses fewer cores: {string.Join("; ", padded)}.");
+    }
 
     /// <summary>Fits the time of the longer half of a sweep (short runs are dominated by fixed overhead).</summary>
     /// <param name="points">A sweep.</param>
@@ -170,6 +243,7 @@ public static class CostSweeps
             text.AppendLine(CrossoverConclusion(name, shownExact, points));
         }
 
+        text.Append(TiledPadding(shownExact.Select(p => p.N)));
         return text.ToString();
     }
 
@@ -179,8 +253,9 @@ public static class CostSweeps
     /// <summary>
     /// Where an approximation overtakes exact attention in this run: the smallest n from which it is faster at that n
     /// and at every longer length both measured, confirmed by at least <see cref="Parallelism.LengthsToConfirm"/>
-    /// lengths (<see cref="Parallelism.Crossover"/>, so one noisy point cannot make or break a crossing); or a plain
-    /// statement that this run shows none.
+    /// lengths (<see cref="Parallelism.Crossover"/>, so one noisy point cannot make or break a crossing). When that n
+    /// is the shortest common length, nothing crossed: it says it was faster at every length and names no crossing.
+    /// Otherwise a plain statement that this run shows none.
     /// </summary>
     /// <param name="name">The approximation.</param>
     /// <param name="exact">The exact kernel's points.</param>
@@ -198,6 +273,12 @@ public static class CostSweeps
 
         var from = Parallelism.Crossover(approximate, exact);
         var last = common[^1];
+        if (from == common[0])
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{name}: faster than exact attention at every length both were measured at ({common.Count} lengths, n = {common[0]:N0} to {last:N0}): no crossing in this range, it is already faster at the shortest.");
+        }
+
         if (from is { } n)
         {
             var confirming = common.Count(c => c >= n);
@@ -373,6 +454,8 @@ public static class CostSweeps
     private static List<CostPoint> Shown(IReadOnlyList<CostPoint> points) =>
         [.. points.Select(p => p with { Seconds = double.Parse(p.Seconds.ToString("G4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) })];
 
+    private static long RoundUp(long n, int block) => (n + block - 1) / block * block;
+
     private static string Seconds(IReadOnlyList<CostPoint> points, int n) =>
         points.FirstOrDefault(p => p.N == n)?.Seconds.ToString("G4", CultureInfo.InvariantCulture) ?? "-";
 
@@ -382,7 +465,7 @@ public static class CostSweeps
             var random = new Random(n);
             float[] q = Random(random, n * d), k = Random(random, n * d), v = Random(random, n * d), o = new float[n * d];
             return () => attention(q, k, v, o, n);
-        }, repeats: 3, maxSecondsPerRun, progress);
+        }, repeats: 3, maxSecondsPerRun, progress, minTotalSeconds: MinSecondsPerPoint);
 
     private static (Matrix<double> Q, Matrix<double> K, Matrix<double> V) DoubleInputs(int n, int d)
     {
@@ -406,3 +489,9 @@ public static class CostSweeps
         public void Report(string value) => inner.Report($"{name,-12} {value}");
     }
 }
+
+/// <summary>Exact, sliding-window and linear attention measured in turn at each n (<see cref="CostSweeps.Race"/>).</summary>
+/// <param name="Exact">The tiled exact kernel.</param>
+/// <param name="Window">Sliding-window attention.</param>
+/// <param name="Linear">Linear attention.</param>
+public sealed record ApproximationRace(IReadOnlyList<CostPoint> Exact, IReadOnlyList<CostPoint> Window, IReadOnlyList<CostPoint> Linear);

@@ -33,11 +33,16 @@ public partial class KernelTests
             // The claim itself, against the table: faster from the crossing on (at least two lengths), not just before it.
             var common = approximate.Where(p => exact.Any(e => e.N == p.N)).OrderBy(p => p.N).Select(p => (p.N, Faster: p.Seconds < exact.Single(e => e.N == p.N).Seconds)).ToList();
             var crossing = Regex.Match(conclusion, @"from n = ([\d,]+) on");
-            if (crossing.Success)
+            if (conclusion.Contains("no crossing in this range", StringComparison.Ordinal))
+            {
+                Assert.True(common.Count >= 2 && common.All(c => c.Faster), $"{names[a]}: the notebook says faster at every length, but its table does not show it:\n{printed}");
+            }
+            else if (crossing.Success)
             {
                 var from = int.Parse(crossing.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
                 var after = common.Where(c => c.N >= from).ToList();
                 Assert.True(after.Count >= 2 && after.All(c => c.Faster), $"{names[a]}: the notebook says faster from n = {from}, but its table does not show it faster there and at every longer length:\n{printed}");
+                Assert.True(common.Any(c => c.N < from), $"{names[a]}: the notebook names a crossing at the shortest common length, where nothing crossed:\n{printed}");
                 Assert.DoesNotContain(common.Where(c => c.N < from).TakeLast(1), c => c.Faster);
             }
             else
@@ -46,6 +51,10 @@ public partial class KernelTests
                 Assert.False(common.Count >= 2 && common[^1].Faster && common[^2].Faster, $"{names[a]}: the notebook says no crossing, but its table shows one:\n{printed}");
             }
         }
+
+        // The padding of the exact kernel at short lengths is stated for the lengths in the table.
+        Assert.EndsWith(CostSweeps.TiledPadding(exact.Select(p => p.N)), printed.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(exact.Min(p => p.N) < FastAttentionQueryBlock, printed.Contains("slots for", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -83,6 +92,8 @@ public partial class KernelTests
         return string.Concat((cell["outputs"] as JsonArray ?? []).OfType<JsonObject>()
             .Select(o => (o["data"] as JsonObject)?["text/plain"]).Select(NotebookFile.Text)).Replace("\r", string.Empty, StringComparison.Ordinal);
     }
+
+    private const int FastAttentionQueryBlock = NotebookAttention.Fast.FastAttention.QueryBlock;
 
     [GeneratedRegex(@"^\s*\d+\s+[\d.E+-]+\s")]
     private static partial Regex RowOfNumbers();

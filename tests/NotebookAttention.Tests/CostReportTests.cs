@@ -27,6 +27,33 @@ public partial class CostReportTests
     }
 
     [Fact]
+    public void A_kernel_faster_from_the_first_common_length_is_said_to_cross_nowhere_in_the_range()
+    {
+        var exact = Sweep(Lengths.Take(6), n => 1e-9 * n * n);
+        var alwaysFaster = Sweep(Lengths, n => 1e-10 * n * n);
+        var conclusion = CostSweeps.CrossoverConclusion("window", exact, alwaysFaster);
+        Assert.Equal("window: faster than exact attention at every length both were measured at (6 lengths, n = 64 to 2,048): no crossing in this range, it is already faster at the shortest.", conclusion);
+        Assert.DoesNotMatch(@"from n = [\d,]+ on", conclusion);
+
+        // Slower only at a length the exact kernel was not measured at changes nothing; slower at the first common one makes n = 128 a crossing.
+        var slowerBefore = Sweep([32, .. Lengths], n => n == 32 ? 1 : 1e-10 * n * n);
+        Assert.Equal(conclusion, CostSweeps.CrossoverConclusion("window", exact, slowerBefore));
+        var slowerAtFirst = Sweep(Lengths, n => n == 64 ? 1 : 1e-10 * n * n);
+        Assert.StartsWith("window: faster than exact attention from n = 128 on", CostSweeps.CrossoverConclusion("window", exact, slowerAtFirst), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tiled_padding_sentence_counts_whole_blocks_of_96_queries_by_128_keys()
+    {
+        var text = CostSweeps.TiledPadding([16, 64, 96, 4096]);
+        Assert.Contains("n = 16: 12,288 slots for 256 pairs (48.0x), 1 query block", text, StringComparison.Ordinal);
+        Assert.Contains("n = 64: 12,288 slots for 4,096 pairs (3.0x), 1 query block", text, StringComparison.Ordinal);
+        Assert.Contains("n = 96: 12,288 slots for 9,216 pairs (1.3x)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("n = 4,096", text, StringComparison.Ordinal);   // 4,128 x 4,096 slots: under 10% padding
+        Assert.Equal(string.Empty, CostSweeps.TiledPadding([4096, 8192]));
+    }
+
+    [Fact]
     public void A_claimed_crossing_always_holds_at_that_length_and_every_longer_one_and_not_just_before()
     {
         var cases = from times in Gen.Double[0.5, 2].Array[Lengths.Length] from longer in Gen.Int[0, 2] select (times, longer);
@@ -42,6 +69,10 @@ public partial class CostReportTests
                 var from = int.Parse(crossing.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
                 Assert.True(common.Count(x => x.N >= from) >= 2 && common.Where(x => x.N >= from).All(x => x.Faster), conclusion);
                 Assert.DoesNotContain(common.Where(x => x.N < from).TakeLast(1), x => x.Faster);
+            }
+            else if (conclusion.Contains("no crossing in this range", StringComparison.Ordinal))
+            {
+                Assert.True(common.All(x => x.Faster), conclusion);
             }
             else
             {
