@@ -90,11 +90,23 @@ public partial class CostReportTests
         var text = CostSweeps.ScoreMatrixStepConclusion(jump, tiled, small);
         Assert.StartsWith("Biggest step of the materialized path: n = 1,024 to 2,048, x8.4 (the arithmetic gives x4.0; the tiled path, which keeps no n x n matrix, x4.0", text, StringComparison.Ordinal);
         Assert.Contains($"grew from {FastAttention.MaterializedScoreBytes(1024, 1024) / 1024:N0} KiB to {FastAttention.MaterializedScoreBytes(2048, 2048) / 1024:N0} KiB, past L3 (8,192 KiB per instance)", text, StringComparison.Ordinal);
-        Assert.Contains("crosses no cache size", CostSweeps.ScoreMatrixStepConclusion(jump, tiled, [new("L2", 1 << 20), new("L3", 32 << 20)]), StringComparison.Ordinal);
+        Assert.Contains("Two other causes this run does not measure: each call allocates a fresh pinned 16.5 MiB matrix", text, StringComparison.Ordinal);
+        var noneCrossed = CostSweeps.ScoreMatrixStepConclusion(jump, tiled, [new("L2", 1 << 20), new("L3", 32 << 20)]);
+        Assert.Contains("crosses none of the cache sizes listed for this machine (L2 1,024 KiB, L3 32,768 KiB): the listed cache sizes do not explain this step.", noneCrossed, StringComparison.Ordinal);
+        Assert.DoesNotContain("the cache does not explain", noneCrossed, StringComparison.Ordinal);
+        Assert.Contains("allocates a fresh pinned", noneCrossed, StringComparison.Ordinal);
         Assert.Contains("does not list its caches", CostSweeps.ScoreMatrixStepConclusion(jump, tiled, []), StringComparison.Ordinal);
         Assert.Contains("does not stand out", CostSweeps.ScoreMatrixStepConclusion(tiled, tiled, small), StringComparison.Ordinal);
+
+        // Both paths slowed at the step: the machine, not the matrix; no "no jump here to explain".
         var busyTiled = Sweep(Lengths, n => (n >= 2048 ? 2e-9 : 1e-9) * n * n);
-        Assert.Contains("does not stand out", CostSweeps.ScoreMatrixStepConclusion(jump, busyTiled, small), StringComparison.Ordinal);
+        var both = CostSweeps.ScoreMatrixStepConclusion(jump, busyTiled, small);
+        Assert.Contains("Both paths slowed at this step (x8.4 and x8.0 against the arithmetic's x4.0)", both, StringComparison.Ordinal);
+        Assert.DoesNotContain("no jump here to explain", both, StringComparison.Ordinal);
+        Assert.DoesNotContain("past L3", both, StringComparison.Ordinal);
+        var slightlyBusy = Sweep(Lengths, n => (n >= 2048 ? 1.2e-9 : 1e-9) * n * n);   // tiled x4.8 at the same step
+        var close = CostSweeps.ScoreMatrixStepConclusion(Sweep(Lengths, n => (n >= 2048 ? 1.5e-9 : 1e-9) * n * n), slightlyBusy, small);
+        Assert.Contains("within 1.5 times of it, so this run does not single out the score matrix", close, StringComparison.Ordinal);
     }
 
     [Fact]
