@@ -146,11 +146,11 @@ public static class CostSweeps
         var padded = lengths.Distinct().Order()
             .Select(n => (N: n, Slots: RoundUp(n, FastAttention.QueryBlock) * RoundUp(n, FastAttention.KeyBlock), Blocks: RoundUp(n, FastAttention.QueryBlock) / FastAttention.QueryBlock))
             .Where(p => p.Slots >= 1.1 * p.N * p.N)
-            .Select(p => string.Create(c, $"n = {p.N:N0}: {p.Slots:N0} slots for {(long)p.N * p.N:N0} pairs ({(double)p.Slots / ((double)p.N * p.N):0.0}x), {p.Blocks} query block{(p.Blocks == 1 ? string.Empty : "s")} (at most that many cores)"))
+            .Select(p => string.Create(c, $"n = {p.N:N0}: {p.Slots:N0} for {(long)p.N * p.N:N0} ({(double)p.Slots / ((double)p.N * p.N):0.0}x), {p.Blocks} block{(p.Blocks == 1 ? string.Empty : "s")}"))
             .ToList();
         return padded.Count == 0
             ? string.Empty
-            : string.Create(c, $"The exact tiled kernel scores whole blocks of {FastAttention.QueryBlock} queries x {FastAttention.KeyBlock} keys, one query block per core, so at short lengths it computes more scores than there are pairs and uses fewer cores: {string.Join("; ", padded)}.");
+            : string.Create(c, $"The exact tiled kernel scores whole blocks of {FastAttention.QueryBlock} queries x {FastAttention.KeyBlock} keys and gives each core whole query blocks, so at short lengths it computes more scores than there are pairs and keeps fewer cores busy (score slots for pairs, and query blocks = most cores it can use): {string.Join("; ", padded)}.");
     }
 
     /// <summary>Fits the time of the longer half of a sweep (short runs are dominated by fixed overhead).</summary>

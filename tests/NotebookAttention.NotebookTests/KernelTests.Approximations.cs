@@ -54,7 +54,7 @@ public partial class KernelTests
 
         // The padding of the exact kernel at short lengths is stated for the lengths in the table.
         Assert.EndsWith(CostSweeps.TiledPadding(exact.Select(p => p.N)), printed.TrimEnd(), StringComparison.Ordinal);
-        Assert.Equal(exact.Min(p => p.N) < FastAttentionQueryBlock, printed.Contains("slots for", StringComparison.Ordinal));
+        Assert.Equal(exact.Min(p => p.N) < FastAttentionQueryBlock, printed.Contains("score slots for pairs", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -46,9 +46,9 @@ public partial class CostReportTests
     public void The_tiled_padding_sentence_counts_whole_blocks_of_96_queries_by_128_keys()
     {
         var text = CostSweeps.TiledPadding([16, 64, 96, 4096]);
-        Assert.Contains("n = 16: 12,288 slots for 256 pairs (48.0x), 1 query block", text, StringComparison.Ordinal);
-        Assert.Contains("n = 64: 12,288 slots for 4,096 pairs (3.0x), 1 query block", text, StringComparison.Ordinal);
-        Assert.Contains("n = 96: 12,288 slots for 9,216 pairs (1.3x)", text, StringComparison.Ordinal);
+        Assert.Contains("n = 16: 12,288 for 256 (48.0x), 1 block;", text, StringComparison.Ordinal);
+        Assert.Contains("n = 64: 12,288 for 4,096 (3.0x), 1 block;", text, StringComparison.Ordinal);
+        Assert.Contains("n = 96: 12,288 for 9,216 (1.3x), 1 block.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("n = 4,096", text, StringComparison.Ordinal);   // 4,128 x 4,096 slots: under 10% padding
         Assert.Equal(string.Empty, CostSweeps.TiledPadding([4096, 8192]));
     }
