@@ -81,6 +81,28 @@ public static class CostSweeps
         Fast(lengths, d, (q, k, v, o, n) => FastLinearAttention.Compute(q, k, v, o, n, d, d), maxSecondsPerRun, Label("linear", progress));
 
     /// <summary>
+    /// One candidate cause of the materialized path's steps, measured alone: allocating a fresh pinned fp32 buffer of
+    /// the materialized score matrix's size (<see cref="FastAttention.MaterializedScoreBytes"/>, as that path does on
+    /// every call) and writing every entry once, with no arithmetic: the cost of new memory (first-touch page faults,
+    /// garbage collections) and of one pass over it.
+    /// </summary>
+    /// <param name="lengths">The n values.</param>
+    /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
+    /// <param name="progress">One line per n.</param>
+    /// <returns>The points.</returns>
+    public static IReadOnlyList<CostPoint> FreshScoreBuffer(IEnumerable<int> lengths, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
+        Measurement.Curve(lengths, n =>
+        {
+            var count = (int)(FastAttention.MaterializedScoreBytes(n, n) / sizeof(float));
+            return () =>
+            {
+                var scores = GC.AllocateUninitializedArray<float>(count, pinned: true);
+                scores.AsSpan().Fill(1f);
+                GC.KeepAlive(scores);
+            };
+        }, repeats: 3, maxSecondsPerRun, Label("fresh buffer", progress), minTotalSeconds: MinSecondsPerPoint);
+
+    /// <summary>
     /// Each point's timed runs add up to at least this many seconds (three runs at the least; the median is kept): a
     /// sub-millisecond point is the median of dozens to thousands of runs, so one interrupted run cannot move it.
     /// </summary>
@@ -297,29 +319,31 @@ public static class CostSweeps
     /// </summary>
     /// <param name="materialized">The materialized sweep.</param>
     /// <param name="tiled">The tiled sweep.</param>
+    /// <param name="fresh">The same lengths' <see cref="FreshScoreBuffer"/> sweep (a last column), or null.</param>
     /// <returns>The text.</returns>
-    public static string ScoreMatrixStep(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled)
+    public static string ScoreMatrixStep(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled, IReadOnlyList<CostPoint>? fresh = null)
     {
         ArgumentNullException.ThrowIfNull(materialized);
         ArgumentNullException.ThrowIfNull(tiled);
         var caches = Machine.Caches();
         var m = Shown(materialized);
         var t = Shown(tiled);
+        var f = fresh is null ? null : Shown(fresh);
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"caches (cpu0): {Machine.CacheSummary()}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"n",8}  {"materialized (s)",-18}{"x",-8}{"tiled (s)",-14}{"x",-8}fp32 scores (KiB)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"n",8}  {"materialized (s)",-18}{"x",-8}{"tiled (s)",-14}{"x",-8}{"fp32 scores (KiB)",-19}{(f is null ? string.Empty : "fresh buffer (s)")}");
         for (var i = 0; i < m.Count; i++)
         {
             var n = m[i].N;
             var tiledPoint = t.FirstOrDefault(p => p.N == n);
             var previousTiled = i > 0 ? t.FirstOrDefault(p => p.N == m[i - 1].N) : null;
-            text.AppendLine(CultureInfo.InvariantCulture,
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"{n,8}  {m[i].Seconds.ToString("G4", CultureInfo.InvariantCulture),-18}{(i > 0 ? (m[i].Seconds / m[i - 1].Seconds).ToString("0.0", CultureInfo.InvariantCulture) : "-"),-8}" +
                 $"{tiledPoint?.Seconds.ToString("G4", CultureInfo.InvariantCulture) ?? "-",-14}{(tiledPoint is not null && previousTiled is not null ? (tiledPoint.Seconds / previousTiled.Seconds).ToString("0.0", CultureInfo.InvariantCulture) : "-"),-8}" +
-                $"{FastAttention.MaterializedScoreBytes(n, n) / 1024}");
+                $"{FastAttention.MaterializedScoreBytes(n, n) / 1024,-19}{(f is null ? string.Empty : f.FirstOrDefault(p => p.N == n)?.Seconds.ToString("G4", CultureInfo.InvariantCulture) ?? "-")}").TrimEnd());
         }
 
-        text.Append(ScoreMatrixStepConclusion(m, t, caches));
+        text.Append(ScoreMatrixStepConclusion(m, t, caches, f));
         return text.ToString();
     }
 
@@ -336,8 +360,13 @@ public static class CostSweeps
     /// <param name="materialized">The materialized points (as printed).</param>
     /// <param name="tiled">The tiled points (as printed).</param>
     /// <param name="caches">This machine's caches.</param>
+    /// <param name="fresh">
+    /// <see cref="FreshScoreBuffer"/> at the same lengths, or null: when it has both ends of the step, the share of the
+    /// step's added time that allocating and writing a fresh matrix alone took is said, and that cause is no longer
+    /// listed as unmeasured.
+    /// </param>
     /// <returns>The sentences.</returns>
-    public static string ScoreMatrixStepConclusion(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled, IReadOnlyList<CacheLevel> caches)
+    public static string ScoreMatrixStepConclusion(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled, IReadOnlyList<CacheLevel> caches, IReadOnlyList<CostPoint>? fresh = null)
     {
         ArgumentNullException.ThrowIfNull(materialized);
         ArgumentNullException.ThrowIfNull(tiled);
@@ -371,7 +400,11 @@ public static class CostSweeps
         var before = FastAttention.MaterializedScoreBytes(from.N, from.N);
         var after = FastAttention.MaterializedScoreBytes(to.N, to.N);
         var sizes = string.Create(c, $"Its fp32 score matrix grew from {before / 1024:N0} KiB to {after / 1024:N0} KiB");
-        var untested = string.Create(c, $" Two other causes this run does not measure: each call allocates a fresh pinned {after / 1048576.0:0.#} MiB matrix (first-touch page faults, garbage collections), and the L3 is shared, so a run gets less of it when other cores or programs use it.");
+        var freshFrom = fresh?.FirstOrDefault(p => p.N == from.N);
+        var freshTo = fresh?.FirstOrDefault(p => p.N == to.N);
+        var untested = freshFrom is not null && freshTo is not null
+            ? string.Create(c, $" Allocating a fresh pinned {after / 1048576.0:0.#} MiB matrix and writing it once, as each call does, took {freshTo.Seconds:G4} s at n = {to.N:N0} against {freshFrom.Seconds:G4} s at n = {from.N:N0}: {100 * (freshTo.Seconds - freshFrom.Seconds) / (to.Seconds - from.Seconds):0}% of the {to.Seconds - from.Seconds:G3} s the step added. Not measured here: the L3 is shared, so a run gets less of it when other cores or programs use it.")
+            : string.Create(c, $" Two other causes this run does not measure: each call allocates a fresh pinned {after / 1048576.0:0.#} MiB matrix (first-touch page faults, garbage collections), and the L3 is shared, so a run gets less of it when other cores or programs use it.");
         if (caches.Count == 0)
         {
             return head + " " + sizes + "; this system does not list its caches, so which level it outgrew cannot be said." + untested;

@@ -67,7 +67,9 @@ public partial class KernelTests
         Assert.True(rows.Count >= 3, $"notebook 06 printed {rows.Count} lengths:\n{printed}");
         var materialized = rows.Select(r => new CostPoint(int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[1], CultureInfo.InvariantCulture), 0)).ToList();
         var tiled = rows.Where(r => r[3] != "-").Select(r => new CostPoint(int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[3], CultureInfo.InvariantCulture), 0)).ToList();
-        Assert.EndsWith(CostSweeps.ScoreMatrixStepConclusion(materialized, tiled, caches), printed.TrimEnd(), StringComparison.Ordinal);
+        var fresh = rows.Where(r => r.Length > 6 && r[6] != "-").Select(r => new CostPoint(int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[6], CultureInfo.InvariantCulture), 0)).ToList();
+        Assert.True(fresh.Count >= 2, $"notebook 06 printed {fresh.Count} fresh-buffer times:\n{printed}");
+        Assert.EndsWith(CostSweeps.ScoreMatrixStepConclusion(materialized, tiled, caches, fresh), printed.TrimEnd(), StringComparison.Ordinal);
 
         // The step it names is the largest factor in the table, and the sizes it names are the table's.
         var step = Regex.Match(printed, @"n = ([\d,]+) to ([\d,]+), x([\d.]+)");
@@ -75,6 +77,16 @@ public partial class KernelTests
         var largest = Enumerable.Range(1, rows.Count - 1).Where(i => rows[i][3] != "-" && rows[i - 1][3] != "-").MaxBy(i => materialized[i].Seconds / materialized[i - 1].Seconds);
         Assert.Equal(materialized[largest].N, int.Parse(step.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
         Assert.Equal(rows[largest][2], step.Groups[3].Value);
+        // The share of the step that a fresh allocation explains is the table's own numbers.
+        var share = Regex.Match(printed, @"took (\S+) s at n = [\d,]+ against (\S+) s at n = [\d,]+: (-?\d+)% of the");
+        if (share.Success)
+        {
+            var added = materialized[largest].Seconds - materialized[largest - 1].Seconds;
+            var freshAdded = double.Parse(share.Groups[1].Value, CultureInfo.InvariantCulture) - double.Parse(share.Groups[2].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(rows[largest][6], share.Groups[1].Value);
+            Assert.Equal(Math.Round(100 * freshAdded / added), double.Parse(share.Groups[3].Value, CultureInfo.InvariantCulture));
+        }
+
         var grew = Regex.Match(printed, @"grew from ([\d,]+) KiB to ([\d,]+) KiB");
         if (grew.Success)
         {
