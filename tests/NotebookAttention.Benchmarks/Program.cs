@@ -171,7 +171,10 @@ namespace NotebookAttention.Benchmarks
                 foreach (var kernel in rows.Where(r => r.N == tiled.N && r.Method != tiled.Method && ApproximationBenchmarks.Flops(r.Method, r.N) is not null).OrderBy(r => r.Method, StringComparer.Ordinal))
                 {
                     var ratio = kernel.Gflops / tiled.Gflops;
-                    yield return string.Create(c, $"| {kernel.Method}, n = {kernel.N}, d = 64: within 2x of its own arithmetic at the tiled kernel's FMA rate (ratio of GFLOP/s at least 0.5) | {ratio:0.00} ({kernel.Gflops:0.0} GFLOP/s on {ApproximationBenchmarks.Flops(kernel.Method, kernel.N) / 1e9:0.###} GFLOP in {kernel.Milliseconds:0.00} ms; tiled exact {tiled.Gflops:0.0} GFLOP/s in this run) | {(ratio >= 0.5 ? "yes" : "no")} |");
+                    var lowerBound = kernel.Method == nameof(ApproximationBenchmarks.LinearCausal)
+                        ? "; counted on the model's arithmetic, while this kernel does about 1.7x as much (first pass, block triangles), so the ratio is a lower bound"
+                        : string.Empty;
+                    yield return string.Create(c, $"| {kernel.Method}, n = {kernel.N}, d = 64: within 2x of its own arithmetic at the tiled kernel's FMA rate (ratio of GFLOP/s at least 0.5) | {ratio:0.00} ({kernel.Gflops:0.0} GFLOP/s on {ApproximationBenchmarks.Flops(kernel.Method, kernel.N) / 1e9:0.###} GFLOP in {kernel.Milliseconds:0.00} ms; tiled exact {tiled.Gflops:0.0} GFLOP/s in this run{lowerBound}) | {(ratio >= 0.5 ? "yes" : "no")} |");
                 }
             }
         }

@@ -33,11 +33,16 @@ public partial class KernelTests
             // The claim itself, against the table: faster from the crossing on (at least two lengths), not just before it.
             var common = approximate.Where(p => exact.Any(e => e.N == p.N)).OrderBy(p => p.N).Select(p => (p.N, Faster: p.Seconds < exact.Single(e => e.N == p.N).Seconds)).ToList();
             var crossing = Regex.Match(conclusion, @"from n = ([\d,]+) on");
-            if (crossing.Success)
+            if (conclusion.Contains("no crossing in this range", StringComparison.Ordinal))
+            {
+                Assert.True(common.Count >= 2 && common.All(c => c.Faster), $"{names[a]}: the notebook says faster at every length, but its table does not show it:\n{printed}");
+            }
+            else if (crossing.Success)
             {
                 var from = int.Parse(crossing.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
                 var after = common.Where(c => c.N >= from).ToList();
                 Assert.True(after.Count >= 2 && after.All(c => c.Faster), $"{names[a]}: the notebook says faster from n = {from}, but its table does not show it faster there and at every longer length:\n{printed}");
+                Assert.True(common.Any(c => c.N < from), $"{names[a]}: the notebook names a crossing at the shortest common length, where nothing crossed:\n{printed}");
                 Assert.DoesNotContain(common.Where(c => c.N < from).TakeLast(1), c => c.Faster);
             }
             else
@@ -46,6 +51,10 @@ public partial class KernelTests
                 Assert.False(common.Count >= 2 && common[^1].Faster && common[^2].Faster, $"{names[a]}: the notebook says no crossing, but its table shows one:\n{printed}");
             }
         }
+
+        // The padding of the exact kernel at short lengths is stated for the lengths in the table.
+        Assert.EndsWith(CostSweeps.TiledPadding(exact.Select(p => p.N)), printed.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(exact.Min(p => p.N) < FastAttentionQueryBlock, printed.Contains("score slots for pairs", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -58,7 +67,9 @@ public partial class KernelTests
         Assert.True(rows.Count >= 3, $"notebook 06 printed {rows.Count} lengths:\n{printed}");
         var materialized = rows.Select(r => new CostPoint(int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[1], CultureInfo.InvariantCulture), 0)).ToList();
         var tiled = rows.Where(r => r[3] != "-").Select(r => new CostPoint(int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[3], CultureInfo.InvariantCulture), 0)).ToList();
-        Assert.EndsWith(CostSweeps.ScoreMatrixStepConclusion(materialized, tiled, caches), printed.TrimEnd(), StringComparison.Ordinal);
+        var fresh = rows.Where(r => r.Length > 6 && r[6] != "-").Select(r => new CostPoint(int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[6], CultureInfo.InvariantCulture), 0)).ToList();
+        Assert.True(fresh.Count >= 2, $"notebook 06 printed {fresh.Count} fresh-buffer times:\n{printed}");
+        Assert.EndsWith(CostSweeps.ScoreMatrixStepConclusion(materialized, tiled, caches, fresh), printed.TrimEnd(), StringComparison.Ordinal);
 
         // The step it names is the largest factor in the table, and the sizes it names are the table's.
         var step = Regex.Match(printed, @"n = ([\d,]+) to ([\d,]+), x([\d.]+)");
@@ -66,6 +77,16 @@ public partial class KernelTests
         var largest = Enumerable.Range(1, rows.Count - 1).Where(i => rows[i][3] != "-" && rows[i - 1][3] != "-").MaxBy(i => materialized[i].Seconds / materialized[i - 1].Seconds);
         Assert.Equal(materialized[largest].N, int.Parse(step.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
         Assert.Equal(rows[largest][2], step.Groups[3].Value);
+        // The share of the step that a fresh allocation explains is the table's own numbers.
+        var share = Regex.Match(printed, @"took (\S+) s at n = [\d,]+ against (\S+) s at n = [\d,]+: (-?\d+)% of the");
+        if (share.Success)
+        {
+            var added = materialized[largest].Seconds - materialized[largest - 1].Seconds;
+            var freshAdded = double.Parse(share.Groups[1].Value, CultureInfo.InvariantCulture) - double.Parse(share.Groups[2].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(rows[largest][6], share.Groups[1].Value);
+            Assert.Equal(Math.Round(100 * freshAdded / added), double.Parse(share.Groups[3].Value, CultureInfo.InvariantCulture));
+        }
+
         var grew = Regex.Match(printed, @"grew from ([\d,]+) KiB to ([\d,]+) KiB");
         if (grew.Success)
         {
@@ -83,6 +104,8 @@ public partial class KernelTests
         return string.Concat((cell["outputs"] as JsonArray ?? []).OfType<JsonObject>()
             .Select(o => (o["data"] as JsonObject)?["text/plain"]).Select(NotebookFile.Text)).Replace("\r", string.Empty, StringComparison.Ordinal);
     }
+
+    private const int FastAttentionQueryBlock = NotebookAttention.Fast.FastAttention.QueryBlock;
 
     [GeneratedRegex(@"^\s*\d+\s+[\d.E+-]+\s")]
     private static partial Regex RowOfNumbers();

@@ -27,6 +27,33 @@ public partial class CostReportTests
     }
 
     [Fact]
+    public void A_kernel_faster_from_the_first_common_length_is_said_to_cross_nowhere_in_the_range()
+    {
+        var exact = Sweep(Lengths.Take(6), n => 1e-9 * n * n);
+        var alwaysFaster = Sweep(Lengths, n => 1e-10 * n * n);
+        var conclusion = CostSweeps.CrossoverConclusion("window", exact, alwaysFaster);
+        Assert.Equal("window: faster than exact attention at every length both were measured at (6 lengths, n = 64 to 2,048): no crossing in this range, it is already faster at the shortest.", conclusion);
+        Assert.DoesNotMatch(@"from n = [\d,]+ on", conclusion);
+
+        // Slower only at a length the exact kernel was not measured at changes nothing; slower at the first common one makes n = 128 a crossing.
+        var slowerBefore = Sweep([32, .. Lengths], n => n == 32 ? 1 : 1e-10 * n * n);
+        Assert.Equal(conclusion, CostSweeps.CrossoverConclusion("window", exact, slowerBefore));
+        var slowerAtFirst = Sweep(Lengths, n => n == 64 ? 1 : 1e-10 * n * n);
+        Assert.StartsWith("window: faster than exact attention from n = 128 on", CostSweeps.CrossoverConclusion("window", exact, slowerAtFirst), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tiled_padding_sentence_counts_whole_blocks_of_96_queries_by_128_keys()
+    {
+        var text = CostSweeps.TiledPadding([16, 64, 96, 4096]);
+        Assert.Contains("n = 16: 12,288 for 256 (48.0x), 1 block;", text, StringComparison.Ordinal);
+        Assert.Contains("n = 64: 12,288 for 4,096 (3.0x), 1 block;", text, StringComparison.Ordinal);
+        Assert.Contains("n = 96: 12,288 for 9,216 (1.3x), 1 block.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("n = 4,096", text, StringComparison.Ordinal);   // 4,128 x 4,096 slots: under 10% padding
+        Assert.Equal(string.Empty, CostSweeps.TiledPadding([4096, 8192]));
+    }
+
+    [Fact]
     public void A_claimed_crossing_always_holds_at_that_length_and_every_longer_one_and_not_just_before()
     {
         var cases = from times in Gen.Double[0.5, 2].Array[Lengths.Length] from longer in Gen.Int[0, 2] select (times, longer);
@@ -42,6 +69,10 @@ public partial class CostReportTests
                 var from = int.Parse(crossing.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
                 Assert.True(common.Count(x => x.N >= from) >= 2 && common.Where(x => x.N >= from).All(x => x.Faster), conclusion);
                 Assert.DoesNotContain(common.Where(x => x.N < from).TakeLast(1), x => x.Faster);
+            }
+            else if (conclusion.Contains("no crossing in this range", StringComparison.Ordinal))
+            {
+                Assert.True(common.All(x => x.Faster), conclusion);
             }
             else
             {
@@ -59,11 +90,27 @@ public partial class CostReportTests
         var text = CostSweeps.ScoreMatrixStepConclusion(jump, tiled, small);
         Assert.StartsWith("Biggest step of the materialized path: n = 1,024 to 2,048, x8.4 (the arithmetic gives x4.0; the tiled path, which keeps no n x n matrix, x4.0", text, StringComparison.Ordinal);
         Assert.Contains($"grew from {FastAttention.MaterializedScoreBytes(1024, 1024) / 1024:N0} KiB to {FastAttention.MaterializedScoreBytes(2048, 2048) / 1024:N0} KiB, past L3 (8,192 KiB per instance)", text, StringComparison.Ordinal);
-        Assert.Contains("crosses no cache size", CostSweeps.ScoreMatrixStepConclusion(jump, tiled, [new("L2", 1 << 20), new("L3", 32 << 20)]), StringComparison.Ordinal);
+        Assert.Contains("Two other causes this run does not measure: each call allocates a fresh pinned 16.5 MiB matrix", text, StringComparison.Ordinal);
+        var fresh = Sweep(Lengths, n => n >= 2048 ? 0.002 : 0.0005);   // at 1,024 -> 2,048 the step adds 7.76e-3 s, the buffer 1.5e-3 s
+        var measured = CostSweeps.ScoreMatrixStepConclusion(jump, tiled, small, fresh);
+        Assert.Contains("Allocating a fresh pinned 16.5 MiB matrix and writing it once, as each call does, took 0.002 s at n = 2,048 against 0.0005 s at n = 1,024: 19% of the 0.00776 s the step added. Not measured here: the L3 is shared", measured, StringComparison.Ordinal);
+        Assert.DoesNotContain("Two other causes", measured, StringComparison.Ordinal);
+        var noneCrossed = CostSweeps.ScoreMatrixStepConclusion(jump, tiled, [new("L2", 1 << 20), new("L3", 32 << 20)]);
+        Assert.Contains("crosses none of the cache sizes listed for this machine (L2 1,024 KiB, L3 32,768 KiB): the listed cache sizes do not explain this step.", noneCrossed, StringComparison.Ordinal);
+        Assert.DoesNotContain("the cache does not explain", noneCrossed, StringComparison.Ordinal);
+        Assert.Contains("allocates a fresh pinned", noneCrossed, StringComparison.Ordinal);
         Assert.Contains("does not list its caches", CostSweeps.ScoreMatrixStepConclusion(jump, tiled, []), StringComparison.Ordinal);
         Assert.Contains("does not stand out", CostSweeps.ScoreMatrixStepConclusion(tiled, tiled, small), StringComparison.Ordinal);
+
+        // Both paths slowed at the step: the machine, not the matrix; no "no jump here to explain".
         var busyTiled = Sweep(Lengths, n => (n >= 2048 ? 2e-9 : 1e-9) * n * n);
-        Assert.Contains("does not stand out", CostSweeps.ScoreMatrixStepConclusion(jump, busyTiled, small), StringComparison.Ordinal);
+        var both = CostSweeps.ScoreMatrixStepConclusion(jump, busyTiled, small);
+        Assert.Contains("Both paths slowed at this step (x8.4 and x8.0 against the arithmetic's x4.0)", both, StringComparison.Ordinal);
+        Assert.DoesNotContain("no jump here to explain", both, StringComparison.Ordinal);
+        Assert.DoesNotContain("past L3", both, StringComparison.Ordinal);
+        var slightlyBusy = Sweep(Lengths, n => (n >= 2048 ? 1.2e-9 : 1e-9) * n * n);   // tiled x4.8 at the same step
+        var close = CostSweeps.ScoreMatrixStepConclusion(Sweep(Lengths, n => (n >= 2048 ? 1.5e-9 : 1e-9) * n * n), slightlyBusy, small);
+        Assert.Contains("within 1.5 times of it, so this run does not single out the score matrix", close, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,9 +158,13 @@ public partial class CostReportTests
         Property.Holds(Gen.Int[1, 400], n =>
         {
             long Pairs(int w) => Enumerable.Range(0, n).Sum(i => (long)(Math.Min(n - 1, i + w) - Math.Max(0, i - w) + 1));   // keys within w of each query
-            var largest = Enumerable.Range(0, n).Where(w => Pairs(w) * 4 <= (long)n * n).DefaultIfEmpty(0).Max();
-            Assert.True(Exercises.Cost.QuarterWindow(largest, n).IsCorrect, $"n = {n}, w = {largest}");
-            Assert.False(Exercises.Cost.QuarterWindow(largest + 1, n).IsCorrect, $"n = {n}, w = {largest + 1}");
+            var largest = Enumerable.Range(0, n).Where(w => Pairs(w) * 2 <= (long)n * n).DefaultIfEmpty(0).Max();
+            Assert.True(Exercises.Cost.HalfWindow(largest, n).IsCorrect, $"n = {n}, w = {largest}");
+            Assert.False(Exercises.Cost.HalfWindow(largest + 1, n).IsCorrect, $"n = {n}, w = {largest + 1}");
         });
+
+        // The default sentence's answer is not the window the notebook draws for it (w = 1), so it cannot be copied.
+        Assert.True(Exercises.Cost.HalfWindow(3, 12).IsCorrect);
+        Assert.False(Exercises.Cost.HalfWindow(CostSweeps.DemoWindow(12), 12).IsCorrect);
     }
 }

@@ -76,6 +76,36 @@ public class FastApproximationTests
         });
     }
 
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(false, 3)]
+    [InlineData(false, 4)]
+    [InlineData(true, 2)]
+    [InlineData(true, 3)]
+    public void Linear_attention_gives_the_same_bits_on_every_run_with_the_same_thread_count(bool causal, int threads)
+    {
+        // 24,000 keys in 500 blocks of 48, on more workers than this machine may have cores: how the blocks are shared
+        // out must not depend on which worker runs first, since fp32 sums in another order differ in the last bits.
+        const int n = 24_000, d = 64;
+
+        // The test host keeps its pool threads busy, and Parallel.For then runs every worker on the calling thread in
+        // turn, which would hide any dependence on timing: make sure threads are free for the workers.
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        ThreadPool.SetMinThreads(Math.Max(minWorkers, threads + 4), minIo);
+        var random = new Random(11);
+        float[] Inputs() => [.. Enumerable.Range(0, n * d).Select(_ => (float)((random.NextDouble() * 4) - 2))];
+        float[] q = Inputs(), k = Inputs(), v = Inputs();
+        var first = new float[n * d];
+        FastLinearAttention.Compute(q, k, v, first, n, d, d, causal, threads);
+        for (var run = 0; run < 40; run++)
+        {
+            var again = new float[n * d];
+            FastLinearAttention.Compute(q, k, v, again, n, d, d, causal, threads);
+            var differing = Enumerable.Range(0, first.Length).Count(i => BitConverter.SingleToInt32Bits(first[i]) != BitConverter.SingleToInt32Bits(again[i]));
+            Assert.True(differing == 0, $"causal {causal}, {threads} threads, run {run + 2}: {differing:N0} of {first.Length:N0} outputs differ in their bits from the first run");
+        }
+    }
+
     [Fact]
     public void One_token_attends_to_itself_in_both_kernels()
     {

@@ -27,17 +27,17 @@ public static partial class Exercises
         }
 
         /// <summary>
-        /// Exercise 2: the largest window w whose sliding window keeps at most a quarter of the n² query-key pairs of
-        /// the learner's sentence (<see cref="FastSlidingWindow.VisiblePairs"/>), or 0 when even w = 0 keeps more.
+        /// Exercise 2: the largest window w whose sliding window keeps at most half of the n² query-key pairs of the
+        /// learner's sentence (<see cref="FastSlidingWindow.VisiblePairs"/>), or 0 when even w = 0 keeps more.
         /// </summary>
         /// <param name="answer">The learner's w.</param>
         /// <param name="tokens">Tokens in the learner's sentence.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult QuarterWindow(int? answer, int tokens)
+        public static ExerciseResult HalfWindow(int? answer, int tokens)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
-            var largest = Enumerable.Range(0, tokens).LastOrDefault(w => FastSlidingWindow.VisiblePairs(tokens, w) <= tokens * (double)tokens / 4);
-            return Exercise.Check("2", answer, largest, $"Each of the {tokens} tokens sees up to 2w + 1 tokens, so the window keeps about n(2w + 1) of n² pairs: a quarter means w ≈ n/8. Check your w and w + 1 with FastSlidingWindow.VisiblePairs.");
+            var largest = Enumerable.Range(0, tokens).LastOrDefault(w => FastSlidingWindow.VisiblePairs(tokens, w) <= tokens * (double)tokens / 2);
+            return Exercise.Check("2", answer, largest, $"Each of the {tokens} tokens sees up to 2w + 1 tokens, so the window keeps about n(2w + 1) of n² pairs, a little less at the ends. Solve n(2w + 1) = n²/2 for w, then check your w and w + 1 with FastSlidingWindow.VisiblePairs.");
         }
 
         /// <summary>

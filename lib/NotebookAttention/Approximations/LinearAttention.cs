@@ -7,8 +7,10 @@ namespace NotebookAttention.Approximations;
 /// Linear attention (Katharopoulos et al., 2020, "Transformers are RNNs"): the similarity exp(q . k) is replaced
 /// by phi(q) . phi(k) with the positive feature map phi(x) = elu(x) + 1. Then
 /// output_i = phi(q_i)^T (sum_j phi(k_j) v_j^T) / (phi(q_i)^T sum_j phi(k_j)),
-/// and the two sums are computed once for all queries: O(n d d_v) instead of O(n^2 d). It is not softmax
-/// attention, so its outputs differ from exact attention; the series measures by how much.
+/// and the two sums are computed once for all queries: O(n d d_v) instead of O(n^2 d). It is not an approximation
+/// of softmax attention: it is a different similarity, and a model using it is trained end to end with it, so its
+/// outputs are not compared with softmax attention's (on untrained projections that would measure nothing about
+/// its quality). Performer (Choromanski et al., 2021) is the kind of method that approximates softmax attention.
 /// </summary>
 public static class LinearAttention
 {

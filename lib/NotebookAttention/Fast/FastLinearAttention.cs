@@ -13,9 +13,10 @@ namespace NotebookAttention.Fast;
 /// <see cref="Approximations.LinearAttention.Compute"/>.
 /// </summary>
 /// <remarks>
-/// <para>Non-causal: each core sums S and z over its share of the keys (blocks of <see cref="Chunk"/> keys, phi(K)
-/// transposed times V on the same 6 x 16 register-tiled FMA kernel as the tiled exact kernel), the shares are added,
-/// then blocks of queries multiply phi(Q) S on the same kernel.</para>
+/// <para>Non-causal: each core sums S and z over a fixed, contiguous share of the keys (blocks of <see cref="Chunk"/>
+/// keys, phi(K) transposed times V on the same 6 x 16 register-tiled FMA kernel as the tiled exact kernel), the shares
+/// are added in order (so a run gives the same bits every time with the same number of threads), then blocks of
+/// queries multiply phi(Q) S on the same kernel.</para>
 /// <para>Causal (query i uses keys 0..i, the running sums of an RNN): the sequence is cut into one part per core;
 /// a first pass sums each part's S and z, their prefix sums give every part its starting state, and a second pass
 /// runs each part block by block: phi(Q_b) S_before + the lower triangle of phi(Q_b) phi(K_b)^T times V_b, then
@@ -75,9 +76,12 @@ public static class FastLinearAttention
     }
 
     /// <summary>
-    /// The arithmetic linear attention needs: phi(K)^T V and phi(Q) S (2 n d d_v FLOPs each), z and the n
-    /// denominators (n d and 2 n d), counted as <see cref="Cost.AttentionCost.Flops"/> counts (the feature map
-    /// and the division are not counted). The same for the causal form, whose running sums do the same arithmetic.
+    /// The arithmetic linear attention needs, as a model: phi(K)^T V and phi(Q) S (2 n d d_v FLOPs each), z and the
+    /// n denominators (n d and 2 n d), counted as <see cref="Cost.AttentionCost.Flops"/> counts (the feature map and
+    /// the division are not counted). The causal form needs the same arithmetic in principle (running sums), but this
+    /// is not what the kernel does: the causal kernel does about 1.7x as much on 2 cores (a first pass over all but
+    /// the last part, and each block's own lower triangle), so a GFLOP/s computed from this count is a lower bound of
+    /// the causal kernel's real rate.
     /// </summary>
     /// <param name="n">Sequence length.</param>
     /// <param name="depth">d_k.</param>
@@ -227,13 +231,17 @@ public static class FastLinearAttention
             try
             {
                 Array.Clear(states, 0, workers * StateSize);
-                var next = -1;
+                int FirstChunk(int worker) => (int)((long)worker * chunks / workers);
+
+                // Each worker sums a fixed, contiguous range of key blocks in order, and the ranges are added in
+                // index order: the same bits on every run with the same number of threads (fp32 addition is not
+                // associative, so handing blocks out first come, first served would change the sums run to run).
                 Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = workers }, own =>
                 {
                     using var scratch = new Scratch(this);
                     fixed (float* state = &states[own * StateSize])
                     {
-                        for (var chunk = Interlocked.Increment(ref next); chunk < chunks; chunk = Interlocked.Increment(ref next))
+                        for (var chunk = FirstChunk(own); chunk < FirstChunk(own + 1); chunk++)
                         {
                             cancellation.ThrowIfCancellationRequested();
                             AddKeys(chunk * Chunk, state, scratch);
@@ -241,6 +249,7 @@ public static class FastLinearAttention
                     }
                 });
 
+                var next = -1;
                 fixed (float* all = states)
                 {
                     for (var w = 1; w < workers; w++)
@@ -249,7 +258,6 @@ public static class FastLinearAttention
                     }
                 }
 
-                next = -1;
                 Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = workers }, _ =>
                 {
                     using var scratch = new Scratch(this);
