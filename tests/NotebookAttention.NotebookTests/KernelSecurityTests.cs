@@ -68,15 +68,16 @@ public sealed class KernelSecurityTests(SeriesFixture series) : IDisposable
     [LinuxFact]
     public async Task Runner_kernel_opens_no_listening_socket_while_it_runs_a_notebook()
     {
-        var notebook = Path.GetFileName(series.Runner.Notebooks[0]);
+        var path = Path.GetFullPath(series.Runner.Notebooks[0]);
+        var notebook = Path.GetFileName(path);
         var run = Task.Run(() => series.Run(notebook[..2], label: "no-listening-socket"));
         var samplesWithKernel = 0;
         var listening = new List<ListeningSocket>();
         while (!run.IsCompleted)
         {
-            // The runner starts "dotnet repl --run <notebook> ..." from this test process; sample that process and its children.
+            // The runner starts "dotnet repl --run <full path of the notebook> ..." from this test process; sample that process and its children.
             var kernels = ListeningSockets.Tree(Environment.ProcessId)
-                .Where(pid => ListeningSockets.CommandLine(pid).Contains($"--run {notebook}", StringComparison.Ordinal))
+                .Where(pid => ListeningSockets.CommandLine(pid).Contains($"--run {path}", StringComparison.Ordinal))
                 .ToList();
             if (kernels.Count > 0)
             {
