@@ -117,7 +117,7 @@ public static class Exercise
     }
 
     private static ExerciseResult NotAnswered(string name) =>
-        new(name, ExerciseStatus.NotAnswered, "not answered yet: put your answer in the cell above and run it and this cell again.");
+        new(name, ExerciseStatus.NotAnswered, "not answered yet: write your answer where this cell says ✏️ and run the cell again (the solution is folded below it).");
 
     private static ExerciseResult Correct(string name, string answer) => new(name, ExerciseStatus.Correct, $"right ({answer}).");
 
