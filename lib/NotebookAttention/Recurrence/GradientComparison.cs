@@ -4,6 +4,7 @@ using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
 using NotebookAttention.Attention;
+using NotebookAttention.Cost;
 using NotebookAttention.Tokens;
 
 namespace NotebookAttention.Recurrence;
@@ -136,10 +137,10 @@ public sealed class GradientComparison
         Recurrent = [.. recurrent];
         Attention = [.. attention];
         InputScale = inputScale;
-        double[] lengths = [.. Attention.Select(r => Math.Log(r.N))];
-        DilutionExponent = Slope(lengths, [.. Attention.Select(r => Math.Log(r.MeanOtherNorm))]);
-        LargestGradientExponent = Slope(lengths, [.. Attention.Select(r => Math.Log(r.LargestOtherNorm))]);
-        LargestWeightExponent = Slope(lengths, [.. Attention.Select(r => Math.Log(r.LargestOtherWeight))]);
+        double[] lengths = [.. Attention.Select(r => (double)r.N)];
+        DilutionExponent = PowerLaw.Fit(lengths, [.. Attention.Select(r => r.MeanOtherNorm)]).Exponent;
+        LargestGradientExponent = PowerLaw.Fit(lengths, [.. Attention.Select(r => r.LargestOtherNorm)]).Exponent;
+        LargestWeightExponent = PowerLaw.Fit(lengths, [.. Attention.Select(r => r.LargestOtherWeight)]).Exponent;
         Conclusions = [.. Recurrent.Select(RecurrentSentence), DistanceSentence(), DilutionSentence(), SizeSentence()];
     }
 
@@ -308,12 +309,6 @@ public sealed class GradientComparison
     {
         var (queries, keys, _) = projections.Project(inputs);
         return [.. Softmax.Stable(keys * queries.Row(inputs.RowCount - 1) * Scores.ScaleFactor(projections.DK))];
-    }
-
-    private static double Slope(double[] x, double[] y)
-    {
-        (_, var slope) = Fit.Line(x, y);
-        return slope;
     }
 
     private static double[] Reversed(double[] norms) => [.. norms.Reverse()];   // index = distance T - t
