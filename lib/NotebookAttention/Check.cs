@@ -129,6 +129,24 @@ internal static class Check
     /// <summary>"NaN", "+infinity" or "-infinity" for a non-finite value.</summary>
     public static string Name(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
 
+    /// <summary>Refuses a flat buffer whose length is not rows x columns, saying what it should be.</summary>
+    /// <param name="actual">The buffer's length.</param>
+    /// <param name="rows">Rows it should hold.</param>
+    /// <param name="columns">Columns it should hold.</param>
+    /// <param name="what">The buffer's name in the message, e.g. "keys".</param>
+    /// <param name="shape">The shape in the caller's terms, e.g. "n x d_k".</param>
+    /// <param name="parameter">The parameter name.</param>
+    public static void Length(long actual, int rows, int columns, string what, string shape, string parameter)
+    {
+        var expected = (long)rows * columns;
+        if (actual != expected)
+        {
+            throw new ArgumentException(
+                $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] matrix needs {expected:N0} ({shape}): pass it row-major, one row per token, or check the counts and d.",
+                parameter);
+        }
+    }
+
     /// <summary>Throws when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
     public static void AtLeast(long value, long minimum, string what, string parameter)
     {

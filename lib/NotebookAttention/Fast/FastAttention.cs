@@ -288,10 +288,10 @@ public static class FastAttention
             Check.AtLeast(keyCount, 1, "key count", nameof(keyCount));
             Check.AtLeast(depth, 1, "d_k", nameof(depth));
             Check.AtLeast(valueDepth, 1, "d_v", nameof(valueDepth));
-            CheckLength(queriesLength, queryCount, depth, "queries", "queryCount x d_k", nameof(queries));
-            CheckLength(keysLength, keyCount, depth, "keys", "keyCount x d_k", nameof(keys));
-            CheckLength(valuesLength, keyCount, valueDepth, "values", "keyCount x d_v", nameof(values));
-            CheckLength(outputLength, queryCount, valueDepth, "output", "queryCount x d_v", nameof(output));
+            Check.Length(queriesLength, queryCount, depth, "queries", "queryCount x d_k", nameof(queries));
+            Check.Length(keysLength, keyCount, depth, "keys", "keyCount x d_k", nameof(keys));
+            Check.Length(valuesLength, keyCount, valueDepth, "values", "keyCount x d_v", nameof(values));
+            Check.Length(outputLength, queryCount, valueDepth, "output", "queryCount x d_v", nameof(output));
             mask.Validate(queryCount, keyCount);
             queryBlocks = (int)(RoundUp(queryCount, QueryBlock) / QueryBlock);
             keyBlocks = (int)(RoundUp(keyCount, KeyBlock) / KeyBlock);
@@ -615,17 +615,6 @@ public static class FastAttention
                         row[j] = float.NegativeInfinity;
                     }
                 }
-            }
-        }
-
-        private static void CheckLength(long actual, int rows, int columns, string what, string shape, string parameter)
-        {
-            var expected = (long)rows * columns;
-            if (actual != expected)
-            {
-                throw new ArgumentException(
-                    $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] matrix needs {expected:N0} ({shape}): pass it row-major, or check the counts and d.",
-                    parameter);
             }
         }
     }

@@ -51,10 +51,10 @@ public static class FastLinearAttention
         Check.AtLeast(n, 1, "n", nameof(n));
         Check.AtLeast(depth, 1, "d_k", nameof(depth));
         Check.AtLeast(valueDepth, 1, "d_v", nameof(valueDepth));
-        CheckLength(queries.Length, n, depth, "queries", nameof(queries));
-        CheckLength(keys.Length, n, depth, "keys", nameof(keys));
-        CheckLength(values.Length, n, valueDepth, "values", nameof(values));
-        CheckLength(output.Length, n, valueDepth, "output", nameof(output));
+        Check.Length(queries.Length, n, depth, "queries", "n x d_k", nameof(queries));
+        Check.Length(keys.Length, n, depth, "keys", "n x d_k", nameof(keys));
+        Check.Length(values.Length, n, valueDepth, "values", "n x d_v", nameof(values));
+        Check.Length(output.Length, n, valueDepth, "output", "n x d_v", nameof(output));
         Check.Finite(queries, n, depth, "queries Q", InputRemedy, nameof(queries));
         Check.Finite(keys, n, depth, "keys K", InputRemedy, nameof(keys));
         Check.Finite(values, n, valueDepth, "values V", InputRemedy, nameof(values));
@@ -199,18 +199,6 @@ public static class FastLinearAttention
 
         return (Fp32.FromMatrix(queries, "queries Q", nameof(queries)), Fp32.FromMatrix(keys, "keys K", nameof(keys)), Fp32.FromMatrix(values, "values V", nameof(values)),
             queries.RowCount, queries.ColumnCount, values.ColumnCount);
-    }
-
-    /// <summary>Refuses a buffer whose length is not rows x columns, saying what it should be.</summary>
-    internal static void CheckLength(long actual, int rows, int columns, string what, string parameter)
-    {
-        var expected = (long)rows * columns;
-        if (actual != expected)
-        {
-            throw new ArgumentException(
-                $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] matrix needs {expected:N0}: pass it row-major, or check n and d.",
-                parameter);
-        }
     }
 
     /// <summary>One call: pointers into the caller's pinned buffers; scratch is pooled per worker.</summary>

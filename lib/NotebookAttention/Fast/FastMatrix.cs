@@ -78,8 +78,8 @@ public sealed class FastMultiHeadAttention
         var dk = HeadDK * Heads;
         var dv = HeadDV * Heads;
         Check.TableFits(n, Math.Max(Math.Max(dk, dv), Math.Max(DModel, OutputSize)), "the projected tokens", "run fewer tokens at a time", nameof(n));
-        CheckLength(input.Length, n, DModel, "input X", "n x d_model", nameof(input));
-        CheckLength(output.Length, n, OutputSize, "output", "n x output size", nameof(output));
+        Check.Length(input.Length, n, DModel, "input X", "n x d_model", nameof(input));
+        Check.Length(output.Length, n, OutputSize, "output", "n x output size", nameof(output));
         mask.Validate(n, n);
         Check.Finite(input, n, DModel, "input X", "every entry must be a finite number; look at the step that produced X", nameof(input));
 
@@ -146,17 +146,6 @@ public sealed class FastMultiHeadAttention
         var output = new float[input.RowCount * OutputSize];
         Forward(Fp32.FromMatrix(input, "input X", nameof(input)), output, input.RowCount, mask);
         return Fp32.ToMatrix(output, input.RowCount, OutputSize);
-    }
-
-    private static void CheckLength(int actual, int rows, int columns, string what, string shape, string parameter)
-    {
-        var expected = (long)rows * columns;
-        if (actual != expected)
-        {
-            throw new ArgumentException(
-                $"{what} has {actual:N0} floats but a row-major [{rows} x {columns}] needs {expected:N0} ({shape}): pass one row of {columns} per token.",
-                parameter);
-        }
     }
 
     private static string Overflowed(string product) =>

@@ -51,10 +51,10 @@ public static class FastSlidingWindow
             throw new ArgumentOutOfRangeException(nameof(window), window, $"window {window} is negative: a token sees the tokens at most window positions away, so use 0 (itself only) or more.");
         }
 
-        FastLinearAttention.CheckLength(queries.Length, n, depth, "queries", nameof(queries));
-        FastLinearAttention.CheckLength(keys.Length, n, depth, "keys", nameof(keys));
-        FastLinearAttention.CheckLength(values.Length, n, valueDepth, "values", nameof(values));
-        FastLinearAttention.CheckLength(output.Length, n, valueDepth, "output", nameof(output));
+        Check.Length(queries.Length, n, depth, "queries", "n x d_k", nameof(queries));
+        Check.Length(keys.Length, n, depth, "keys", "n x d_k", nameof(keys));
+        Check.Length(values.Length, n, valueDepth, "values", "n x d_v", nameof(values));
+        Check.Length(output.Length, n, valueDepth, "output", "n x d_v", nameof(output));
         Check.Finite(queries, n, depth, "queries Q", InputRemedy, nameof(queries));
         Check.Finite(keys, n, depth, "keys K", InputRemedy, nameof(keys));
         Check.Finite(values, n, valueDepth, "values V", InputRemedy, nameof(values));
