@@ -399,7 +399,7 @@ public sealed class GradientComparison
             verdict = "the largest gradient fell but the largest weight did not: no verdict on dilution.";
         }
 
-        return head + verdict + Invariant($" (The mean over the other tokens fell as n^{DilutionExponent:0.00}, but a mean of weights that sum to 1 falls like 1/n for any weights, so it cannot tell spread from concentrated.)");
+        return head + verdict + Invariant($" (The mean over the other tokens {(DilutionExponent < 0 ? "fell" : "rose")} as n^{DilutionExponent:0.00}, but a mean of weights that sum to 1 falls like 1/n for any weights, so it cannot tell spread from concentrated.)");
     }
 
     private string SizeSentence()
