@@ -36,11 +36,11 @@ public class HandComputedBackwardTests
         // logits [0, ln 3] give p = [1/4, 3/4]; target 1: loss -ln(3/4), gradient (p - [0, 1]) / N with N = 2 scored in the batch.
         var logits = M(new[,] { { 0, Math.Log(3) }, { 5, -5 } });
         var targets = new[] { 1, SequenceBatch.Ignored };
-        var forward = CrossEntropy.Forward(logits, targets);
+        var forward = SoftmaxCrossEntropy.Forward(logits, targets);
         Assert.Equal(-Math.Log(0.75), forward.LossSum, 14);
         Assert.Equal(1, forward.Scored);
         Assert.Equal(1, forward.Correct);
-        var gradient = CrossEntropy.Backward(forward, targets, scoredInBatch: 2);
+        var gradient = SoftmaxCrossEntropy.Backward(forward, targets, scoredInBatch: 2);
         Assert.Equal(0.25 / 2, gradient[0, 0], 15);
         Assert.Equal(-0.25 / 2, gradient[0, 1], 15);
         Assert.Equal([0.0, 0.0], gradient.Row(1).ToArray());
