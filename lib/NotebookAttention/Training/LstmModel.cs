@@ -16,8 +16,10 @@ namespace NotebookAttention.Training;
 /// flows back along C unchanged, which is what lets an LSTM carry a signal over many steps.
 /// </para>
 /// <para>
-/// The forget gate's bias starts at 1 (Jozefowicz et al. 2015): F starts near σ(1) ≈ 0.73 instead of 0.5, so at the
-/// start of training the cell remembers rather than forgets. The other biases start at 0, the weights at
+/// The forget gate's bias starts at 1 (Jozefowicz et al. 2015; <see cref="RecurrentSettings.ForgetBias"/> changes it):
+/// F starts near σ(1) ≈ 0.73 instead of 0.5, so at the start of training the cell remembers rather than forgets. Over L
+/// steps that still leaves σ(1)^L of a signal (1.6e-7 at L = 50): long distances need the model to learn larger forget
+/// gates from a gradient that small. The other biases start at 0, the weights at
 /// U(-1/sqrt(h), 1/sqrt(h)) as in torch.nn.LSTM.
 /// </para>
 /// <para>
@@ -211,7 +213,12 @@ public sealed class LstmModel : RecurrentModel
     {
         var h = settings.Hidden;
         var bound = 1 / Math.Sqrt(h);
-        var bias = Matrix<double>.Build.Dense(1, 4 * h, (_, column) => column >= h && column < 2 * h ? 1.0 : 0.0);  // forget gate b_f = 1
+        if (!double.IsFinite(settings.ForgetBias))
+        {
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.ForgetBias, $"the forget-gate bias is {settings.ForgetBias}: it must be a finite number (1 is the usual start).");
+        }
+
+        var bias = Matrix<double>.Build.Dense(1, 4 * h, (_, column) => column >= h && column < 2 * h ? settings.ForgetBias : 0.0);  // forget gate b_f
         return
         [
             new Parameter("lstm.W_x (i|f|g|o)", Uniform(random, settings.Embedding, 4 * h, bound)),
