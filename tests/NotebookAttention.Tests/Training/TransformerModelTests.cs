@@ -69,6 +69,18 @@ public class TransformerModelTests
     }
 
     [Fact]
+    public void Gradient_check_utility_works_for_the_recurrent_models_too()
+    {
+        var settings = new RecurrentSettings(VocabularySize: 7, Hidden: 5, Embedding: 4, Seed: 2);
+        foreach (ISequenceModel model in new ISequenceModel[] { new ElmanRnnModel(settings), new LstmModel(settings) })
+        {
+            var result = GradientCheck.Run(model, Ragged(), entries: 30, seed: 2);
+            Assert.True(result.LargestRelativeError <= 1e-6, $"{model.Name}: {result}");
+            Assert.Contains(result.Entries, e => Math.Abs(e.Analytic) > 1e-4);
+        }
+    }
+
+    [Fact]
     public void Gradient_check_utility_catches_a_wrong_gradient()
     {
         var model = new WrongGradientModel(new TransformerModel(Small(TransformerPath.Reference)));
