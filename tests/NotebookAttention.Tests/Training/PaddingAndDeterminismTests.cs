@@ -94,6 +94,28 @@ public class PaddingAndDeterminismTests
         Assert.NotEqual(one.Steps[0].Loss, one.Steps[^1].Loss);
     }
 
+    [Theory]
+    [InlineData(TransformerPath.Fast)]
+    [InlineData(TransformerPath.Reference)]
+    public void The_transformer_gives_the_same_loss_curve_bit_for_bit_on_one_and_two_threads(TransformerPath path)
+    {
+        // Padded batches of 10 reverse sequences: three chunks of 4, 4 and 2 sequences.
+        var task = new ReverseTask(2, 6);
+        TrainingRun Train(int threads) => Trainer.Run(
+            new TransformerModel(new TransformerSettings(task.VocabularySize, task.MaxLength, 8, 2, 16, 4, Layers: 2, Path: path)),
+            task,
+            new TrainingSettings(8, 10, 1e-2, Seed: 3, Threads: threads, EvaluateEvery: 4, EvaluationBatchSize: 12));
+        var one = Train(1);
+        var two = Train(2);
+        Assert.Equal(TrainingOutcome.Completed, one.Outcome);
+        Assert.Equal(one.Steps.Select(s => s.Loss), two.Steps.Select(s => s.Loss));
+        Assert.Equal(one.Steps.Select(s => s.GradientNorm), two.Steps.Select(s => s.GradientNorm));
+        Assert.Equal(one.Steps.Select(s => s.FirstPositionGradient), two.Steps.Select(s => s.FirstPositionGradient));
+        Assert.Equal(one.Steps.Select(s => s.EvaluationLoss), two.Steps.Select(s => s.EvaluationLoss));
+        Assert.True(ParameterSnapshot.Of(one.Model).Values.Zip(two.Model.Parameters).All(pair => pair.First.Value.Equals(pair.Second.Value)));
+        Assert.NotEqual(one.Steps[0].Loss, one.Steps[^1].Loss);
+    }
+
     private static (double Loss, MathNet.Numerics.LinearAlgebra.Matrix<double>[] Gradients, BatchOutcome Outcome) Gradients(RecurrentModel model, SequenceBatch batch, int threads = 1)
     {
         foreach (var p in model.Parameters)

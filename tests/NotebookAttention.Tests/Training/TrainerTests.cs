@@ -35,6 +35,16 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_transformer_with_fewer_positions_than_the_task_needs_is_refused_before_training()
+    {
+        var model = new TransformerModel(new TransformerSettings(Task.VocabularySize, Task.MaxLength - 1, 4, 1, 8, 1));
+        var before = ParameterSnapshot.Of(model);
+        var error = Assert.Throws<ArgumentException>(() => Trainer.Run(model, Task, new TrainingSettings(5, 8, 1e-2)));
+        Assert.Contains($"MaxLength = {Task.MaxLength}", error.Message, StringComparison.Ordinal);
+        Assert.True(before.Matches(model));
+    }
+
+    [Fact]
     public void A_model_whose_vocabulary_is_smaller_than_the_task_is_refused_before_training()
     {
         var model = new ElmanRnnModel(new RecurrentSettings(Task.VocabularySize - 1, 4, 3));
