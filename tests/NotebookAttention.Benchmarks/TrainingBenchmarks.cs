@@ -5,11 +5,11 @@ using NotebookAttention.Training;
 namespace NotebookAttention.Benchmarks;
 
 /// <summary>
-/// One training step (loss and gradients of a batch, then an Adam update) of each trainable model at notebook 10's
+/// One training step (loss and gradients of a batch, then an Adam update) of the Elman RNN and the LSTM at notebook 10's
 /// sizes (its LongRangeSettings.Notebook when this was written): remember-the-first-token batches of
-/// <see cref="Batch"/> sequences of n = L + 1 tokens; recurrent models with hidden <see cref="Hidden"/> and embedding
-/// <see cref="Embedding"/>; a one-layer transformer with d_model <see cref="DModel"/>, <see cref="Heads"/> heads and
-/// feed-forward width <see cref="FeedForward"/>; fp64 fast paths, all cores.
+/// <see cref="Batch"/> sequences of n = L + 1 tokens, hidden <see cref="Hidden"/>, embedding <see cref="Embedding"/>,
+/// fp64 fast path, all cores. The transformer's step is <see cref="TransformerStepBenchmarks"/>; <see cref="Table"/>
+/// puts all three in one table of RESULTS.md.
 /// </summary>
 [MemoryDiagnoser]
 public class TrainingBenchmarks
@@ -22,15 +22,6 @@ public class TrainingBenchmarks
 
     /// <summary>e of the recurrent models.</summary>
     public const int Embedding = 8;
-
-    /// <summary>d_model of the transformer.</summary>
-    public const int DModel = 16;
-
-    /// <summary>Attention heads of the transformer.</summary>
-    public const int Heads = 2;
-
-    /// <summary>Feed-forward width of the transformer.</summary>
-    public const int FeedForward = 32;
 
     /// <summary>Ids of <see cref="RememberFirstTask"/> (10 digits, 8 signals, '?', padding).</summary>
     public const int Vocabulary = 20;
@@ -51,7 +42,6 @@ public class TrainingBenchmarks
         var settings = new RecurrentSettings(Vocabulary, Hidden, Embedding, Seed: 1);
         models[nameof(ElmanStep)] = (new ElmanRnnModel(settings), new Adam(1e-3));
         models[nameof(LstmStep)] = (new LstmModel(settings), new Adam(1e-3));
-        models[nameof(TransformerStep)] = (new TransformerModel(new TransformerSettings(Vocabulary, N, DModel, Heads, FeedForward, Seed: 1)), new Adam(1e-3));
     }
 
     /// <summary>Elman RNN: BPTT over n steps and an Adam update.</summary>
@@ -62,36 +52,39 @@ public class TrainingBenchmarks
     [Benchmark]
     public double LstmStep() => Step(nameof(LstmStep));
 
-    /// <summary>One-layer transformer: attention over all n positions at once, backward and an Adam update.</summary>
-    [Benchmark]
-    public double TransformerStep() => Step(nameof(TransformerStep));
-
     /// <summary>
-    /// The FLOPs one step is counted as, the number GFLOP/s are computed from; null for other methods. The convention
-    /// is 3 × the forward pass's matrix products (2 FLOPs per multiply-add), because the backward pass of a product
-    /// costs two products of the same size. Elementwise work, the loss and Adam are not counted, and the real backward
-    /// work is smaller where nothing flows back (the readout is scored at one position per sequence, and the
-    /// transformer's fast path skips rows whose gradient is exactly zero): the rate is one yardstick for the three
-    /// models, not a measured count. Forward products per batch of B sequences of n tokens and V ids: recurrent, with
-    /// pre-activation width g (h for Elman, 4h for the LSTM), n·2B(e·g + h·g + h·V); transformer,
-    /// B·(2n(4d² + 2d·d_ff + d·V) + 4n²d) (Q, K, V and O, the two feed-forward layers, the readout, the scores and the
-    /// weighted sum).
+    /// Matrix-product FLOPs (2 per multiply-add) of one step as the fast path does them, the count GFLOP/s are computed
+    /// from; null for other methods. With B sequences of n positions, one scored position per sequence, V ids, and a
+    /// cell whose pre-activations have width g (h for Elman, 4h for the LSTM): forward n·2B(e·g + h·g + h·V) (input,
+    /// recurrence, readout at every position); backward n·4B(e·g + h·g) through the cell (weight gradients and the
+    /// gradients sent to X and H) plus 4B·h·V for the readout at the scored position. Elementwise work (tanh, the
+    /// gates), the loss and Adam are not counted.
     /// </summary>
     /// <param name="method">Benchmark method name.</param>
     /// <param name="n">Sequence length.</param>
     /// <returns>FLOPs, or null.</returns>
     public static double? Flops(string method, int n)
     {
-        const double b = Batch, e = Embedding, h = Hidden, v = Vocabulary, d = DModel, f = FeedForward;
-        double? forward = method switch
+        double? width = method switch
         {
-            nameof(ElmanStep) => n * 2 * b * ((e * h) + (h * h) + (h * v)),
-            nameof(LstmStep) => n * 2 * b * ((e * 4 * h) + (h * 4 * h) + (h * v)),
-            nameof(TransformerStep) => b * ((2.0 * n * ((4 * d * d) + (2 * d * f) + (d * v))) + (4.0 * n * n * d)),
+            nameof(ElmanStep) => Hidden,
+            nameof(LstmStep) => 4 * Hidden,
             _ => null,
         };
-        return 3 * forward;
+        if (width is not { } g)
+        {
+            return null;
+        }
+
+        const double b = Batch, e = Embedding, h = Hidden, v = Vocabulary;
+        return (n * 2 * b * ((e * g) + (h * g) + (h * v))) + (n * 4 * b * ((e * g) + (h * g))) + (4 * b * h * v);
     }
+
+    /// <summary>The FLOPs of any training-step row: the recurrent models' (<see cref="Flops"/>) or the transformer's (<see cref="TransformerWorkload.StepFlops"/>).</summary>
+    /// <param name="method">Benchmark method name.</param>
+    /// <param name="n">Sequence length.</param>
+    /// <returns>FLOPs, or null for rows that are not a training step.</returns>
+    public static double? StepFlops(string method, int n) => Flops(method, n) ?? TransformerWorkload.StepFlops(method, n);
 
     /// <summary>The training rows of RESULTS.md, fp64, in their own table (their ceiling is half the fp32 one).</summary>
     /// <param name="rows">All measured rows.</param>
@@ -99,7 +92,7 @@ public class TrainingBenchmarks
     public static IEnumerable<string> Table(IReadOnlyList<Row> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var training = rows.Where(r => Flops(r.Method, r.N) is not null).OrderBy(r => r.N).ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
+        var training = rows.Where(r => StepFlops(r.Method, r.N) is not null).OrderBy(r => r.N).ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
         if (training.Count == 0)
         {
             yield break;
@@ -109,13 +102,13 @@ public class TrainingBenchmarks
         yield return string.Empty;
         yield return "## One training step (notebook 10's sizes)";
         yield return string.Empty;
-        yield return string.Create(c, $"Loss and gradients of a remember-the-first-token batch ({Batch} sequences of n = L + 1 tokens, {Vocabulary} ids) and an Adam update, fp64 on the fast paths, all cores; recurrent models hidden {Hidden}, embedding {Embedding}; transformer d_model {DModel}, {Heads} heads, d_ff {FeedForward}, one layer. FLOPs are counted as 3 × the forward pass's matrix products (TrainingBenchmarks.Flops states the formulas; a yardstick, not a count of the backward work, which is smaller); fp64 SIMD holds half as many numbers per register as fp32, so its FMA ceiling is half the fp32 one above.");
+        yield return string.Create(c, $"Loss and gradients of a remember-the-first-token batch (n = L + 1 tokens, {Vocabulary} ids) and an Adam update, fp64 on the fast paths, all cores; the Elman RNN and the LSTM with batch {Batch}, hidden {Hidden}, embedding {Embedding}; the transformer at TransformerWorkload's sizes (n = 8 is notebook 09's reverse task). FLOPs count the matrix products the fast paths do (TrainingBenchmarks.Flops and TransformerWorkload.Flops state the formulas); fp64 SIMD holds half as many numbers per register as fp32, so its FMA ceiling is half the fp32 one above.");
         yield return string.Empty;
         yield return "| Model step | n | median | GFLOP (counted) | GFLOP/s | allocated |";
         yield return "| --- | ---: | ---: | ---: | ---: | ---: |";
         foreach (var row in training)
         {
-            yield return string.Create(c, $"| {row.Method} | {row.N} | {row.Milliseconds:0.00} ms | {Flops(row.Method, row.N) / 1e9:0.000} | {row.Gflops:0.00} | {row.AllocatedBytes / 1048576.0:0.0} MiB |");
+            yield return string.Create(c, $"| {row.Method} | {row.N} | {row.Milliseconds:0.00} ms | {StepFlops(row.Method, row.N) / 1e9:0.000} | {row.Gflops:0.00} | {row.AllocatedBytes / 1048576.0:0.0} MiB |");
         }
     }
 
