@@ -80,11 +80,12 @@ public sealed class TrainingView
     /// Trains, with a live progress line that ends as one final line, and the notebook's stop button wired to the
     /// trainer. Returns nothing, so the cell shows only that line.
     /// </summary>
-    public void Train()
+    /// <param name="cancel">Stops the run after the step in progress; null for the running cell's stop button.</param>
+    public void Train(CancellationToken? cancel = null)
     {
         steps.Clear();
         snapshots.Clear();
-        var pictured = SnapshotSteps(Settings.Steps, Snapshots);
+        var pictured = SnapshotSteps(Settings.Steps, Snapshots).ToHashSet();
         TakeSnapshot(0);
         var line = LiveOutput.Line();
         var clock = Stopwatch.StartNew();
@@ -99,8 +100,8 @@ public sealed class TrainingView
             line.Report(Progress(step, clock.Elapsed.TotalSeconds, final: null));
         }
 
-        Run = Trainer.Run(Model, Task, Settings, OnStep, LiveOutput.CellCancellation);
-        if (steps.Count > 0 && snapshots[^1].Step != steps[^1].Step)
+        Run = Trainer.Run(Model, Task, Settings, OnStep, cancel ?? LiveOutput.CellCancellation);
+        if (steps.Count > 0 && snapshots.Count > 0 && snapshots[^1].Step != steps[^1].Step)
         {
             TakeSnapshot(steps[^1].Step);
         }
@@ -117,11 +118,11 @@ public sealed class TrainingView
     /// <param name="steps">Steps of the run.</param>
     /// <param name="snapshots">Pictures wanted, step 0 included.</param>
     /// <returns>Distinct steps in increasing order, 0 first and <paramref name="steps"/> last.</returns>
-    public static IReadOnlySet<int> SnapshotSteps(int steps, int snapshots)
+    public static IReadOnlyList<int> SnapshotSteps(int steps, int snapshots)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(snapshots, 2);
-        return new SortedSet<int>(Enumerable.Range(0, snapshots).Select(k => (int)Math.Round(steps * Math.Pow(k / (double)(snapshots - 1), 2))));
+        return [.. Enumerable.Range(0, snapshots).Select(k => (int)Math.Round(steps * Math.Pow(k / (double)(snapshots - 1), 2))).Distinct()];
     }
 
     /// <summary>Loss and accuracy against the step, side by side.</summary>
