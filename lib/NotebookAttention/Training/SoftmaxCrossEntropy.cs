@@ -8,7 +8,7 @@ namespace NotebookAttention.Training;
 /// scored positions; positions whose target is <see cref="SequenceBatch.Ignored"/> (padding, unasked positions) add
 /// nothing to the loss and get zero gradient.
 /// </summary>
-public static class CrossEntropy
+public static class SoftmaxCrossEntropy
 {
     /// <summary>Loss, probabilities and predictions of one sequence's logits.</summary>
     /// <param name="logits">Z, shape [positions x vocabulary].</param>
@@ -77,61 +77,51 @@ public static class CrossEntropy
     }
 
     /// <summary>
-    /// Adds the loss of every scored row, writes each row's most likely id, and (when <paramref name="gradient"/> is
-    /// given) writes <paramref name="scale"/> * (softmax(z_r) - onehot(target_r)) into its rows; unscored rows get 0.
+    /// <see cref="Forward"/> and <see cref="Backward"/> for one row on flat memory, for the fast paths: returns the row's
+    /// loss -log p_y (0 when <paramref name="target"/> is <see cref="SequenceBatch.Ignored"/>) and its most likely id, and
+    /// for a scored row writes dz = (p - onehot(y)) / N into <paramref name="gradient"/> unless it is empty.
     /// </summary>
-    /// <param name="logits">Z, [rows x vocabulary].</param>
-    /// <param name="target">The target id of row r, or <see cref="SequenceBatch.Ignored"/>.</param>
-    /// <param name="scale">Factor of the gradient (1 / scored positions of the whole batch, for a mean).</param>
-    /// <param name="gradient">dZ, [rows x vocabulary], or null for a forward pass only.</param>
-    /// <param name="predictions">Receives argmax_j z_r[j] per row.</param>
-    /// <returns>The summed loss of the scored rows and how many of them were predicted correctly.</returns>
-    public static (double LossSum, int Correct, bool AnyScored) Rows(Matrix<double> logits, Func<int, int> target, double scale, Matrix<double>? gradient, Span<int> predictions)
+    /// <param name="logits">z, one entry per id.</param>
+    /// <param name="target">y, or <see cref="SequenceBatch.Ignored"/>.</param>
+    /// <param name="scoredInBatch">N, the scored positions of the whole batch.</param>
+    /// <param name="gradient">Receives dz (untouched for an unscored row), or empty.</param>
+    /// <param name="prediction">argmax z (the first on ties).</param>
+    /// <returns>The row's loss in nats.</returns>
+    internal static double Row(ReadOnlySpan<double> logits, int target, int scoredInBatch, Span<double> gradient, out int prediction)
     {
-        var lossSum = 0.0;
-        var correct = 0;
-        var anyScored = false;
-        var vocabulary = logits.ColumnCount;
-        for (var r = 0; r < logits.RowCount; r++)
+        prediction = 0;
+        for (var j = 1; j < logits.Length; j++)
         {
-            var best = 0;
-            var max = logits.At(r, 0);
-            for (var j = 1; j < vocabulary; j++)
+            if (logits[j] > logits[prediction])
             {
-                if (logits.At(r, j) > max)
-                {
-                    max = logits.At(r, j);
-                    best = j;
-                }
-            }
-
-            predictions[r] = best;
-            var y = target(r);
-            if (y == SequenceBatch.Ignored)
-            {
-                continue;
-            }
-
-            anyScored = true;
-            var sum = 0.0;
-            for (var j = 0; j < vocabulary; j++)
-            {
-                sum += Math.Exp(logits.At(r, j) - max);
-            }
-
-            lossSum += Math.Log(sum) + max - logits.At(r, y);
-            correct += best == y ? 1 : 0;
-            if (gradient is not null)
-            {
-                for (var j = 0; j < vocabulary; j++)
-                {
-                    var probability = Math.Exp(logits.At(r, j) - max) / sum;
-                    gradient.At(r, j, scale * (probability - (j == y ? 1 : 0)));
-                }
+                prediction = j;
             }
         }
 
-        return (lossSum, correct, anyScored);
+        if (target == SequenceBatch.Ignored)
+        {
+            return 0;
+        }
+
+        var max = logits[prediction];
+        var sum = 0.0;
+        for (var j = 0; j < logits.Length; j++)
+        {
+            sum += Math.Exp(logits[j] - max);
+        }
+
+        var logSumExp = Math.Log(sum);                                  // logsumexp(z) - max z
+        if (!gradient.IsEmpty)
+        {
+            for (var j = 0; j < logits.Length; j++)
+            {
+                gradient[j] = Math.Exp(logits[j] - max - logSumExp) / scoredInBatch;   // p / N
+            }
+
+            gradient[target] -= 1.0 / scoredInBatch;                   // - onehot(y) / N
+        }
+
+        return logSumExp - (logits[target] - max);                      // -log p_y
     }
 
     private static void CheckTargets(Matrix<double> logits, IReadOnlyList<int> targets)
@@ -151,7 +141,7 @@ public static class CrossEntropy
     }
 }
 
-/// <summary>What <see cref="CrossEntropy.Forward"/> computed for one sequence.</summary>
+/// <summary>What <see cref="SoftmaxCrossEntropy.Forward"/> computed for one sequence.</summary>
 /// <param name="LossSum">Sum of -log p_y over the scored positions (nats).</param>
 /// <param name="Scored">Number of scored positions.</param>
 /// <param name="Correct">Scored positions whose most likely id is the target.</param>
