@@ -202,6 +202,27 @@ public sealed class Mask
     }
 
     /// <summary>
+    /// Backward pass of <see cref="Apply"/>: a masked score was replaced by the constant minus infinity, so it does not
+    /// depend on the score at all and its gradient is exactly 0; an allowed score passed through unchanged (gradient 1).
+    /// dS = dMasked ∘ M with M the 0/1 mask.
+    /// </summary>
+    /// <param name="maskedScoreGradient">dLoss/d(masked scores), shape [queries x keys].</param>
+    /// <returns>dLoss/dS, the same shape, 0 where the mask forbids.</returns>
+    /// <exception cref="ArgumentException">The shape differs from the mask's.</exception>
+    public Matrix<double> Backward(Matrix<double> maskedScoreGradient)
+    {
+        ArgumentNullException.ThrowIfNull(maskedScoreGradient);
+        if (maskedScoreGradient.RowCount != Queries || maskedScoreGradient.ColumnCount != Keys)
+        {
+            throw new ArgumentException(
+                $"the mask is [{Queries} x {Keys}] but the gradient is {Check.Shape(maskedScoreGradient)}: pass the gradient of the masked scores this mask produced.",
+                nameof(maskedScoreGradient));
+        }
+
+        return maskedScoreGradient.MapIndexed((query, key, gradient) => allowed[(query * Keys) + key] ? gradient : 0.0, Zeros.Include);
+    }
+
+    /// <summary>
     /// Masked scores the way Hugging Face's transformers masks them in its eager attention: instead of minus infinity, the fp32 minimum
     /// <c>torch.finfo(torch.float32).min</c> (−3.4028235e38) is added to each masked score, in fp32. A masked key
     /// still gets weight 0 next to any real key, but a row whose keys are all masked holds one finite value

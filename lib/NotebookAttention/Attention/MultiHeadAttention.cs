@@ -187,6 +187,123 @@ public sealed class MultiHeadAttention
         })];
     }
 
+    /// <summary>
+    /// Every gradient of multi-head attention for one sentence: runs the forward pass on X with the mask, then
+    /// <see cref="Backward(MultiHeadAttentionResult, Matrix{double})"/>.
+    /// </summary>
+    /// <param name="tokenVectors">X, shape [tokens x d_model].</param>
+    /// <param name="outputGradient">dY = dLoss/dY for the output Y, shape [tokens x d_out].</param>
+    /// <param name="mask">The mask, [tokens x tokens], or null.</param>
+    /// <param name="scaled">Whether scores are divided by sqrt(d_k / h) (the default).</param>
+    /// <returns>dX and the gradients of W_Q, W_K, W_V, W_O and their biases.</returns>
+    public MultiHeadAttentionGradients Backward(Matrix<double> tokenVectors, Matrix<double> outputGradient, Mask? mask = null, bool scaled = true) =>
+        Backward(Forward(tokenVectors, mask, scaled), outputGradient);
+
+    /// <summary>
+    /// Backward pass of Y = Concat(head_1, ..., head_h) W_O + b_O with head_i = Attention(X W_Q,i, X W_K,i, X W_V,i),
+    /// the forward steps undone in reverse order:
+    /// rows of fully masked queries were set to 0, so their dY rows are dropped; dC, dW_O, db_O from the output
+    /// projection; dC split into the heads' dO_i (the backward of concatenation is the split); each head's dQ_i, dK_i,
+    /// dV_i; those concatenated into dQ, dK, dV (the backward of the split is concatenation); and the three input
+    /// projections, whose dX add up because X fed all three: dX = dQ W_Q^T + dK W_K^T + dV W_V^T.
+    /// </summary>
+    /// <param name="forward">The forward pass's steps (<see cref="Forward(Matrix{double}, Mask?, bool, IReadOnlyList{string}?)"/> of this layer).</param>
+    /// <param name="outputGradient">dY, shape [tokens x d_out].</param>
+    /// <returns>dX [tokens x d_model], dW_Q, dW_K [d_model x d_k], dW_V [d_model x d_v], dW_O [d_v x d_out] and the bias gradients.</returns>
+    /// <exception cref="ArgumentException">dY does not have the output's shape.</exception>
+    public MultiHeadAttentionGradients Backward(MultiHeadAttentionResult forward, Matrix<double> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (outputGradient.RowCount != forward.Output.RowCount || outputGradient.ColumnCount != forward.Output.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"the output Y is {Check.Shape(forward.Output)} but dY is {Check.Shape(outputGradient)}: the gradient has the output's shape.",
+                nameof(outputGradient));
+        }
+
+        var upstream = outputGradient.Clone();
+        for (var row = 0; row < upstream.RowCount; row++)
+        {
+            if (forward.Mask?.IsFullyMasked(row) == true)
+            {
+                upstream.ClearRow(row);   // the forward pass set this output row to 0: nothing flows back through it
+            }
+        }
+
+        var output = OutputProjection.Backward(forward.Concatenated, upstream);                 // dC, dW_O, db_O
+        var headGradients = SplitHeads(output.DInput, Heads);                                    // h x dO_i [tokens x d_v/h]
+        var perHead = Enumerable.Range(0, Heads)
+            .Select(head => ScaledDotProductAttention.Backward(forward.Heads[head], headGradients[head]))
+            .ToList();
+        var queryGradient = ConcatenateHeads([.. perHead.Select(g => g.DQueries)]);              // dQ [tokens x d_k]
+        var keyGradient = ConcatenateHeads([.. perHead.Select(g => g.DKeys)]);                   // dK [tokens x d_k]
+        var valueGradient = ConcatenateHeads([.. perHead.Select(g => g.DValues)]);               // dV [tokens x d_v]
+        var query = Projections.Query.Backward(forward.Input, queryGradient);
+        var key = Projections.Key.Backward(forward.Input, keyGradient);
+        var value = Projections.Value.Backward(forward.Input, valueGradient);
+        var inputGradient = query.DInput + key.DInput + value.DInput;                             // dX
+        return new MultiHeadAttentionGradients(
+            inputGradient, query.DWeight, key.DWeight, value.DWeight, output.DWeight, query.DBias, key.DBias, value.DBias, output.DBias);
+    }
+
+    /// <summary>
+    /// Every gradient of multi-head attention for a padded batch: each sentence's forward and backward pass with its
+    /// own mask; dX per sentence, weight and bias gradients summed over the sentences (in sentence order). A padded
+    /// position whose query and key are masked (<see cref="Mask.Padding(int, int)"/>) gets exactly zero dX.
+    /// </summary>
+    /// <param name="inputs">X of each sentence, all [padded length x d_model].</param>
+    /// <param name="outputGradients">dY of each sentence, [padded length x d_out].</param>
+    /// <param name="masks">The mask of each sentence (padding, and causal if used), [padded length x padded length].</param>
+    /// <param name="scaled">Whether scores are divided by sqrt(d_k / h) (the default).</param>
+    /// <returns>dX per sentence and the summed weight gradients.</returns>
+    /// <exception cref="ArgumentException">The three lists have different lengths or are empty.</exception>
+    public MultiHeadAttentionBatchGradients Backward(IReadOnlyList<Matrix<double>> inputs, IReadOnlyList<Matrix<double>> outputGradients, IReadOnlyList<Mask> masks, bool scaled = true)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputGradients);
+        ArgumentNullException.ThrowIfNull(masks);
+        if (inputs.Count == 0 || outputGradients.Count != inputs.Count || masks.Count != inputs.Count)
+        {
+            throw new ArgumentException(
+                $"got {inputs.Count} inputs, {outputGradients.Count} output gradients and {masks.Count} masks: give one of each per sentence, at least one sentence.",
+                nameof(outputGradients));
+        }
+
+        var sentences = Enumerable.Range(0, inputs.Count).Select(s => Backward(inputs[s], outputGradients[s], masks[s], scaled)).ToList();
+        static Vector<double>? SumBiases(IEnumerable<Vector<double>?> biases) =>
+            biases.Aggregate((Vector<double>?)null, (sum, b) => b is null ? sum : sum is null ? b.Clone() : sum + b);
+        static Matrix<double> Sum(IEnumerable<Matrix<double>> matrices) => matrices.Aggregate((sum, m) => sum + m);
+        return new MultiHeadAttentionBatchGradients(
+            [.. sentences.Select(g => g.DX)],
+            Sum(sentences.Select(g => g.DWQ)),
+            Sum(sentences.Select(g => g.DWK)),
+            Sum(sentences.Select(g => g.DWV)),
+            Sum(sentences.Select(g => g.DWO)),
+            SumBiases(sentences.Select(g => g.DbQ)),
+            SumBiases(sentences.Select(g => g.DbK)),
+            SumBiases(sentences.Select(g => g.DbV)),
+            SumBiases(sentences.Select(g => g.DbO)));
+    }
+
+    /// <summary>
+    /// Every gradient of multi-head attention for a <see cref="PaddedBatch"/>, each sentence with its padding mask
+    /// (and the causal mask when <paramref name="causal"/> is set), as <see cref="Forward(PaddedBatch, bool, bool)"/> runs it.
+    /// </summary>
+    /// <param name="batch">Sentences padded to one length.</param>
+    /// <param name="outputGradients">dY of each sentence, [padded length x d_out].</param>
+    /// <param name="causal">Also hide later tokens from each token.</param>
+    /// <param name="scaled">Whether scores are divided by sqrt(d_k / h) (the default).</param>
+    /// <returns>dX per sentence (zero on padding) and the summed weight gradients.</returns>
+    public MultiHeadAttentionBatchGradients Backward(PaddedBatch batch, IReadOnlyList<Matrix<double>> outputGradients, bool causal = false, bool scaled = true)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var masks = Enumerable.Range(0, batch.Count)
+            .Select(sentence => causal ? batch.PaddingMask(sentence) & Mask.Causal(batch.PaddedLength) : batch.PaddingMask(sentence))
+            .ToList();
+        return Backward(batch.Inputs, outputGradients, masks, scaled);
+    }
+
     private static void CheckHeads(int width, int heads, string what)
     {
         if (heads < 1)
@@ -203,3 +320,31 @@ public sealed class MultiHeadAttention
         }
     }
 }
+
+/// <summary>Every gradient of multi-head attention for one sentence, in the library's [in x out] layout.</summary>
+/// <param name="DX">dLoss/dX, shape [tokens x d_model].</param>
+/// <param name="DWQ">dLoss/dW_Q, shape [d_model x d_k].</param>
+/// <param name="DWK">dLoss/dW_K, shape [d_model x d_k].</param>
+/// <param name="DWV">dLoss/dW_V, shape [d_model x d_v].</param>
+/// <param name="DWO">dLoss/dW_O, shape [d_v x d_out].</param>
+/// <param name="DbQ">dLoss/db_Q (length d_k), or null without biases.</param>
+/// <param name="DbK">dLoss/db_K (length d_k), or null without biases.</param>
+/// <param name="DbV">dLoss/db_V (length d_v), or null without biases.</param>
+/// <param name="DbO">dLoss/db_O (length d_out), or null without biases.</param>
+public sealed record MultiHeadAttentionGradients(
+    Matrix<double> DX, Matrix<double> DWQ, Matrix<double> DWK, Matrix<double> DWV, Matrix<double> DWO,
+    Vector<double>? DbQ, Vector<double>? DbK, Vector<double>? DbV, Vector<double>? DbO);
+
+/// <summary>Every gradient of multi-head attention for a padded batch: dX per sentence, the rest summed over sentences.</summary>
+/// <param name="DX">dLoss/dX of each sentence, [padded length x d_model]; zero rows on padding.</param>
+/// <param name="DWQ">Summed dLoss/dW_Q, shape [d_model x d_k].</param>
+/// <param name="DWK">Summed dLoss/dW_K, shape [d_model x d_k].</param>
+/// <param name="DWV">Summed dLoss/dW_V, shape [d_model x d_v].</param>
+/// <param name="DWO">Summed dLoss/dW_O, shape [d_v x d_out].</param>
+/// <param name="DbQ">Summed dLoss/db_Q, or null without biases.</param>
+/// <param name="DbK">Summed dLoss/db_K, or null without biases.</param>
+/// <param name="DbV">Summed dLoss/db_V, or null without biases.</param>
+/// <param name="DbO">Summed dLoss/db_O, or null without biases.</param>
+public sealed record MultiHeadAttentionBatchGradients(
+    IReadOnlyList<Matrix<double>> DX, Matrix<double> DWQ, Matrix<double> DWK, Matrix<double> DWV, Matrix<double> DWO,
+    Vector<double>? DbQ, Vector<double>? DbK, Vector<double>? DbV, Vector<double>? DbO);

@@ -94,6 +94,31 @@ public sealed class LinearProjection
         return output;
     }
 
+    /// <summary>
+    /// Backward pass of Y = X W + b: given dY = dLoss/dY, returns dX = dY W^T [tokens x in], dW = X^T dY [in x out]
+    /// and db = the column sums of dY [out] (every token row added the same b, so its gradient sums over rows).
+    /// </summary>
+    /// <param name="input">X, the [tokens x in] matrix the forward pass projected.</param>
+    /// <param name="outputGradient">dY, shape [tokens x out].</param>
+    /// <returns>dX, dW and db (db is null when the projection has no bias).</returns>
+    /// <exception cref="ArgumentException">X or dY has the wrong shape.</exception>
+    public LinearProjectionGradients Backward(Matrix<double> input, Matrix<double> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (input.ColumnCount != InputSize || outputGradient.ColumnCount != OutputSize || outputGradient.RowCount != input.RowCount)
+        {
+            throw new ArgumentException(
+                $"X is {Check.Shape(input)} and dY is {Check.Shape(outputGradient)} but W is {Check.Shape(Weight)}: X needs {InputSize} columns and dY {OutputSize}, both one row per token.",
+                nameof(outputGradient));
+        }
+
+        var inputGradient = outputGradient * Weight.Transpose();          // dX = dY W^T      [tokens x in]
+        var weightGradient = input.TransposeThisAndMultiply(outputGradient); // dW = X^T dY   [in x out]
+        var biasGradient = Bias is null ? null : outputGradient.ColumnSums(); // db = 1^T dY [out]
+        return new LinearProjectionGradients(inputGradient, weightGradient, biasGradient);
+    }
+
     internal static LinearProjection Create(int inputSize, int outputSize, Random random, bool bias)
     {
         Check.AtLeast(inputSize, 1, "projection input size", nameof(inputSize));
@@ -111,6 +136,12 @@ public sealed class LinearProjection
         return new LinearProjection(weight, b);
     }
 }
+
+/// <summary>The gradients of one linear projection Y = X W + b, from <see cref="LinearProjection.Backward"/>.</summary>
+/// <param name="DInput">dX = dY W^T, shape [tokens x in].</param>
+/// <param name="DWeight">dW = X^T dY, shape [in x out] (the library's layout of W).</param>
+/// <param name="DBias">db = column sums of dY, length out; null when the projection has no bias.</param>
+public sealed record LinearProjectionGradients(Matrix<double> DInput, Matrix<double> DWeight, Vector<double>? DBias);
 
 /// <summary>
 /// The three projections that turn token vectors X into queries Q = X W_Q, keys K = X W_K and values V = X W_V.

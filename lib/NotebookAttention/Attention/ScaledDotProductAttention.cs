@@ -58,4 +58,47 @@ public static class ScaledDotProductAttention
             weights,
             output);
     }
+    /// <summary>
+    /// Backward pass of O = softmax(mask(Q K^T * s)) V, the forward steps undone in reverse order, one line each:
+    /// dA = dO V^T and dV = A^T dO (weighted sum); dS' = A ∘ (dA - rowsum(dA ∘ A)) (softmax rows); dS = dS' ∘ M
+    /// (mask); dQ = s dS K and dK = s dS^T Q (scores).
+    /// </summary>
+    /// <param name="forward">The forward pass's steps (<see cref="Compute"/>).</param>
+    /// <param name="outputGradient">dO = dLoss/dO, shape [queries x d_v].</param>
+    /// <returns>dQ [queries x d_k], dK [keys x d_k], dV [keys x d_v]; a fully masked query gets a zero row in dQ.</returns>
+    /// <exception cref="ArgumentException">dO does not have the output's shape.</exception>
+    public static ScaledDotProductGradients Backward(AttentionResult forward, Matrix<double> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (outputGradient.RowCount != forward.Output.RowCount || outputGradient.ColumnCount != forward.Output.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"the output O is {Check.Shape(forward.Output)} but dO is {Check.Shape(outputGradient)}: the gradient has the output's shape.",
+                nameof(outputGradient));
+        }
+
+        var (weightGradient, valueGradient) = WeightedSum.Backward(forward.Weights, forward.Values, outputGradient); // dA, dV
+        var maskedScoreGradient = Softmax.RowsBackward(forward.Weights, weightGradient);                          // dS'
+        var scoreGradient = forward.Mask?.Backward(maskedScoreGradient) ?? maskedScoreGradient;                    // dS
+        var (queryGradient, keyGradient) = Scores.Backward(forward.Queries, forward.Keys, scoreGradient, forward.Scale); // dQ, dK
+        return new ScaledDotProductGradients(queryGradient, keyGradient, valueGradient);
+    }
+
+    /// <summary>Runs the forward pass and then <see cref="Backward(AttentionResult, Matrix{double})"/>.</summary>
+    /// <param name="queries">Q, shape [queries x d_k].</param>
+    /// <param name="keys">K, shape [keys x d_k].</param>
+    /// <param name="values">V, shape [keys x d_v].</param>
+    /// <param name="outputGradient">dO, shape [queries x d_v].</param>
+    /// <param name="mask">The mask of the forward pass, or null.</param>
+    /// <param name="scaled">Whether the forward pass divided by sqrt(d_k).</param>
+    /// <returns>dQ, dK, dV.</returns>
+    public static ScaledDotProductGradients Backward(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, Matrix<double> outputGradient, Mask? mask = null, bool scaled = true) =>
+        Backward(Compute(queries, keys, values, mask, scaled), outputGradient);
 }
+
+/// <summary>The gradients of scaled dot-product attention with respect to its three inputs.</summary>
+/// <param name="DQueries">dQ, shape [queries x d_k].</param>
+/// <param name="DKeys">dK, shape [keys x d_k].</param>
+/// <param name="DValues">dV, shape [keys x d_v].</param>
+public sealed record ScaledDotProductGradients(Matrix<double> DQueries, Matrix<double> DKeys, Matrix<double> DValues);

@@ -65,4 +65,30 @@ public static class Scores
 
         return scores;
     }
+    /// <summary>
+    /// Backward pass of S = Q K^T * s (s = 1/sqrt(d_k), or 1 unscaled): entry S[i, j] = s q_i . k_j, so
+    /// dQ = s dS K [queries x d_k] and dK = s dS^T Q [keys x d_k].
+    /// </summary>
+    /// <param name="queries">Q, shape [queries x d_k].</param>
+    /// <param name="keys">K, shape [keys x d_k].</param>
+    /// <param name="scoreGradient">dS = dLoss/dS, shape [queries x keys].</param>
+    /// <param name="scale">The factor s the forward pass used (<see cref="AttentionResult.Scale"/>).</param>
+    /// <returns>dQ and dK.</returns>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public static (Matrix<double> DQueries, Matrix<double> DKeys) Backward(Matrix<double> queries, Matrix<double> keys, Matrix<double> scoreGradient, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(scoreGradient);
+        if (queries.ColumnCount != keys.ColumnCount || scoreGradient.RowCount != queries.RowCount || scoreGradient.ColumnCount != keys.RowCount)
+        {
+            throw new ArgumentException(
+                $"Q is {Check.Shape(queries)}, K is {Check.Shape(keys)} and dS is {Check.Shape(scoreGradient)}: dS needs one row per query and one column per key, and Q and K the same d_k.",
+                nameof(scoreGradient));
+        }
+
+        var queryGradient = scale * (scoreGradient * keys);                     // dQ = s dS K     [queries x d_k]
+        var keyGradient = scale * scoreGradient.TransposeThisAndMultiply(queries); // dK = s dS^T Q [keys x d_k]
+        return (queryGradient, keyGradient);
+    }
 }

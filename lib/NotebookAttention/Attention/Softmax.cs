@@ -60,6 +60,44 @@ public static class Softmax
     }
 
     /// <summary>
+    /// Backward pass of A = softmax(S) row by row, the Jacobian-vector product of each row:
+    /// dS = A ∘ (dA - rowsum(dA ∘ A)), i.e. dS[i, j] = A[i, j] (dA[i, j] - sum_k dA[i, k] A[i, k]).
+    /// </summary>
+    /// <remarks>
+    /// For one row a = softmax(s), da_j/ds_k = a_j (δ_jk - a_k), so dS_k = sum_j dA_j a_j (δ_jk - a_k)
+    /// = a_k (dA_k - sum_j dA_j a_j). A masked key has a_k = 0 and gets exactly 0; a fully masked row (all weights 0)
+    /// gets a zero gradient row, never NaN, because nothing is divided.
+    /// </remarks>
+    /// <param name="weights">A, the forward pass's weights, shape [queries x keys].</param>
+    /// <param name="weightGradient">dA = dLoss/dA, the same shape.</param>
+    /// <returns>dS, the same shape.</returns>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    public static Matrix<double> RowsBackward(Matrix<double> weights, Matrix<double> weightGradient)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(weightGradient);
+        if (weights.RowCount != weightGradient.RowCount || weights.ColumnCount != weightGradient.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"A is {Check.Shape(weights)} but dA is {Check.Shape(weightGradient)}: the gradient has the shape of the weights.",
+                nameof(weightGradient));
+        }
+
+        var weighted = weights.PointwiseMultiply(weightGradient);   // dA ∘ A
+        var rowSums = weighted.RowSums();                            // rowsum(dA ∘ A), one per query
+        var scoreGradient = weighted;                                // dS = dA ∘ A - A ∘ rowsum(dA ∘ A)
+        for (var query = 0; query < weights.RowCount; query++)
+        {
+            for (var key = 0; key < weights.ColumnCount; key++)
+            {
+                scoreGradient.At(query, key, weights.At(query, key) * (weightGradient.At(query, key) - rowSums[query]));
+            }
+        }
+
+        return scoreGradient;
+    }
+
+    /// <summary>
     /// The textbook formula exp(x_j) / sum_k exp(x_k) without subtracting the maximum. It overflows to
     /// infinity for scores above about 709 and then returns NaN. For demonstrations only; use <see cref="Stable"/>.
     /// </summary>

@@ -47,6 +47,31 @@ public static class WeightedSum
         return output;
     }
 
+    /// <summary>
+    /// Backward pass of O = A V: dA = dO V^T [queries x keys] and dV = A^T dO [keys x d_v].
+    /// </summary>
+    /// <param name="weights">A, shape [queries x keys].</param>
+    /// <param name="values">V, shape [keys x d_v].</param>
+    /// <param name="outputGradient">dO = dLoss/dO, shape [queries x d_v].</param>
+    /// <returns>dA and dV.</returns>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public static (Matrix<double> DWeights, Matrix<double> DValues) Backward(Matrix<double> weights, Matrix<double> values, Matrix<double> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (weights.ColumnCount != values.RowCount || outputGradient.RowCount != weights.RowCount || outputGradient.ColumnCount != values.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"A is {Check.Shape(weights)}, V is {Check.Shape(values)} and dO is {Check.Shape(outputGradient)}: dO needs the shape of A V.",
+                nameof(outputGradient));
+        }
+
+        var weightGradient = outputGradient.TransposeAndMultiply(values);   // dA = dO V^T  [queries x keys]
+        var valueGradient = weights.TransposeThisAndMultiply(outputGradient); // dV = A^T dO [keys x d_v]
+        return (weightGradient, valueGradient);
+    }
+
     private static void CheckShapes(Matrix<double> weights, Matrix<double> values)
     {
         Check.Finite(weights, "attention weights A", nameof(weights));

@@ -1,0 +1,100 @@
+using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Recurrence;
+
+namespace NotebookAttention.Training;
+
+/// <summary>
+/// The Elman RNN of <see cref="ElmanRnn"/>, made trainable: h_t = tanh(x_t W_x + h_{t-1} W_h + b) with h_{-1} = 0,
+/// x_t the learned embedding of token t and a linear readout to the vocabulary at every position.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The library's <see cref="ElmanRnn"/> writes the same recurrence with column vectors, h_t = tanh(W h_{t-1} + U x_t + b);
+/// here states are rows so a whole batch is one [B x h] matrix and the weights are in the library's [in x out] layout:
+/// W_h = Wᵀ and W_x = Uᵀ. <see cref="ToElmanRnn"/> hands the trained weights to <see cref="ElmanRnn"/>, whose
+/// <see cref="ElmanRnn.GradientNorms"/> then measures how far back the trained network's gradients reach.
+/// </para>
+/// <para>
+/// Backpropagation through time: with dH_t the gradient from the readout plus the one flowing back from step t + 1,
+/// dA_t = dH_t ∘ (1 - H_t²), dW_x += X_tᵀ dA_t, dW_h += H_{t-1}ᵀ dA_t, db += column sums of dA_t,
+/// dX_t = dA_t W_xᵀ, and dA_t W_hᵀ flows on to step t - 1. Every step back multiplies by W_hᵀ and by the tanh slope
+/// (at most 1), which is why the gradient reaching early positions vanishes or explodes (Pascanu et al. 2013).
+/// </para>
+/// <para>Parameters: E [V x e], W_x [e x h], W_h [h x h], b [1 x h], W_y [h x V], b_y [1 x V].</para>
+/// </remarks>
+public sealed class ElmanRnnModel : RecurrentModel
+{
+    /// <summary>A seeded model; W_x and W_h ~ U(-1/sqrt(h), 1/sqrt(h)) as in torch.nn.RNN, b = 0.</summary>
+    /// <param name="settings">Vocabulary, hidden and embedding sizes, seed.</param>
+    public ElmanRnnModel(RecurrentSettings settings)
+        : base("Elman RNN", settings, CreateCell)
+    {
+    }
+
+    private Matrix<double> InputWeights => CellParameters[0].Value;
+
+    private Matrix<double> RecurrentWeights => CellParameters[1].Value;
+
+    private Matrix<double> Bias => CellParameters[2].Value;
+
+    /// <summary>The same network as a <see cref="ElmanRnn"/> (column-vector form W = W_hᵀ, U = W_xᵀ), for its Jacobian tools.</summary>
+    /// <returns>A copy of the current weights; it reads embedded inputs (<see cref="RecurrentModel.Embed"/>).</returns>
+    public ElmanRnn ToElmanRnn() => new(RecurrentWeights.Transpose(), InputWeights.Transpose(), Bias.Row(0));
+
+    /// <inheritdoc />
+    protected override CellTrace Forward(IReadOnlyList<Matrix<double>> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var states = new Matrix<double>[inputs.Count];
+        var h = Matrix<double>.Build.Dense(inputs[0].RowCount, RecurrentWeights.RowCount);            // H_{-1} = 0, [B x h]
+        for (var t = 0; t < inputs.Count; t++)
+        {
+            h = AddToEachRow((inputs[t] * InputWeights) + (h * RecurrentWeights), Bias).PointwiseTanh();  // H_t = tanh(X_t W_x + H_{t-1} W_h + b)
+            states[t] = h;
+        }
+
+        return new Trace(states);
+    }
+
+    /// <inheritdoc />
+    protected override Matrix<double>[] Backward(IReadOnlyList<Matrix<double>> inputs, CellTrace trace, IReadOnlyList<Matrix<double>> stateGradients, IReadOnlyList<Matrix<double>> cellGradients)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(stateGradients);
+        ArgumentNullException.ThrowIfNull(cellGradients);
+        var (dInputWeights, dRecurrentWeights, dBias) = (cellGradients[0], cellGradients[1], cellGradients[2]);
+        var states = trace.States;
+        var inputGradients = new Matrix<double>[inputs.Count];
+        Matrix<double>? fromLater = null;                                                              // dLoss/dH_t through H_{t+1}
+        for (var t = inputs.Count - 1; t >= 0; t--)
+        {
+            var dH = fromLater is null ? stateGradients[t] : stateGradients[t] + fromLater;            // [B x h]
+            var dA = dH.PointwiseMultiply(states[t].Map(h => 1 - (h * h)));                           // through tanh
+            dInputWeights.Add(inputs[t].TransposeThisAndMultiply(dA), dInputWeights);                  // dW_x += X_tᵀ dA_t
+            if (t > 0)
+            {
+                dRecurrentWeights.Add(states[t - 1].TransposeThisAndMultiply(dA), dRecurrentWeights);  // dW_h += H_{t-1}ᵀ dA_t
+                fromLater = dA.TransposeAndMultiply(RecurrentWeights);                                 // dA_t W_hᵀ
+            }
+
+            AddColumnSums(dBias, dA);                                                                  // db += Σ_rows dA_t
+            inputGradients[t] = dA.TransposeAndMultiply(InputWeights);                                 // dX_t = dA_t W_xᵀ
+        }
+
+        return inputGradients;
+    }
+
+    private static IReadOnlyList<Parameter> CreateCell(RecurrentSettings settings, Random random)
+    {
+        var bound = 1 / Math.Sqrt(settings.Hidden);
+        return
+        [
+            new Parameter("elman.W_x", Uniform(random, settings.Embedding, settings.Hidden, bound)),
+            new Parameter("elman.W_h", Uniform(random, settings.Hidden, settings.Hidden, bound)),
+            new Parameter("elman.b", Matrix<double>.Build.Dense(1, settings.Hidden)),
+        ];
+    }
+
+    private sealed record Trace(IReadOnlyList<Matrix<double>> States) : CellTrace(States);
+}
