@@ -430,9 +430,15 @@ public sealed class LongRangeReport
         _ => $"{string.Join(", ", parts.Take(parts.Count - 1))} and {parts[^1]}",
     };
 
-    internal static string Percent(double share) => Say($"{share * 100:0.0}%");
+    /// <summary>A share as the report prints it: one decimal, "97.7%".</summary>
+    /// <param name="share">A share between 0 and 1.</param>
+    /// <returns>The text.</returns>
+    public static string Percent(double share) => Say($"{share * 100:0.0}%");
 
-    internal static string Scientific(double value) => value == 0 ? "0" : Say($"{value:0.0e+00}");
+    /// <summary>A gradient norm as the report prints it: "3.1e-05", or "0" when it is exactly 0.</summary>
+    /// <param name="value">The norm.</param>
+    /// <returns>The text.</returns>
+    public static string Scientific(double value) => value == 0 ? "0" : Say($"{value:0.0e+00}");
 
     private static string Say(FormattableString sentence) => sentence.ToString(CultureInfo.InvariantCulture);
 }

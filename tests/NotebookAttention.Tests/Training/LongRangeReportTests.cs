@@ -15,8 +15,8 @@ public class LongRangeReportTests
     private const int Tested = 256;
     private static readonly int[] Distances = [2, 10, 50, 200];
 
-    /// <summary>n = L + 2 (first token, L distractors, the query), as a remember-the-first task builds it.</summary>
-    private static int Length(int distance) => distance + 2;
+    /// <summary>n = L + 1: the signal, L − 1 distractors and the query, as <see cref="RememberFirstTask"/> builds it.</summary>
+    private static int Length(int distance) => distance + 1;
 
     private static List<LongRangeResult> Model(string name, LongRangeModelKind kind, int[] correct, double[] milliseconds, double[] early, double[] late, int parameters = 500) =>
         [.. Distances.Select((d, i) => new LongRangeResult(name, kind, d, Length(d), parameters, correct[i], Tested, milliseconds[i] / 1e3, early[i], late[i]))];
