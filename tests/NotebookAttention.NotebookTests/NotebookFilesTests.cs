@@ -66,11 +66,23 @@ public partial class NotebookFilesTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_has_one_sentence_cell_and_goals(string name)
+    public void Notebook_has_one_sentence_cell_or_says_it_takes_none_and_has_goals(string name)
     {
         var notebook = Load(name);
         var sources = notebook.CodeCells.Select(NotebookFile.Source).ToList();
-        Assert.Single(sources, s => s.Contains("✏️ YOUR SENTENCE", StringComparison.Ordinal) && s.Contains("Learner.Sentence(", StringComparison.Ordinal));
+        if (sources.Any(s => s.Contains("Learner.Sentence(", StringComparison.Ordinal)))
+        {
+            Assert.Single(sources, s => s.Contains("✏️ YOUR SENTENCE", StringComparison.Ordinal) && s.Contains("Learner.Sentence(", StringComparison.Ordinal));
+        }
+        else
+        {
+            // A notebook that trains on generated tasks never reads the sentence: it must tell the learner so at the
+            // top, and the kernel tests then run it once instead of with every sentence (KernelTests.TakesSentence).
+            Assert.DoesNotContain(sources, s => s.Contains("✏️ YOUR SENTENCE", StringComparison.Ordinal));
+            var first = NotebookFile.Source(notebook.Cells.OfType<JsonObject>().First(c => (string?)c["cell_type"] == "markdown"));
+            Assert.True(first.Contains(NoSentence, StringComparison.Ordinal), $"{name} reads no sentence: its first cell must say \"{NoSentence}\" (and why).");
+        }
+
         var markdown = string.Concat(notebook.Cells.OfType<JsonObject>().Where(c => (string?)c["cell_type"] == "markdown").Select(NotebookFile.Source));
         Assert.Contains("you will learn", markdown, StringComparison.Ordinal);
     }
@@ -113,6 +125,9 @@ public partial class NotebookFilesTests
             Assert.True(lines <= 12, $"a code cell of {name} has {lines} lines; keep cells short and move logic into lib/.");
         }
     }
+
+    /// <summary>What a notebook that reads no sentence says in its first cell.</summary>
+    public const string NoSentence = "does not use your sentence";
 
     private static NotebookFile Load(string name) => NotebookFile.Load(Path.Combine(Series.NotebooksFolder, name));
 

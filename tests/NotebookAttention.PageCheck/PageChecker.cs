@@ -10,20 +10,22 @@ namespace NotebookAttention.PageCheck;
 /// <param name="Drawn">Charts that plotly drew (an SVG inside).</param>
 /// <param name="Heatmaps">Charts whose figure holds a heatmap.</param>
 /// <param name="HeatmapsDrawn">Heatmap charts with plotly's heatmap layer drawn.</param>
+/// <param name="Sliders">Charts whose figure holds a slider (a heatmap through training, one position per snapshot).</param>
+/// <param name="SlidersDrawn">Slider charts with plotly's slider drawn.</param>
 /// <param name="ScriptErrors">Uncaught script errors.</param>
 /// <param name="Seconds">From the start of navigation until every chart was drawn (or the wait gave up).</param>
 /// <param name="BudgetSeconds">The most <paramref name="Seconds"/> may be, or null for no limit.</param>
-public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, IReadOnlyList<string> ScriptErrors, double Seconds, double? BudgetSeconds)
+public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, int Sliders, int SlidersDrawn, IReadOnlyList<string> ScriptErrors, double Seconds, double? BudgetSeconds)
 {
     /// <summary>Drawn within the budget, when there is one.</summary>
     public bool InTime => BudgetSeconds is not { } budget || Seconds <= budget;
 
-    /// <summary>Every chart and heatmap drawn, at least one chart, no script error, within the time budget.</summary>
-    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && ScriptErrors.Count == 0 && InTime;
+    /// <summary>Every chart, heatmap and slider drawn, at least one chart, no script error, within the time budget.</summary>
+    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && SlidersDrawn == Sliders && ScriptErrors.Count == 0 && InTime;
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(Page)))}/{Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {ScriptErrors.Count} script errors, "
+        $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(Page)))}/{Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {(Sliders > 0 ? $"{SlidersDrawn}/{Sliders} sliders drawn, " : string.Empty)}{ScriptErrors.Count} script errors, "
         + string.Create(CultureInfo.InvariantCulture, $"drawn in {Seconds:0.0} s{(BudgetSeconds is { } budget ? $" (budget {budget:0.#} s{(InTime ? string.Empty : ": too slow")})" : string.Empty)}, {new FileInfo(Page).Length / 1e6:0.00} MB")
         + string.Concat(ScriptErrors.Select(e => $"\n       script error: {e}"));
 }
@@ -60,11 +62,14 @@ public static class PageChecker
                 () => {
                   const charts = [...document.querySelectorAll('.na-chart')];
                   const isHeatmap = c => (c.nextElementSibling?.textContent ?? '').includes('"type":"heatmap"');
+                  const hasSlider = c => (c.nextElementSibling?.textContent ?? '').includes('"sliders":');
                   return [
                     charts.length,
                     charts.filter(c => c.querySelector('.main-svg')).length,
                     charts.filter(isHeatmap).length,
                     charts.filter(c => isHeatmap(c) && c.querySelector('.heatmaplayer image, .heatmaplayer .hm')).length,
+                    charts.filter(hasSlider).length,
+                    charts.filter(c => hasSlider(c) && c.querySelector('.slider-container .slider-rail-rect')).length,
                   ];
                 }
                 """);
@@ -74,7 +79,7 @@ public static class PageChecker
                 await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, Path.ChangeExtension(Path.GetFileName(path), ".png")), FullPage = true });
             }
 
-            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], errors, seconds, budgetSeconds));
+            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], errors, seconds, budgetSeconds));
         }
 
         return reports;
