@@ -18,6 +18,25 @@ public static class LongRangeTraining
     /// <summary>Steps averaged in the accuracy curves (one batch's accuracy jumps by 1/batch from step to step).</summary>
     public const int AccuracyWindow = 10;
 
+    /// <summary>
+    /// Runs the experiment with a live progress line (run, model, L, step, loss, batch accuracy; updated in place where
+    /// the front end can) and the cell's stop button: stopping keeps nothing half-measured, it stops the experiment.
+    /// </summary>
+    /// <param name="settings">The settings.</param>
+    /// <returns>The finished experiment.</returns>
+    public static LongRangeExperiment Train(LongRangeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var line = LiveOutput.Line();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var experiment = LongRangeExperiment.Run(
+            settings,
+            p => line.Report(Line(Invariant($"run {p.Run} of {p.Runs}: {p.Model} at L = {p.Distance}, step {p.Step.Step} of {settings.Steps}, loss {p.Step.Loss:0.000}, batch accuracy {100 * p.Step.Accuracy:0.0}%"))),
+            LiveOutput.CellCancellation);
+        line.Finish(Line(Invariant($"trained {experiment.Curves.Count} runs ({experiment.Report.Models.Count} models x {experiment.Report.Distances.Count} distances, {settings.Steps} steps each) in {clock.Elapsed.TotalSeconds:0.0} s")));
+        return experiment;
+    }
+
     /// <summary>A few sequences of the task at distance L, with their answers: what the models see.</summary>
     /// <param name="distance">L.</param>
     /// <param name="sequences">How many to show.</param>
@@ -168,6 +187,8 @@ public static class LongRangeTraining
             + Invariant($"\"Holds\": at least {100 * LongRangeReport.SolvedShare:0}% right; \"at chance\": at most {LongRangeReport.Percent(report.ChanceLimit)}, chance ({LongRangeReport.Percent(report.Chance)}) plus {LongRangeReport.StandardErrors:0} standard errors.");
         return new TableView(title, html.ToString());
     }
+
+    private static string Line(string text) => $"<div class=\"na-progress\" style=\"font:13px monospace\">{WebUtility.HtmlEncode(text)}</div>";
 
     private static string Describe(Parameter parameter) =>
         Invariant($"{parameter.Name} [{parameter.Value.RowCount} x {parameter.Value.ColumnCount}] = {parameter.Count:N0}");
