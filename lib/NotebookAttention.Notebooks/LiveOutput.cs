@@ -22,6 +22,12 @@ public static class LiveOutput
     private static Func<bool> updatesInPlace = () => false;
     private static Func<CancellationToken> cancellation = () => CancellationToken.None;
 
+    /// <summary>
+    /// The attribute that marks a finished line's one-line summary (HTML-encoded), e.g. a training's last step, loss and
+    /// accuracy: the series runner prints it on the notebook's console line.
+    /// </summary>
+    public const string SummaryAttribute = "data-na-summary";
+
     /// <summary>True once a kernel has connected its display.</summary>
     public static bool IsConnected => show is not null;
 

@@ -153,7 +153,7 @@ public static class TrainingPlots
         }
 
         string FrameTitle(AttentionFrame frame) =>
-            LongInput.ChartTitle(string.Create(CultureInfo.InvariantCulture, $"{title}: step {frame.Step:N0}, {100 * frame.ShareOnAnswer:0.0}% of the weight on the right key"), string.Empty);
+            LongInput.ChartTitle(string.Create(CultureInfo.InvariantCulture, $"{title}, step {frame.Step:N0} ({(frame.Step == 0 ? Plots.Untrained : "trained weights")}): {100 * frame.ShareOnAnswer:0.0}% of the weight on the right key"), string.Empty);
         var last = frames[^1];
         var figure = Plots.Heatmap(last.Weights, labels, labels, title, "weight", 0, 1);
         var chart = figure.Chart;

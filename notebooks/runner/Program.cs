@@ -59,9 +59,10 @@ for (var i = 0; i < notebooks.Count; i++)
     }
 
     runs.Add(run);
-    Console.WriteLine(run.Succeeded
+    var summaries = File.Exists(run.ExecutedPath) ? SeriesRunner.Summaries(run.ExecutedPath) : [];
+    Console.WriteLine((run.Succeeded
         ? $"ok ({run.CodeCells} cells, {run.Seconds:0.0} s, {PageWriter.Size(run.ExecutedPath)})"
-        : $"FAILED ({run.Errors.Count} error(s), {run.Seconds:0.0} s)");
+        : $"FAILED ({run.Errors.Count} error(s), {run.Seconds:0.0} s)") + string.Concat(summaries.Select(s => $" · {s}")));
     foreach (var error in run.Errors)
     {
         Console.WriteLine($"    cell {error.Cell}: {error.Message}");

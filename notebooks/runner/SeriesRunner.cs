@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using NotebookAttention.Notebooks;
 
@@ -173,6 +175,21 @@ public sealed class SeriesRunner
         }
 
         notebook.Save(executedPath);
+    }
+
+    /// <summary>
+    /// The one-line summaries of the finished live lines in an executed notebook (<see cref="LiveOutput.SummaryAttribute"/>),
+    /// e.g. each training's last step, loss and accuracy, for the notebook's line on the console.
+    /// </summary>
+    /// <param name="executedPath">The executed notebook.</param>
+    /// <returns>The summaries in cell order.</returns>
+    public static IReadOnlyList<string> Summaries(string executedPath)
+    {
+        var summary = new Regex(LiveOutput.SummaryAttribute + "=\"([^\"]*)\"");
+        return [.. NotebookFile.Load(executedPath).CodeCells
+            .SelectMany(cell => (cell["outputs"] as JsonArray ?? []).OfType<JsonObject>())
+            .SelectMany(output => summary.Matches(NotebookFile.Text(output["data"]?["text/html"])))
+            .Select(match => WebUtility.HtmlDecode(match.Groups[1].Value))];
     }
 
     /// <summary>Loads plotly.js from the file the runner puts beside executed notebooks and pages.</summary>

@@ -3,11 +3,79 @@ using MathNet.Numerics.LinearAlgebra;
 namespace NotebookAttention.Training;
 
 /// <summary>
-/// Softmax cross-entropy of a batch of logit rows against target ids: loss_r = logsumexp(z_r) - z_r[target_r], and its
-/// gradient dLoss/dz_r = softmax(z_r) - onehot(target_r), both computed with the row maximum subtracted first.
+/// Softmax cross-entropy over the vocabulary at every scored position: with logits z (one row per position) and
+/// target y, p = softmax(z) and the loss is -log p_y = logsumexp(z) - z_y. The batch loss is the mean over the
+/// scored positions; positions whose target is <see cref="SequenceBatch.Ignored"/> (padding, unasked positions) add
+/// nothing to the loss and get zero gradient.
 /// </summary>
-internal static class CrossEntropy
+public static class CrossEntropy
 {
+    /// <summary>Loss, probabilities and predictions of one sequence's logits.</summary>
+    /// <param name="logits">Z, shape [positions x vocabulary].</param>
+    /// <param name="targets">The target id of each position, or <see cref="SequenceBatch.Ignored"/>.</param>
+    /// <returns>The summed loss over scored positions (divide by the batch's scored count for the mean), the counts and P.</returns>
+    /// <exception cref="ArgumentException">There is not one target per row, or a target is outside the vocabulary.</exception>
+    public static CrossEntropyResult Forward(Matrix<double> logits, IReadOnlyList<int> targets)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        CheckTargets(logits, targets);
+        var probabilities = Matrix<double>.Build.Dense(logits.RowCount, logits.ColumnCount);
+        var predictions = new int[logits.RowCount];
+        double lossSum = 0;
+        int scored = 0, correct = 0;
+        for (var position = 0; position < logits.RowCount; position++)
+        {
+            var row = logits.Row(position);
+            var max = row.Maximum();
+            var shifted = row - max;                                    // z - max z: exp never overflows
+            var logSumExp = Math.Log(shifted.PointwiseExp().Sum());     // logsumexp(z) - max z
+            probabilities.SetRow(position, (shifted - logSumExp).PointwiseExp()); // p = softmax(z)
+            predictions[position] = row.MaximumIndex();
+            if (targets[position] == SequenceBatch.Ignored)
+            {
+                continue;
+            }
+
+            lossSum += logSumExp - shifted[targets[position]];          // -log p_y
+            scored++;
+            correct += predictions[position] == targets[position] ? 1 : 0;
+        }
+
+        return new CrossEntropyResult(lossSum, scored, correct, predictions, probabilities);
+    }
+
+    /// <summary>
+    /// Backward pass of the mean loss L = (1/N) sum over scored positions of -log p_y: dZ = (P - onehot(y)) / N on
+    /// scored rows, 0 on ignored rows. (d(-log p_y)/dz_k = p_k - [k = y].)
+    /// </summary>
+    /// <param name="forward">The forward result (its probabilities).</param>
+    /// <param name="targets">The targets given to <see cref="Forward"/>.</param>
+    /// <param name="scoredInBatch">N, the number of scored positions in the whole batch (the mean's denominator).</param>
+    /// <returns>dZ, shape [positions x vocabulary].</returns>
+    /// <exception cref="ArgumentOutOfRangeException">N is below 1.</exception>
+    public static Matrix<double> Backward(CrossEntropyResult forward, IReadOnlyList<int> targets, int scoredInBatch)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(targets);
+        Check.AtLeast(scoredInBatch, 1, "scored positions in the batch", nameof(scoredInBatch));
+        CheckTargets(forward.Probabilities, targets);
+        var logitGradient = forward.Probabilities / scoredInBatch;      // P / N
+        for (var position = 0; position < targets.Count; position++)
+        {
+            if (targets[position] == SequenceBatch.Ignored)
+            {
+                logitGradient.ClearRow(position);                        // not scored: no gradient
+            }
+            else
+            {
+                logitGradient[position, targets[position]] -= 1.0 / scoredInBatch;   // - onehot(y) / N
+            }
+        }
+
+        return logitGradient;
+    }
+
     /// <summary>
     /// Adds the loss of every scored row, writes each row's most likely id, and (when <paramref name="gradient"/> is
     /// given) writes <paramref name="scale"/> * (softmax(z_r) - onehot(target_r)) into its rows; unscored rows get 0.
@@ -65,4 +133,28 @@ internal static class CrossEntropy
 
         return (lossSum, correct, anyScored);
     }
+
+    private static void CheckTargets(Matrix<double> logits, IReadOnlyList<int> targets)
+    {
+        if (targets.Count != logits.RowCount)
+        {
+            throw new ArgumentException($"the logits have {logits.RowCount} rows but there are {targets.Count} targets: give one target per position.", nameof(targets));
+        }
+
+        for (var position = 0; position < targets.Count; position++)
+        {
+            if (targets[position] != SequenceBatch.Ignored && (uint)targets[position] >= (uint)logits.ColumnCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets), targets[position], $"target {targets[position]} at position {position} is outside the vocabulary of {logits.ColumnCount}: use 0 to {logits.ColumnCount - 1} or {SequenceBatch.Ignored}.");
+            }
+        }
+    }
 }
+
+/// <summary>What <see cref="CrossEntropy.Forward"/> computed for one sequence.</summary>
+/// <param name="LossSum">Sum of -log p_y over the scored positions (nats).</param>
+/// <param name="Scored">Number of scored positions.</param>
+/// <param name="Correct">Scored positions whose most likely id is the target.</param>
+/// <param name="Predictions">Most likely id at every position (ignored ones included).</param>
+/// <param name="Probabilities">P = softmax of each row of logits, [positions x vocabulary].</param>
+public sealed record CrossEntropyResult(double LossSum, int Scored, int Correct, IReadOnlyList<int> Predictions, Matrix<double> Probabilities);

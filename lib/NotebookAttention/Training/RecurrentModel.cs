@@ -85,10 +85,25 @@ public abstract class RecurrentModel : ISequenceModel
     protected IReadOnlyList<Parameter> CellParameters { get; }
 
     /// <inheritdoc />
-    public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1) => Run(batch, threads, backward: true);
+    public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1) => Run(batch, threads, backward: true, null);
+
+    /// <summary>
+    /// Like <see cref="LossAndGradients"/> (gradients are added to the parameters), and also returns dLoss/dX of every
+    /// sequence, [padded length x e] each: the gradient reaching each input vector, exactly 0 on padding.
+    /// </summary>
+    /// <param name="batch">The batch.</param>
+    /// <param name="outcome">The outcome <see cref="LossAndGradients"/> would have returned.</param>
+    /// <returns>One matrix per sequence.</returns>
+    public IReadOnlyList<Matrix<double>> InputGradients(SequenceBatch batch, out BatchOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var gradients = new Matrix<double>[batch.Count];
+        outcome = Run(batch, 1, backward: true, gradients);
+        return gradients;
+    }
 
     /// <inheritdoc />
-    public BatchOutcome Evaluate(SequenceBatch batch, int threads = 1) => Run(batch, threads, backward: false);
+    public BatchOutcome Evaluate(SequenceBatch batch, int threads = 1) => Run(batch, threads, backward: false, null);
 
     /// <summary>The embedded inputs of one sequence, X = E[tokens], [n x e].</summary>
     /// <param name="tokens">Token ids.</param>
@@ -212,7 +227,7 @@ public abstract class RecurrentModel : ISequenceModel
         return x;
     }
 
-    private BatchOutcome Run(SequenceBatch batch, int threads, bool backward)
+    private BatchOutcome Run(SequenceBatch batch, int threads, bool backward, Matrix<double>[]? inputGradientsOut)
     {
         ArgumentNullException.ThrowIfNull(batch);
         Check.AtLeast(threads, 1, "the thread count", nameof(threads));
@@ -229,13 +244,13 @@ public abstract class RecurrentModel : ISequenceModel
         {
             for (var c = 0; c < chunks; c++)
             {
-                results[c] = RunChunk(batch, c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)), scale, backward);
+                results[c] = RunChunk(batch, c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)), scale, backward, inputGradientsOut);
             }
         }
         else
         {
             Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
-                results[c] = RunChunk(batch, c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)), scale, backward));
+                results[c] = RunChunk(batch, c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)), scale, backward, inputGradientsOut));
         }
 
         // Chunk order, whatever order the threads finished in: the sums are the same bit for bit.
@@ -269,7 +284,7 @@ public abstract class RecurrentModel : ISequenceModel
         return new BatchOutcome(scored == 0 ? 0 : lossSum / scored, correct, scored, predictions, inputNorms);
     }
 
-    private ChunkResult RunChunk(SequenceBatch batch, int first, int rows, double scale, bool backward)
+    private ChunkResult RunChunk(SequenceBatch batch, int first, int rows, double scale, bool backward, Matrix<double>[]? inputGradientsOut)
     {
         var n = batch.PaddedLength;
         var inputs = new Matrix<double>[n];
@@ -327,6 +342,14 @@ public abstract class RecurrentModel : ISequenceModel
             var inputGradients = Backward(inputs, trace, stateGradients, cellGradients);
             inputNormSums = new double[n];
             var dEmbedding = gradients[0];
+            if (inputGradientsOut is not null)
+            {
+                for (var r = 0; r < rows; r++)
+                {
+                    inputGradientsOut[first + r] = Matrix<double>.Build.DenseOfRowVectors(inputGradients.Select(g => g.Row(r)));
+                }
+            }
+
             for (var t = 0; t < n; t++)
             {
                 for (var r = 0; r < rows; r++)

@@ -1,0 +1,109 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace NotebookAttention.Tests.Support;
+
+/// <summary>
+/// Numeric gradients of a scalar function of a matrix, and the relative error they are compared with.
+/// </summary>
+/// <remarks>
+/// <para>Derivative: Richardson-extrapolated central differences, D = (4 D(h/2) - D(h)) / 3 with
+/// D(h) = (f(x + h) - f(x - h)) / 2h and h = 1e-3. The truncation error is O(h⁴) ≈ 1e-12 times the fifth derivative
+/// (inputs here are O(1)); rounding f (about 1e-16 |f| with |f| ≲ 100) costs about 1e-16 · 100 / 1e-3 ≈ 1e-11.</para>
+/// <para>Relative error of a tensor: ||analytic - numeric|| / max(||analytic||, ||numeric||, <see cref="Floor"/>)
+/// (Frobenius norms). The floor is honest because it sits at the numeric derivative's own resolution: a whole tensor
+/// of numeric noise has norm about 1e-11 · sqrt(entries) ≲ 1e-10, and 1e-10 / 1e-4 = 1e-6, the tolerance. Below the
+/// floor the check becomes absolute, ||analytic - numeric|| ≤ 1e-10; a gradient that is exactly zero (masked
+/// entries, padding) is zero on both sides and gives 0.</para>
+/// </remarks>
+internal static class NumericGradients
+{
+    /// <summary>The finite-difference step.</summary>
+    public const double Step = 1e-3;
+
+    /// <summary>Floor of the relative error's denominator (see the remarks).</summary>
+    public const double Floor = 1e-4;
+
+    /// <summary>The tolerance of every gradient check in fp64.</summary>
+    public const double Tolerance = 1e-6;
+
+    /// <summary>d f / d x for every entry of <paramref name="x"/>, perturbed in place and restored bit for bit.</summary>
+    public static Matrix<double> Of(Func<double> f, Matrix<double> x)
+    {
+        var gradient = Matrix<double>.Build.Dense(x.RowCount, x.ColumnCount);
+        for (var row = 0; row < x.RowCount; row++)
+        {
+            for (var column = 0; column < x.ColumnCount; column++)
+            {
+                gradient[row, column] = Entry(f, x, row, column);
+            }
+        }
+
+        return gradient;
+    }
+
+    /// <summary>d f / d v for every entry of a vector, perturbed in place and restored.</summary>
+    public static Vector<double> Of(Func<double> f, Vector<double> v)
+    {
+        var gradient = Vector<double>.Build.Dense(v.Count);
+        for (var i = 0; i < v.Count; i++)
+        {
+            var original = v[i];
+            double At(double value)
+            {
+                v[i] = value;
+                return f();
+            }
+
+            gradient[i] = Richardson(At, original);
+            v[i] = original;
+        }
+
+        return gradient;
+    }
+
+    /// <summary>d f / d x[row, column].</summary>
+    public static double Entry(Func<double> f, Matrix<double> x, int row, int column)
+    {
+        var original = x[row, column];
+        double At(double value)
+        {
+            x[row, column] = value;
+            return f();
+        }
+
+        var derivative = Richardson(At, original);
+        x[row, column] = original;
+        return derivative;
+    }
+
+    /// <summary>||a - n|| / max(||a||, ||n||, floor).</summary>
+    public static double RelativeError(Matrix<double> analytic, Matrix<double> numeric)
+    {
+        Assert.Equal(numeric.RowCount, analytic.RowCount);
+        Assert.Equal(numeric.ColumnCount, analytic.ColumnCount);
+        Assert.True(analytic.Enumerate().All(double.IsFinite), "the analytic gradient holds NaN or infinity");
+        return (analytic - numeric).FrobeniusNorm() / Math.Max(Math.Max(analytic.FrobeniusNorm(), numeric.FrobeniusNorm()), Floor);
+    }
+
+    /// <summary>The same for vectors.</summary>
+    public static double RelativeError(Vector<double> analytic, Vector<double> numeric) =>
+        RelativeError(analytic.ToRowMatrix(), numeric.ToRowMatrix());
+
+    /// <summary>Asserts the relative error is within <see cref="Tolerance"/>, naming the tensor.</summary>
+    public static void Close(Matrix<double> analytic, Matrix<double> numeric, string what)
+    {
+        var error = RelativeError(analytic, numeric);
+        Assert.True(error <= Tolerance, $"{what}: relative error {error:E2} > {Tolerance:E0}\nanalytic {analytic}\nnumeric {numeric}");
+    }
+
+    /// <summary>The same for vectors.</summary>
+    public static void Close(Vector<double> analytic, Vector<double> numeric, string what) =>
+        Close(analytic.ToRowMatrix(), numeric.ToRowMatrix(), what);
+
+    private static double Richardson(Func<double, double> f, double x)
+    {
+        var wide = (f(x + Step) - f(x - Step)) / (2 * Step);
+        var narrow = (f(x + (Step / 2)) - f(x - (Step / 2))) / Step;
+        return ((4 * narrow) - wide) / 3;
+    }
+}

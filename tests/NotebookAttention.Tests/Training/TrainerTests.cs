@@ -1,0 +1,135 @@
+using NotebookAttention.Training;
+
+namespace NotebookAttention.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly RememberFirstTask Task = new(4);
+
+    public static TheoryData<TrainingSettings, string> InvalidSettings => new()
+    {
+        { new TrainingSettings(0, 8, 1e-2), "Steps" },
+        { new TrainingSettings(5, 0, 1e-2), "BatchSize" },
+        { new TrainingSettings(5, 8, 0), "LearningRate" },
+        { new TrainingSettings(5, 8, -1e-3), "LearningRate" },
+        { new TrainingSettings(5, 8, double.NaN), "LearningRate" },
+        { new TrainingSettings(5, 8, double.PositiveInfinity), "LearningRate" },
+        { new TrainingSettings(5, 8, 1e-2, ClipNorm: 0), "ClipNorm" },
+        { new TrainingSettings(5, 8, 1e-2, ClipNorm: double.NaN), "ClipNorm" },
+        { new TrainingSettings(5, 8, 1e-2, Threads: 0), "Threads" },
+        { new TrainingSettings(5, 8, 1e-2, EvaluateEvery: -1), "EvaluateEvery" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidSettings))]
+    public void Invalid_settings_are_refused_before_any_training(TrainingSettings settings, string parameter)
+    {
+        var model = Model();
+        var before = ParameterSnapshot.Of(model);
+        var steps = 0;
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Run(model, Task, settings, _ => steps++));
+        Assert.Equal(parameter, error.ParamName);
+        Assert.Contains("must be", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, steps);
+        Assert.True(before.Matches(model));
+    }
+
+    [Fact]
+    public void A_model_whose_vocabulary_is_smaller_than_the_task_is_refused_before_training()
+    {
+        var model = new ElmanRnnModel(new RecurrentSettings(Task.VocabularySize - 1, 4, 3));
+        var before = ParameterSnapshot.Of(model);
+        var error = Assert.Throws<ArgumentException>(() => Trainer.Run(model, Task, new TrainingSettings(5, 8, 1e-2)));
+        Assert.Contains($"VocabularySize = {Task.VocabularySize}", error.Message, StringComparison.Ordinal);
+        Assert.True(before.Matches(model));
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_naming_the_step_and_learning_rate_and_restores_the_last_good_weights()
+    {
+        // SGD with η = 1e200 and no clipping: the first update throws the weights to about 1e200, the products of the
+        // next forward pass overflow fp64 (inf - inf = NaN) and the loss of step 2 is not finite. (Smaller rates, even
+        // 1e100, only give huge finite losses: tanh keeps the states in [-1, 1].)
+        var model = Model();
+        var initial = ParameterSnapshot.Of(model);
+        var afterStep = new List<ParameterSnapshot>();
+        var run = Trainer.Run(model, Task, new TrainingSettings(20, 8, 1e200, "sgd", ClipNorm: null), _ => afterStep.Add(ParameterSnapshot.Of(model)));
+        Assert.Equal(TrainingOutcome.Diverged, run.Outcome);
+        var failed = run.Steps.Count + 1;
+        Assert.Contains($"diverged at step {failed}", run.Message, StringComparison.Ordinal);
+        Assert.Contains("learning rate 1E+200", run.Message, StringComparison.Ordinal);
+        Assert.True(model.Parameters.All(p => p.Value.Enumerate().All(double.IsFinite)));
+
+        // The weights put back are those step failed - 1 started from: the initial ones, or those after step failed - 2.
+        var expected = failed - 2 == 0 ? initial : afterStep[failed - 3];
+        Assert.True(expected.Matches(model), run.Message);
+        Assert.True(double.IsFinite(model.Evaluate(Task.Sample(8, new Random(1))).Loss));
+    }
+
+    [Fact]
+    public void Cancelling_stops_after_the_current_step_and_keeps_the_weights_learned_so_far()
+    {
+        var model = Model();
+        var initial = ParameterSnapshot.Of(model);
+        using var cancel = new CancellationTokenSource();
+        ParameterSnapshot? atThree = null;
+        var run = Trainer.Run(model, Task, new TrainingSettings(50, 8, 1e-2), step =>
+        {
+            if (step.Step == 3)
+            {
+                atThree = ParameterSnapshot.Of(model);
+                cancel.Cancel();
+            }
+        }, cancel.Token);
+        Assert.Equal(TrainingOutcome.Cancelled, run.Outcome);
+        Assert.Equal([1, 2, 3], run.Steps.Select(s => s.Step));
+        Assert.Contains("after step 3", run.Message, StringComparison.Ordinal);
+        Assert.True(atThree!.Matches(model));
+        Assert.False(initial.Matches(model));
+    }
+
+    [Fact]
+    public void Steps_record_loss_accuracy_gradient_norm_first_position_gradient_time_and_evaluations()
+    {
+        var run = Trainer.Run(Model(), Task, new TrainingSettings(12, 8, 1e-2, EvaluateEvery: 5, EvaluationBatchSize: 32));
+        Assert.Equal(TrainingOutcome.Completed, run.Outcome);
+        Assert.Equal(Enumerable.Range(1, 12), run.Steps.Select(s => s.Step));
+        Assert.All(run.Steps, s =>
+        {
+            Assert.InRange(s.Loss, 1e-6, 20);
+            Assert.InRange(s.Accuracy, 0, 1);
+            Assert.True(s.GradientNorm > 0 && s.FirstPositionGradient > 0 && s.Seconds > 0, s.ToString());
+        });
+        Assert.Equal([5, 10, 12], run.Steps.Where(s => s.EvaluationAccuracy is not null).Select(s => s.Step));
+        Assert.Equal(run.Steps[^1].EvaluationAccuracy, run.FinalEvaluationAccuracy);
+    }
+
+    [Fact]
+    public void A_snapshot_restores_the_weights_and_refuses_a_model_of_another_shape()
+    {
+        var model = Model();
+        var snapshot = ParameterSnapshot.Of(model);
+        Trainer.Run(model, Task, new TrainingSettings(3, 8, 1e-2));
+        Assert.False(snapshot.Matches(model));
+        snapshot.RestoreTo(model);
+        Assert.True(snapshot.Matches(model));
+        var other = new LstmModel(new RecurrentSettings(Task.VocabularySize, 4, 3));
+        Assert.Contains("same kind and sizes", Assert.Throws<ArgumentException>(() => snapshot.RestoreTo(other)).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(RecurrentKind.Elman)]
+    [InlineData(RecurrentKind.Lstm)]
+    public void Both_models_learn_to_remember_a_signal_two_steps_back(RecurrentKind kind)
+    {
+        var task = new RememberFirstTask(2);
+        var model = ModelCase.Build(kind, new RecurrentSettings(task.VocabularySize, 16, 8, 1));
+        var before = Trainer.Evaluate(model, task, 256, seed: 99).Accuracy;
+        var run = Trainer.Run(model, task, new TrainingSettings(150, 16, 1e-2, Seed: 2));
+        var after = Trainer.Evaluate(model, task, 256, seed: 99).Accuracy;
+        Assert.Equal(TrainingOutcome.Completed, run.Outcome);
+        Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: held-out accuracy {before:0.000} before, {after:0.000} after 150 steps");
+    }
+
+    private static ElmanRnnModel Model() => new(new RecurrentSettings(Task.VocabularySize, 4, 3, 7));
+}
