@@ -50,7 +50,7 @@ public static class LongRangeTraining
             string.Join(" ", input.Select(id => task.Symbols[id])),
             task.Symbols[batch.Targets[s][distance]],
         ]).ToList();
-        var html = Table.Of(["#", "input (position 0 first)", "answer at '?'"], [.. Enumerable.Range(1, sequences).Select(i => i.ToString(CultureInfo.InvariantCulture))], rows);
+        var html = NotebookAttention.Notebooks.Table.Of(["#", "input (position 0 first)", "answer at '?'"], [.. Enumerable.Range(1, sequences).Select(i => i.ToString(CultureInfo.InvariantCulture))], rows);
         return new TableView(Invariant($"{task.Name}: {task.MaxLength} tokens per sequence; only the '?' is scored, and a guess is right 1 time in {RememberFirstTask.Signals}."), html);
     }
 
@@ -66,7 +66,7 @@ public static class LongRangeTraining
         var rows = Enumerable.Range(0, depth).Select(i => (IReadOnlyList<string>)[.. models.Select(m => i < m.Model.Parameters.Count ? Describe(m.Model.Parameters[i]) : string.Empty)]).ToList();
         rows.Add([.. models.Select(m => m.Parameters.ToString("N0", CultureInfo.InvariantCulture))]);
         var labels = Enumerable.Range(1, depth).Select(i => i.ToString(CultureInfo.InvariantCulture)).Append("total").ToList();
-        var html = Table.Of(["#", .. models.Select(m => m.Model.Name)], labels, rows);
+        var html = NotebookAttention.Notebooks.Table.Of(["#", .. models.Select(m => m.Model.Name)], labels, rows);
         return new TableView(Invariant($"Learned tensors at L = {distance}: name [rows x columns] = scalars. Elman RNN and LSTM: h = {settings.Hidden}, e = {settings.Embedding}; attention: d_model = {settings.DModel}, {settings.Heads} head{(settings.Heads == 1 ? string.Empty : "s")}, feed-forward {settings.FeedForward}."), html);
     }
 
