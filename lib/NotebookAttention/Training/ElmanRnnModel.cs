@@ -85,6 +85,61 @@ public sealed class ElmanRnnModel : RecurrentModel
         return inputGradients;
     }
 
+    /// <inheritdoc />
+    private protected override double[] ForwardFlat(double[] inputs, int rows, int steps, double[][] weights, out object trace)
+    {
+        var (e, h) = (Settings.Embedding, Settings.Hidden);
+        var (wx, wh, b) = (weights[0], weights[1], weights[2]);
+        var states = new double[steps * rows * h];                                                    // H, [steps x rows x h]
+        for (var t = 0; t < steps; t++)
+        {
+            var a = states.AsSpan(t * rows * h, rows * h);
+            FlatKernels.FillRows(a, b, rows);
+            FlatKernels.MultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), wx, a, rows, e, h);        // + X_t W_x
+            if (t > 0)
+            {
+                FlatKernels.MultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), wh, a, rows, h, h);  // + H_{t-1} W_h
+            }
+
+            System.Numerics.Tensors.TensorPrimitives.Tanh(a, a);
+        }
+
+        trace = states;
+        return states;
+    }
+
+    /// <inheritdoc />
+    private protected override double[] BackwardFlat(double[] inputs, int rows, int steps, double[][] weights, object trace, double[] stateGradients, double[][] cellGradients)
+    {
+        var (e, h) = (Settings.Embedding, Settings.Hidden);
+        var (wx, wh) = (weights[0], weights[1]);
+        var states = (double[])trace;
+        var inputGradients = new double[steps * rows * e];
+        var fromLater = new double[rows * h];
+        var dA = new double[rows * h];
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var dH = stateGradients.AsSpan(t * rows * h, rows * h);
+            var state = states.AsSpan(t * rows * h, rows * h);
+            for (var i = 0; i < dA.Length; i++)
+            {
+                dA[i] = (dH[i] + fromLater[i]) * (1 - (state[i] * state[i]));                         // through tanh
+            }
+
+            FlatKernels.TransposeMultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), dA, cellGradients[0], rows, e, h);   // dW_x += X_tᵀ dA
+            if (t > 0)
+            {
+                FlatKernels.TransposeMultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), dA, cellGradients[1], rows, h, h);  // dW_h += H_{t-1}ᵀ dA
+                FlatKernels.MultiplyTransposed(dA, wh, fromLater, rows, h, h);                                                   // dA W_hᵀ
+            }
+
+            FlatKernels.AddColumnSums(dA, cellGradients[2], rows);                                                             // db
+            FlatKernels.MultiplyTransposed(dA, wx, inputGradients.AsSpan(t * rows * e, rows * e), rows, h, e);                 // dX_t = dA W_xᵀ
+        }
+
+        return inputGradients;
+    }
+
     private static IReadOnlyList<Parameter> CreateCell(RecurrentSettings settings, Random random)
     {
         var bound = 1 / Math.Sqrt(settings.Hidden);

@@ -117,6 +117,91 @@ public sealed class LstmModel : RecurrentModel
         return inputGradients;
     }
 
+    /// <inheritdoc />
+    private protected override double[] ForwardFlat(double[] inputs, int rows, int steps, double[][] weights, out object trace)
+    {
+        var (e, h) = (Settings.Embedding, Settings.Hidden);
+        var (wx, wh, b) = (weights[0], weights[1], weights[2]);
+        var gates = new double[steps * rows * 4 * h];                                                 // activated I | F | C̃ | O per row
+        var (states, cells, squashed) = (new double[steps * rows * h], new double[steps * rows * h], new double[steps * rows * h]);
+        for (var t = 0; t < steps; t++)
+        {
+            var g = gates.AsSpan(t * rows * 4 * h, rows * 4 * h);
+            FlatKernels.FillRows(g, b, rows);
+            FlatKernels.MultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), wx, g, rows, e, 4 * h);          // + X_t W_x
+            if (t > 0)
+            {
+                FlatKernels.MultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), wh, g, rows, h, 4 * h);  // + H_{t-1} W_h
+            }
+
+            for (var r = 0; r < rows; r++)
+            {
+                var row = g.Slice(r * 4 * h, 4 * h);
+                System.Numerics.Tensors.TensorPrimitives.Sigmoid(row[..(2 * h)], row[..(2 * h)]);           // I, F
+                System.Numerics.Tensors.TensorPrimitives.Tanh(row.Slice(2 * h, h), row.Slice(2 * h, h));    // C̃
+                System.Numerics.Tensors.TensorPrimitives.Sigmoid(row.Slice(3 * h, h), row.Slice(3 * h, h)); // O
+                var at = ((t * rows) + r) * h;
+                for (var j = 0; j < h; j++)
+                {
+                    var previous = t > 0 ? cells[at - (rows * h) + j] : 0;
+                    var c = (row[h + j] * previous) + (row[j] * row[(2 * h) + j]);                          // C = F ∘ C_{t-1} + I ∘ C̃
+                    cells[at + j] = c;
+                    squashed[at + j] = Math.Tanh(c);
+                    states[at + j] = row[(3 * h) + j] * squashed[at + j];                                  // H = O ∘ tanh(C)
+                }
+            }
+        }
+
+        trace = new FlatTrace(states, cells, squashed, gates);
+        return states;
+    }
+
+    /// <inheritdoc />
+    private protected override double[] BackwardFlat(double[] inputs, int rows, int steps, double[][] weights, object trace, double[] stateGradients, double[][] cellGradients)
+    {
+        var (e, h) = (Settings.Embedding, Settings.Hidden);
+        var (wx, wh) = (weights[0], weights[1]);
+        var (states, cells, squashed, gates) = (FlatTrace)trace;
+        var inputGradients = new double[steps * rows * e];
+        var stateFromLater = new double[rows * h];
+        var cellFromLater = new double[rows * h];
+        var dGates = new double[rows * 4 * h];
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                var at = ((t * rows) + r) * h;
+                var gate = gates.AsSpan(((t * rows) + r) * 4 * h, 4 * h);
+                var dGate = dGates.AsSpan(r * 4 * h, 4 * h);
+                for (var j = 0; j < h; j++)
+                {
+                    var (i, f, g, o, tanhC) = (gate[j], gate[h + j], gate[(2 * h) + j], gate[(3 * h) + j], squashed[at + j]);
+                    var dH = stateGradients[at + j] + stateFromLater[(r * h) + j];
+                    var dO = dH * tanhC;
+                    var dC = (dH * o * (1 - (tanhC * tanhC))) + cellFromLater[(r * h) + j];
+                    var previous = t > 0 ? cells[at - (rows * h) + j] : 0;
+                    dGate[j] = dC * g * (i * (1 - i));                                                    // dI ∘ σ'
+                    dGate[h + j] = dC * previous * (f * (1 - f));                                         // dF ∘ σ'
+                    dGate[(2 * h) + j] = dC * i * (1 - (g * g));                                          // dC̃ ∘ tanh'
+                    dGate[(3 * h) + j] = dO * (o * (1 - o));                                              // dO ∘ σ'
+                    cellFromLater[(r * h) + j] = dC * f;                                                  // dC ∘ F_t, for step t - 1
+                }
+            }
+
+            FlatKernels.TransposeMultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), dGates, cellGradients[0], rows, e, 4 * h);  // dW_x += X_tᵀ dG
+            if (t > 0)
+            {
+                FlatKernels.TransposeMultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), dGates, cellGradients[1], rows, h, 4 * h);  // dW_h += H_{t-1}ᵀ dG
+                FlatKernels.MultiplyTransposed(dGates, wh, stateFromLater, rows, 4 * h, h);                                               // dG W_hᵀ
+            }
+
+            FlatKernels.AddColumnSums(dGates, cellGradients[2], rows);                                                                  // db
+            FlatKernels.MultiplyTransposed(dGates, wx, inputGradients.AsSpan(t * rows * e, rows * e), rows, 4 * h, e);                // dX_t = dG W_xᵀ
+        }
+
+        return inputGradients;
+    }
+
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
     /// <summary>Block k (0 = i, 1 = f, 2 = g, 3 = o) of the [B x 4h] gate pre-activations.</summary>
@@ -134,6 +219,8 @@ public sealed class LstmModel : RecurrentModel
             new Parameter("lstm.b (i|f|g|o)", bias),
         ];
     }
+
+    private sealed record FlatTrace(double[] States, double[] Cells, double[] Squashed, double[] Gates);
 
     private sealed record Trace(
         IReadOnlyList<Matrix<double>> States,

@@ -31,7 +31,7 @@ namespace NotebookAttention.Training;
 /// thread count gives the same numbers bit for bit.
 /// </para>
 /// </remarks>
-public abstract class RecurrentModel : ISequenceModel
+public abstract partial class RecurrentModel : ISequenceModel
 {
     /// <summary>Sequences per chunk of work; fixed so results do not depend on the number of threads.</summary>
     public const int ChunkSize = 16;
@@ -240,17 +240,25 @@ public abstract class RecurrentModel : ISequenceModel
         var scale = scored == 0 ? 0 : 1.0 / scored;
         var chunks = (batch.Count + ChunkSize - 1) / ChunkSize;
         var results = new ChunkResult[chunks];
+        var flatWeights = Path == RecurrentPath.Fast ? Parameters.Select(p => FlatKernels.RowMajor(p.Value)).ToArray() : null;
+        ChunkResult Chunk(int c)
+        {
+            var (first, rows) = (c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)));
+            return flatWeights is null
+                ? RunChunk(batch, first, rows, scale, backward, inputGradientsOut)
+                : RunChunkFast(batch, first, rows, scale, backward, flatWeights, inputGradientsOut);
+        }
+
         if (threads == 1 || chunks == 1)
         {
             for (var c = 0; c < chunks; c++)
             {
-                results[c] = RunChunk(batch, c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)), scale, backward, inputGradientsOut);
+                results[c] = Chunk(c);
             }
         }
         else
         {
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
-                results[c] = RunChunk(batch, c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)), scale, backward, inputGradientsOut));
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c => results[c] = Chunk(c));
         }
 
         // Chunk order, whatever order the threads finished in: the sums are the same bit for bit.
