@@ -46,6 +46,13 @@ public sealed record LongRangeSettings
     /// <summary>Seeds the initial weights, the training batches and (shifted) the test sequences.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Steps of an untimed warm-up run of each model at the shortest distance before the experiment, whose results are
+    /// thrown away: .NET first runs new code unoptimised and recompiles the code that runs often, so without it the
+    /// first runs' steps would be timed slower than the same work later. 0 for none.
+    /// </summary>
+    public int WarmUpSteps { get; init; } = 40;
+
     /// <summary>Worker threads per step; the numbers do not depend on it, only the time.</summary>
     public int Threads { get; init; } = 2;
 
@@ -75,6 +82,7 @@ public sealed record LongRangeSettings
         Check.AtLeast(FeedForward, 1, "the feed-forward width", nameof(FeedForward));
         Check.AtLeast(TestSequences, 1, "the test sequences", nameof(TestSequences));
         Check.AtLeast(Threads, 1, "the threads", nameof(Threads));
+        Check.AtLeast(WarmUpSteps, 0, "the warm-up steps", nameof(WarmUpSteps));
         if (!(LearningRate > 0 && double.IsFinite(LearningRate)))
         {
             throw new ArgumentException($"the learning rate is {LearningRate}: it must be a finite number above 0, e.g. 0.01.", nameof(LearningRate));
@@ -172,6 +180,15 @@ public sealed class LongRangeExperiment
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        if (settings.WarmUpSteps > 0)
+        {
+            var shortest = new RememberFirstTask(settings.Distances[0]);
+            foreach (var (model, _, _) in Models(settings, shortest))
+            {
+                Trainer.Run(model, shortest, Training(settings) with { Steps = settings.WarmUpSteps }, cancel: cancel);
+            }
+        }
+
         var results = new List<LongRangeResult>();
         var curves = new List<LongRangeCurve>();
         var runs = settings.Distances.Count * 3;
@@ -183,9 +200,8 @@ public sealed class LongRangeExperiment
             foreach (var (model, kind, parameters) in Models(settings, task))
             {
                 run++;
-                var training = new TrainingSettings(settings.Steps, settings.BatchSize, settings.LearningRate, OptimizerChoice.Adam, settings.ClipNorm, settings.Seed, settings.Threads);
                 var index = run;
-                var trained = Trainer.Run(model, task, training, onStep is null ? null : step => onStep(new LongRangeProgress(model.Name, distance, index, runs, step)), cancel);
+                var trained = Trainer.Run(model, task, Training(settings), onStep is null ? null : step => onStep(new LongRangeProgress(model.Name, distance, index, runs, step)), cancel);
                 if (trained.Outcome == TrainingOutcome.Cancelled || trained.Steps.Count == 0)
                 {
                     throw new OperationCanceledException($"the experiment was stopped during run {index} of {runs} ({model.Name} at L = {distance}): the comparison needs every run, so run the cell again to start over.", cancel);
@@ -205,6 +221,15 @@ public sealed class LongRangeExperiment
         }
 
         return new LongRangeExperiment(settings, new LongRangeReport(results, Chance), curves);
+    }
+
+    /// <summary>The trainer's settings for every run: the same budget for every model and distance.</summary>
+    /// <param name="settings">The experiment's settings.</param>
+    /// <returns>Steps, batch, Adam with the learning rate, clipping, seed, threads.</returns>
+    public static TrainingSettings Training(LongRangeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new TrainingSettings(settings.Steps, settings.BatchSize, settings.LearningRate, OptimizerChoice.Adam, settings.ClipNorm, settings.Seed, settings.Threads);
     }
 
     /// <summary>Added to the seed for the test sequences, so that they are drawn apart from the training batches.</summary>
