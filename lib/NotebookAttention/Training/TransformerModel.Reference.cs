@@ -16,7 +16,7 @@ public sealed partial class TransformerModel
         for (var sequence = chunk * ChunkSize; sequence < Math.Min(batch.Count, (chunk + 1) * ChunkSize); sequence++)
         {
             var pass = ForwardReference(batch, sequence);
-            var loss = CrossEntropy.Forward(pass.Logits, batch.Targets[sequence]);
+            var loss = SoftmaxCrossEntropy.Forward(pass.Logits, batch.Targets[sequence]);
             lossSum += loss.LossSum;
             correct += loss.Correct;
             predictions.Add(loss.Predictions);
@@ -66,7 +66,7 @@ public sealed partial class TransformerModel
     /// <summary>The backward pass of one sequence: adds its gradients to <paramref name="gradients"/> and returns dLoss/dx.</summary>
     private Matrix<double> BackwardReference(ReferencePass pass, CrossEntropyResult loss, IReadOnlyList<int> targets, int scoredInBatch, Matrix<double>[] gradients)
     {
-        var logitGradient = CrossEntropy.Backward(loss, targets, scoredInBatch);       // dZ = (P - onehot) / N
+        var logitGradient = SoftmaxCrossEntropy.Backward(loss, targets, scoredInBatch);       // dZ = (P - onehot) / N
         var readoutGradients = readout.Backward(pass.Final.Output, logitGradient);
         var last = parameters.Count - 4;
         AddTo(gradients[last + 2], readoutGradients.DWeight);

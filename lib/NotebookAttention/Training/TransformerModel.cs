@@ -179,6 +179,11 @@ public sealed partial class TransformerModel : ISequenceModel
         CheckBatch(batch, threads);
         var scoredInBatch = batch.ScoredPositions;
         var chunks = new ChunkResult[(batch.Count + ChunkSize - 1) / ChunkSize];
+        if (Settings.Path == TransformerPath.Fast)
+        {
+            fastWeights = new FastWeights(parameters);
+        }
+
         Func<SequenceBatch, int, int, bool, ChunkResult> runChunk = Settings.Path == TransformerPath.Reference ? ReferenceChunk : FastChunk;
         if (threads == 1)
         {

@@ -316,8 +316,8 @@ public class BackwardPropertyTests
         {
             // The mean's denominator N is the batch's scored count: this sequence's plus other sequences' (extra).
             var scoredInBatch = c.targets.Count(t => t != SequenceBatch.Ignored) + c.extra;
-            double Loss() => CrossEntropy.Forward(c.logits, c.targets).LossSum / scoredInBatch;
-            var gradient = CrossEntropy.Backward(CrossEntropy.Forward(c.logits, c.targets), c.targets, scoredInBatch);
+            double Loss() => SoftmaxCrossEntropy.Forward(c.logits, c.targets).LossSum / scoredInBatch;
+            var gradient = SoftmaxCrossEntropy.Backward(SoftmaxCrossEntropy.Forward(c.logits, c.targets), c.targets, scoredInBatch);
             NumericGradients.Close(gradient, NumericGradients.Of(Loss, c.logits), "dZ");
             for (var position = 0; position < c.targets.Length; position++)
             {

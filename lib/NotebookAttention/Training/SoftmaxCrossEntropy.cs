@@ -8,7 +8,7 @@ namespace NotebookAttention.Training;
 /// scored positions; positions whose target is <see cref="SequenceBatch.Ignored"/> (padding, unasked positions) add
 /// nothing to the loss and get zero gradient.
 /// </summary>
-public static class CrossEntropy
+public static class SoftmaxCrossEntropy
 {
     /// <summary>Loss, probabilities and predictions of one sequence's logits.</summary>
     /// <param name="logits">Z, shape [positions x vocabulary].</param>
@@ -179,7 +179,7 @@ public static class CrossEntropy
     }
 }
 
-/// <summary>What <see cref="CrossEntropy.Forward"/> computed for one sequence.</summary>
+/// <summary>What <see cref="SoftmaxCrossEntropy.Forward"/> computed for one sequence.</summary>
 /// <param name="LossSum">Sum of -log p_y over the scored positions (nats).</param>
 /// <param name="Scored">Number of scored positions.</param>
 /// <param name="Correct">Scored positions whose most likely id is the target.</param>
