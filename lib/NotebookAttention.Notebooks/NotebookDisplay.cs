@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Attention;
+using NotebookAttention.Training;
 using Plotly.NET;
 
 namespace NotebookAttention.Notebooks;
@@ -27,6 +28,9 @@ public static class NotebookDisplay
         typeof(GenericChart),
         typeof(ExerciseResult),
         typeof(TableView),
+        typeof(GradientCheckResult),
+        typeof(ShareReport),
+        typeof(HeldOutAccuracy),
     ];
 
     /// <summary>The HTML for one of the <see cref="Types"/>.</summary>
@@ -44,6 +48,9 @@ public static class NotebookDisplay
         GenericChart chart => new Figure(chart, "chart", string.Empty, 640, 420).ChartHtml(),
         ExerciseResult exercise => exercise.ToHtml(),
         TableView table => table.ToHtml(),
+        GradientCheckResult check => TrainingDisplay.GradientCheckHtml(check),
+        ShareReport share => TrainingDisplay.ShareHtml(share),
+        HeldOutAccuracy heldOut => TrainingDisplay.HeldOutHtml(heldOut),
         null => throw new ArgumentNullException(nameof(value)),
         _ => throw new ArgumentException($"{value.GetType().Name} has no notebook display: use one of {string.Join(", ", Types.Select(t => t.Name))}.", nameof(value)),
     };

@@ -108,7 +108,7 @@ public sealed class PaddingDemonstration
         var html = NotebookAttention.Notebooks.Table.Of(
             ["run", "loss", "loss change", "largest gradient change", "largest gradient at a padding position"],
             [.. Rows.Select(r => r.Label)],
-            [.. Rows.Select(r => (IReadOnlyList<string>)[r.Loss.ToString("0.000000", CultureInfo.InvariantCulture), E(r.LossChange), E(r.GradientChange), E(r.PaddingGradient)])]);
+            [.. Rows.Select((r, i) => (IReadOnlyList<string>)[r.Loss.ToString("0.000000", CultureInfo.InvariantCulture), E(r.LossChange), E(r.GradientChange), i == 0 ? "— (no padding)" : E(r.PaddingGradient)])]);
         var verdict = MaskedPaddingChangesNothing()
             ? "With the mask, padding changed neither the loss nor any gradient beyond rounding, and the padding positions received exactly zero gradient."
             : "With the mask, padding still changed something: the mask is not doing its job.";

@@ -153,7 +153,7 @@ public static class TrainingPlots
         }
 
         string FrameTitle(AttentionFrame frame) =>
-            LongInput.ChartTitle(string.Create(CultureInfo.InvariantCulture, $"{title}, step {frame.Step:N0} ({(frame.Step == 0 ? Plots.Untrained : "trained weights")}): {100 * frame.ShareOnAnswer:0.0}% of the weight on the right key"), string.Empty);
+            LongInput.ChartTitle(title, string.Empty) + string.Create(CultureInfo.InvariantCulture, $"<br>step {frame.Step:N0} ({(frame.Step == 0 ? Plots.Untrained : "trained weights")}): {100 * frame.ShareOnAnswer:0.0}% of the weight on the right key");
         var last = frames[^1];
         var figure = Plots.Heatmap(last.Weights, labels, labels, title, "weight", 0, 1);
         var chart = figure.Chart;
@@ -177,13 +177,15 @@ public static class TrainingPlots
                 ["steps"] = steps,
                 ["currentvalue"] = new Dictionary<string, object> { ["prefix"] = "step ", ["font"] = new Dictionary<string, object> { ["size"] = 12 } },
                 ["pad"] = new Dictionary<string, object> { ["t"] = 70 },
+                ["x"] = 0.0,
                 ["len"] = 1.0,
             },
         });
         var width = Math.Clamp(figure.Width, 520, 640);
-        var height = figure.Height + 130;
+        var height = figure.Height + 150;
         layout.SetProperty("width", width);
         layout.SetProperty("height", height);
+        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 90, ["r"] = 20, ["t"] = 80, ["b"] = 90 });
         GenericChart.getTraces(chart).Single().SetProperty("hovertemplate", "query %{y}<br>key %{x}<br>weight %{z:.4f}<extra></extra>");
         var table = Table.Of(
             ["step", "share of weight on the right key"],

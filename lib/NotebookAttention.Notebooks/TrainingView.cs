@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Training;
+
+namespace NotebookAttention.Notebooks;
+
+/// <summary>
+/// A training run as a notebook shows it: one live progress line while it runs ("step 120/600 · loss 0.412 · accuracy
+/// 87.5%"), the loss and accuracy curves, and, for the transformer, its attention on one fixed sequence of the task
+/// (the <see cref="Probe"/>) before the first step and at the steps of <see cref="SnapshotSteps"/>, for the slider heatmap.
+/// </summary>
+/// <remarks>
+/// Stopping the cell (the notebook's stop button) cancels the run through the cell's cancellation token: the trainer
+/// stops after the step it is in and keeps the weights learned so far, and this view keeps the steps and snapshots up
+/// to there, so the cells below still draw what was learned. Running <see cref="Train"/> again continues from the
+/// current weights with a fresh optimizer and a new history.
+/// </remarks>
+public sealed class TrainingView
+{
+    /// <summary>The CSS class of the final line, which the series runner prints and the kernel tests read.</summary>
+    public const string SummaryClass = "na-training";
+
+    private readonly List<TrainingStep> steps = [];
+    private readonly List<(int Step, IReadOnlyList<Matrix<double>> Heads)> snapshots = [];
+
+    /// <summary>Prepares a run; nothing is trained until <see cref="Train"/>.</summary>
+    /// <param name="model">The model (trained in place).</param>
+    /// <param name="task">The task its batches come from.</param>
+    /// <param name="settings">Steps, batch size, optimizer, learning rate, seed.</param>
+    /// <param name="snapshots">Attention pictures to take, step 0 included (at least 2).</param>
+    /// <param name="probeSeed">Seed of the generator that draws the probe sequence.</param>
+    public TrainingView(ISequenceModel model, ISequenceTask task, TrainingSettings settings, int snapshots = 11, int probeSeed = 2017)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentOutOfRangeException.ThrowIfLessThan(snapshots, 2);
+        Model = model;
+        Task = task;
+        Settings = settings;
+        Snapshots = snapshots;
+        var probe = task.Sample(1, new Random(probeSeed));
+        Probe = [.. probe.Inputs[0].Take(probe.Lengths[0])];
+        Answers = task.AnswerPositions(Probe);
+    }
+
+    /// <summary>The model being trained.</summary>
+    public ISequenceModel Model { get; }
+
+    /// <summary>The task.</summary>
+    public ISequenceTask Task { get; }
+
+    /// <summary>The training settings.</summary>
+    public TrainingSettings Settings { get; }
+
+    /// <summary>How many attention pictures a run takes, step 0 included.</summary>
+    public int Snapshots { get; }
+
+    /// <summary>The fixed sequence (token ids) whose attention is pictured through training.</summary>
+    public IReadOnlyList<int> Probe { get; }
+
+    /// <summary>For each position of <see cref="Probe"/>, where its answer sits (the task's ideal key), or negative.</summary>
+    public IReadOnlyList<int> Answers { get; }
+
+    /// <summary>The probe's symbols, for labels.</summary>
+    public IReadOnlyList<string> ProbeLabels => [.. Probe.Select(id => Task.Symbols[id])];
+
+    /// <summary>The last run, or null before <see cref="Train"/>.</summary>
+    public TrainingRun? Run { get; private set; }
+
+    /// <summary>The steps of the last run so far (kept when the run is stopped).</summary>
+    public IReadOnlyList<TrainingStep> Steps => steps;
+
+    /// <summary>The final line of the last run (HTML), or empty before <see cref="Train"/>.</summary>
+    public string Summary { get; private set; } = string.Empty;
+
+    /// <summary>
+    /// Trains, with a live progress line that ends as one final line, and the notebook's stop button wired to the
+    /// trainer. Returns nothing, so the cell shows only that line.
+    /// </summary>
+    /// <param name="cancel">Stops the run after the step in progress; null for the running cell's stop button.</param>
+    public void Train(CancellationToken? cancel = null)
+    {
+        steps.Clear();
+        snapshots.Clear();
+        var pictured = SnapshotSteps(Settings.Steps, Snapshots).ToHashSet();
+        TakeSnapshot(0);
+        var line = LiveOutput.Line();
+        var clock = Stopwatch.StartNew();
+        void OnStep(TrainingStep step)
+        {
+            steps.Add(step);
+            if (pictured.Contains(step.Step))
+            {
+                TakeSnapshot(step.Step);
+            }
+
+            line.Report(Progress(step, clock.Elapsed.TotalSeconds, final: null));
+        }
+
+        Run = Trainer.Run(Model, Task, Settings, OnStep, cancel ?? LiveOutput.CellCancellation);
+        if (steps.Count > 0 && snapshots.Count > 0 && snapshots[^1].Step != steps[^1].Step)
+        {
+            TakeSnapshot(steps[^1].Step);
+        }
+
+        Summary = Progress(steps.Count > 0 ? steps[^1] : null, clock.Elapsed.TotalSeconds, Run);
+        line.Finish(Summary);
+    }
+
+    /// <summary>
+    /// The steps a run of <paramref name="steps"/> steps pictures: step 0 and <paramref name="snapshots"/> - 1 more,
+    /// spaced quadratically (steps · (k / (snapshots - 1))², rounded), dense early, where the pattern forms, and ending
+    /// on the last step.
+    /// </summary>
+    /// <param name="steps">Steps of the run.</param>
+    /// <param name="snapshots">Pictures wanted, step 0 included.</param>
+    /// <returns>Distinct steps in increasing order, 0 first and <paramref name="steps"/> last.</returns>
+    public static IReadOnlyList<int> SnapshotSteps(int steps, int snapshots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(snapshots, 2);
+        return [.. Enumerable.Range(0, snapshots).Select(k => (int)Math.Round(steps * Math.Pow(k / (double)(snapshots - 1), 2))).Distinct()];
+    }
+
+    /// <summary>Loss and accuracy against the step, side by side.</summary>
+    /// <returns>The two charts.</returns>
+    public FigureGrid Curves()
+    {
+        RequireSteps();
+        return TrainingPlots.Curves([.. steps.Select(s => s.Step)], [.. steps.Select(s => s.Loss)], [.. steps.Select(s => s.Accuracy)], $"{Model.Name} on {Task.Name}: {steps.Count:N0} steps, trained weights");
+    }
+
+    /// <summary>Number of attention heads the model shows (0 for a model without attention).</summary>
+    public int Heads => snapshots.Count == 0 ? 0 : snapshots[0].Heads.Count;
+
+    /// <summary>One head's attention on the probe at every snapshot, with its share of weight on the right key.</summary>
+    /// <param name="head">The head.</param>
+    /// <returns>The frames in step order.</returns>
+    public IReadOnlyList<AttentionFrame> Frames(int head)
+    {
+        RequireAttention();
+        ArgumentOutOfRangeException.ThrowIfNegative(head);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(head, Heads);
+        return [.. snapshots.Select(s => new AttentionFrame(s.Step, s.Heads[head], AttentionShare.OnAnswers(s.Heads[head], Answers)))];
+    }
+
+    /// <summary>The head whose last snapshot puts the most weight on the right keys (ties: the lowest number).</summary>
+    public int BestHead
+    {
+        get
+        {
+            RequireAttention();
+            var last = snapshots[^1].Heads;
+            var shares = last.Select(w => AttentionShare.OnAnswers(w, Answers)).ToList();
+            return shares.IndexOf(shares.Max());
+        }
+    }
+
+    /// <summary>The slider heatmap of <paramref name="head"/> (default: <see cref="BestHead"/>), opening on the last snapshot.</summary>
+    /// <param name="head">The head to show, or null for the best one.</param>
+    /// <returns>The figure.</returns>
+    public Figure Attention(int? head = null)
+    {
+        var shown = head ?? BestHead;
+        return TrainingPlots.AttentionThroughTraining(Frames(shown), ProbeLabels, $"Head {shown} on {string.Join(' ', ProbeLabels)}");
+    }
+
+    /// <summary>The ideal pattern for the probe: all weight on the answer's key.</summary>
+    /// <returns>The heatmap.</returns>
+    public Figure Ideal() =>
+        Plots.Heatmap(AttentionShare.Ideal(Answers), ProbeLabels, ProbeLabels, $"Ideal attention for {Task.Name}", "weight", 0, 1);
+
+    /// <summary>The share of weight on the right key before and after training, and what it says.</summary>
+    /// <param name="head">The head, or null for <see cref="BestHead"/>.</param>
+    /// <returns>The comparison.</returns>
+    public ShareReport Share(int? head = null)
+    {
+        var shown = head ?? BestHead;
+        var frames = Frames(shown);
+        return new ShareReport(shown, Probe.Count, frames[0].Step, frames[0].ShareOnAnswer, frames[^1].Step, frames[^1].ShareOnAnswer);
+    }
+
+    /// <summary>Accuracy on new sequences the model never trained on (a seeded batch from the task).</summary>
+    /// <param name="sequences">How many sequences.</param>
+    /// <param name="seed">Seed of the batch (not the training seed, so the sequences are new).</param>
+    /// <returns>The result and what it says about the 99% goal.</returns>
+    public HeldOutAccuracy HeldOut(int sequences = 500, int seed = 99_991)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequences, 1);
+        var outcome = Model.Evaluate(Task.Sample(sequences, new Random(seed)), Math.Max(1, Settings.Threads));
+        return new HeldOutAccuracy(sequences, outcome.Correct, outcome.Scored, outcome.Loss);
+    }
+
+    private void TakeSnapshot(int step)
+    {
+        if (Model is TransformerModel transformer)
+        {
+            snapshots.Add((step, [.. transformer.AttentionWeights(Probe)]));
+        }
+    }
+
+    private void RequireSteps()
+    {
+        if (steps.Count == 0)
+        {
+            throw new InvalidOperationException("nothing trained yet: run the training cell first (Train()).");
+        }
+    }
+
+    private void RequireAttention()
+    {
+        if (snapshots.Count == 0)
+        {
+            throw new InvalidOperationException(Model is TransformerModel
+                ? "no attention pictures yet: run the training cell first (Train())."
+                : $"{Model.Name} has no attention to picture: only the transformer does.");
+        }
+    }
+
+    private string Progress(TrainingStep? step, double seconds, TrainingRun? final)
+    {
+        var done = step?.Step ?? 0;
+        var text = step is null
+            ? string.Create(CultureInfo.InvariantCulture, $"step 0/{Settings.Steps:N0}")
+            : string.Create(CultureInfo.InvariantCulture, $"step {done:N0}/{Settings.Steps:N0} · loss {step.Loss:0.000} · accuracy {100 * step.Accuracy:0.0}%");
+        if (final is null)
+        {
+            return $"<div class=\"{SummaryClass}-progress\" style=\"font:13px monospace\">{WebUtility.HtmlEncode(text)} · {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s</div>";
+        }
+
+        var ending = final.Outcome switch
+        {
+            TrainingOutcome.Completed => "completed",
+            TrainingOutcome.Cancelled => "stopped by you: the weights learned so far are kept",
+            _ => final.Message,
+        };
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{Model.Name} on {Task.Name}: {text} · {seconds:0.0} s · {ending}");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"<div class=\"{SummaryClass}\" {LiveOutput.SummaryAttribute}=\"{WebUtility.HtmlEncode(summary)}\" data-step=\"{done}\" data-steps=\"{Settings.Steps}\" data-loss=\"{step?.Loss ?? double.NaN:R}\" data-accuracy=\"{step?.Accuracy ?? double.NaN:R}\" data-ending=\"{final.Outcome}\" style=\"font:13px monospace\">{WebUtility.HtmlEncode(summary)}</div>");
+    }
+}
+
+/// <summary>One head's share of weight on the right key at the first and the last snapshot, and the verdict.</summary>
+/// <param name="Head">The head.</param>
+/// <param name="Length">Positions of the probe sequence.</param>
+/// <param name="FirstStep">Step of the first snapshot (0: untrained).</param>
+/// <param name="First">Share at the first snapshot.</param>
+/// <param name="LastStep">Step of the last snapshot.</param>
+/// <param name="Last">Share at the last snapshot.</param>
+public sealed record ShareReport(int Head, int Length, int FirstStep, double First, int LastStep, double Last)
+{
+    /// <summary>The share (as a percentage shown with one decimal) from which a head counts as having found the ideal pattern.</summary>
+    public const double FoundPercent = 90.0;
+
+    /// <summary>The last share as printed, in percent with one decimal: the verdict is drawn from this printed number.</summary>
+    public double LastPercent => Math.Round(100 * Last, 1, MidpointRounding.AwayFromZero);
+
+    /// <summary>Whether the printed share reaches <see cref="FoundPercent"/>.</summary>
+    public bool FoundIdealPattern => LastPercent >= FoundPercent;
+
+    /// <summary>The sentence the notebook prints, numbers first, verdict derived from them.</summary>
+    public string Sentence => string.Create(CultureInfo.InvariantCulture,
+        $"Head {Head} puts {LastPercent:0.0}% of its weight on the right key at step {LastStep:N0} (ideal: 100%; at step {FirstStep:N0}: {100 * First:0.0}%, against 1/{Length} = {100.0 / Length:0.0}% for weights spread evenly). ")
+        + (FoundIdealPattern
+            ? $"At {FoundPercent:0}% or more, it has found the ideal pattern."
+            : $"Below {FoundPercent:0}%, it has not found the ideal pattern (yet).");
+
+    /// <inheritdoc />
+    public override string ToString() => Sentence;
+}
+
+/// <summary>Accuracy on new sequences, against the 99% goal.</summary>
+/// <param name="Sequences">Sequences in the batch.</param>
+/// <param name="Correct">Scored positions predicted right.</param>
+/// <param name="Scored">Scored positions.</param>
+/// <param name="Loss">Mean cross-entropy (nats).</param>
+public sealed record HeldOutAccuracy(int Sequences, int Correct, int Scored, double Loss)
+{
+    /// <summary>The goal, as a share of scored positions.</summary>
+    public const double Goal = 0.99;
+
+    /// <summary>Correct / Scored.</summary>
+    public double Accuracy => Scored == 0 ? 0 : (double)Correct / Scored;
+
+    /// <summary>Whether the counts reach <see cref="Goal"/> (decided on the counts, which are printed).</summary>
+    public bool ReachesGoal => Correct >= Goal * Scored;
+
+    /// <summary>The sentence the notebook prints.</summary>
+    public string Sentence => string.Create(CultureInfo.InvariantCulture,
+        $"On {Sequences:N0} new sequences: {Correct:N0} of {Scored:N0} tokens right ({100 * Accuracy:0.00}%), loss {Loss:0.0000}. ")
+        + (ReachesGoal ? "That reaches the 99% goal." : "That is below the 99% goal: train longer, or change the learning rate.");
+
+    /// <inheritdoc />
+    public override string ToString() => Sentence;
+}

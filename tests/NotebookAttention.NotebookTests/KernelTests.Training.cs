@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using NotebookAttention.Notebooks;
+using NotebookAttention.Runner;
+
+namespace NotebookAttention.NotebookTests;
+
+/// <summary>
+/// Notebook 09, checked in the executed notebook: every conclusion it prints is rebuilt here from the numbers it printed
+/// (kept apart so it merges easily).
+/// </summary>
+public partial class KernelTests
+{
+    private static string Notebook09Html(NotebookRun run) => WebUtility.HtmlDecode(string.Concat(NotebookFile.Load(run.ExecutedPath).CodeCells.Select(Html)));
+
+    [Fact]
+    public void Notebook_09_gradient_check_agrees_to_1e_6_and_says_what_its_number_says()
+    {
+        var run = series.Run("09");
+        AssertRan(run);
+        var check = GradientCheckLine().Match(Notebook09Html(run));
+        Assert.True(check.Success, "notebook 09 printed no gradient check");
+        var largest = double.Parse(check.Groups["largest"].Value, CultureInfo.InvariantCulture);
+        var text = check.Groups["text"].Value;
+        Assert.Contains($"largest relative error {largest.ToString("0.0E+00", CultureInfo.InvariantCulture)} ", text, StringComparison.Ordinal);
+        Assert.True(int.Parse(check.Groups["entries"].Value, CultureInfo.InvariantCulture) >= 20, text);
+        Assert.True(largest <= 1e-6, $"notebook 09's gradient check found a relative error of {largest}: {text}");
+        Assert.Equal(largest <= TrainingDisplay.GradientTolerance, text.Contains("the backward pass agrees with finite differences", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Notebook_09_trains_to_the_end_in_one_final_line_and_reaches_99_percent_on_new_sequences()
+    {
+        var run = series.Run("09");
+        AssertRan(run);
+        var html = Notebook09Html(run);
+
+        // One training, one line: no progress lines left behind in the executed notebook.
+        var lines = TrainingLine().Matches(html);
+        Assert.Single(lines);
+        Assert.DoesNotContain(TrainingView.SummaryClass + "-progress", html, StringComparison.Ordinal);
+        var line = lines[0];
+        Assert.Equal("Completed", line.Groups["ending"].Value);
+        Assert.Equal(line.Groups["steps"].Value, line.Groups["step"].Value);
+        Assert.Contains($"step {int.Parse(line.Groups["step"].Value, CultureInfo.InvariantCulture):N0}/", line.Groups["summary"].Value, StringComparison.Ordinal);
+
+        var heldOut = HeldOutLine().Match(html);
+        Assert.True(heldOut.Success, "notebook 09 printed no held-out accuracy");
+        var printedLoss = LossInSentence().Match(heldOut.Groups["text"].Value);
+        Assert.True(printedLoss.Success, heldOut.Groups["text"].Value);
+        var rebuilt = new HeldOutAccuracy(
+            int.Parse(heldOut.Groups["sequences"].Value, CultureInfo.InvariantCulture),
+            int.Parse(heldOut.Groups["correct"].Value, CultureInfo.InvariantCulture),
+            int.Parse(heldOut.Groups["scored"].Value, CultureInfo.InvariantCulture),
+            double.Parse(printedLoss.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(rebuilt.Sentence, heldOut.Groups["text"].Value);
+        Assert.True(rebuilt.Correct >= 0.99 * rebuilt.Scored, $"notebook 09 reached only {rebuilt.Correct} of {rebuilt.Scored}: {rebuilt.Sentence}");
+        Assert.Contains("That reaches the 99% goal.", heldOut.Groups["text"].Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Notebook_09_share_of_weight_on_the_right_key_matches_its_slider_and_its_verdict_follows_from_the_printed_percent()
+    {
+        var run = series.Run("09");
+        AssertRan(run);
+        var html = Notebook09Html(run);
+        var share = ShareLine().Match(html);
+        Assert.True(share.Success, "notebook 09 printed no share of weight on the right key");
+        var text = share.Groups["text"].Value;
+        var first = double.Parse(share.Groups["first"].Value, CultureInfo.InvariantCulture);
+        var last = double.Parse(share.Groups["last"].Value, CultureInfo.InvariantCulture);
+        var length = int.Parse(share.Groups["length"].Value, CultureInfo.InvariantCulture);
+        var printed = PrintedShare().Match(text);
+        Assert.True(printed.Success, text);
+        var lastPercent = double.Parse(printed.Groups["last"].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(Math.Round(100 * last, 1, MidpointRounding.AwayFromZero), lastPercent);
+        Assert.Equal(0, int.Parse(printed.Groups["firstStep"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(Math.Round(100 * first, 1, MidpointRounding.AwayFromZero), double.Parse(printed.Groups["first"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(length, int.Parse(printed.Groups["n"].Value, CultureInfo.InvariantCulture));
+
+        // The verdict, by this test's own reading of the printed percent.
+        var claimsFound = text.Contains("it has found the ideal pattern.", StringComparison.Ordinal);
+        Assert.Equal(lastPercent >= 90.0, claimsFound);
+        Assert.NotEqual(claimsFound, text.Contains("has not found the ideal pattern", StringComparison.Ordinal));
+        Assert.True(claimsFound, $"notebook 09's default run should end on the learned pattern: {text}");
+
+        // The slider: step 0 first, the printed last step last, its title giving the same share.
+        var sliders = FigureJson().Matches(string.Concat(NotebookFile.Load(run.ExecutedPath).CodeCells.Select(Html)))
+            .Select(m => JsonNode.Parse(m.Groups[1].Value)!["layout"]?["sliders"]).OfType<JsonArray>().ToList();
+        Assert.True(sliders.Count == 1, $"notebook 09 drew {sliders.Count} slider charts; expected the one of attention through training");
+        var steps = sliders[0][0]!["steps"]!.AsArray();
+        var labels = steps.Select(s => (string)s!["label"]!).ToList();
+        var titles = steps.Select(s => (string)s!["args"]![1]!["title.text"]!).ToList();
+        Assert.True(labels.Count >= 5, $"the slider has {labels.Count} steps");
+        Assert.Equal(labels.Count - 1, (int)sliders[0][0]!["active"]!);
+        Assert.Equal("0", labels[0]);
+        Assert.Equal(printed.Groups["lastStep"].Value, labels[^1]);
+        Assert.EndsWith($"{lastPercent.ToString("0.0", CultureInfo.InvariantCulture)}% of the weight on the right key", titles[^1], StringComparison.Ordinal);
+        Assert.EndsWith($"{Math.Round(100 * first, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture)}% of the weight on the right key", titles[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Notebook_09_padding_with_the_mask_changes_nothing_in_its_printed_table_and_without_it_changes_the_loss()
+    {
+        var run = series.Run("09");
+        AssertRan(run);
+        var html = Notebook09Html(run);
+        var rows = PaddingRow().Matches(html).ToList();
+        Assert.Equal(3, rows.Count);
+        double Cell(Match row, int column) => double.Parse(row.Groups["cells"].Captures[column].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(Cell(rows[0], 0), Cell(rows[1], 0));
+        Assert.Equal(0, Cell(rows[1], 1));
+        Assert.Equal(0, Cell(rows[1], 2));
+        Assert.Equal(0, Cell(rows[1], 3));
+        Assert.True(Cell(rows[2], 1) > 0, "without the mask the loss should change: the table shows no difference");
+        var verdict = PaddingVerdict().Match(html);
+        Assert.True(verdict.Success);
+        Assert.StartsWith("With the mask, padding changed neither", verdict.Groups[1].Value, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("""<div class="na-gradient-check" data-largest="(?<largest>[^"]+)" data-entries="(?<entries>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
+    private static partial Regex GradientCheckLine();
+
+    [GeneratedRegex("""<div class="na-training" data-na-summary="(?<summary>[^"]*)" data-step="(?<step>\d+)" data-steps="(?<steps>\d+)" data-loss="[^"]*" data-accuracy="[^"]*" data-ending="(?<ending>\w+)"[^>]*>""")]
+    private static partial Regex TrainingLine();
+
+    [GeneratedRegex("""<div class="na-held-out" data-correct="(?<correct>\d+)" data-scored="(?<scored>\d+)" data-sequences="(?<sequences>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
+    private static partial Regex HeldOutLine();
+
+    [GeneratedRegex(@"loss (\d+\.\d{4})\. ")]
+    private static partial Regex LossInSentence();
+
+    [GeneratedRegex("""<div class="na-share" data-head="\d+" data-first="(?<first>[^"]+)" data-last="(?<last>[^"]+)" data-length="(?<length>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
+    private static partial Regex ShareLine();
+
+    [GeneratedRegex(@"puts (?<last>\d+\.\d)% of its weight on the right key at step (?<lastStep>[\d,]+) \(ideal: 100%; at step (?<firstStep>\d+): (?<first>\d+\.\d)%, against 1/(?<n>\d+) = ")]
+    private static partial Regex PrintedShare();
+
+    [GeneratedRegex(@"var figure = (\{.*\});")]
+    private static partial Regex FigureJson();
+
+    [GeneratedRegex("""<tr><th[^>]*>(?:alone|padded)[^<]*</th>(?:<td[^>]*>(?<cells>[-0-9.E+]+|— \(no padding\))</td>)+</tr>""")]
+    private static partial Regex PaddingRow();
+
+    [GeneratedRegex("""<p class="na-padding-verdict">([^<]*)</p>""")]
+    private static partial Regex PaddingVerdict();
+}
