@@ -20,7 +20,8 @@ public static class LongRangeTraining
 
     /// <summary>
     /// Runs the experiment with a live progress line (run, model, L, step, loss, batch accuracy; updated in place where
-    /// the front end can) and the cell's stop button: stopping keeps nothing half-measured, it stops the experiment.
+    /// the front end can) ending in a summary the series runner prints, and the cell's stop button: stopping keeps
+    /// nothing half-measured, it stops the experiment.
     /// </summary>
     /// <param name="settings">The settings.</param>
     /// <returns>The finished experiment.</returns>
@@ -33,7 +34,11 @@ public static class LongRangeTraining
             settings,
             p => line.Report(Line(Invariant($"run {p.Run} of {p.Runs}: {p.Model} at L = {p.Distance}, step {p.Step.Step} of {settings.Steps}, loss {p.Step.Loss:0.000}, batch accuracy {100 * p.Step.Accuracy:0.0}%"))),
             LiveOutput.CellCancellation);
-        line.Finish(Line(Invariant($"trained {experiment.Curves.Count} runs ({experiment.Report.Models.Count} models x {experiment.Report.Distances.Count} distances, {settings.Steps} steps each) in {clock.Elapsed.TotalSeconds:0.0} s")));
+        var report = experiment.Report;
+        var longest = report.Distances[^1];
+        var summary = Invariant($"{experiment.Curves.Count} runs ({report.Models.Count} models x {report.Distances.Count} distances, {settings.Steps} steps each) in {clock.Elapsed.TotalSeconds:0.0} s; right at L = {longest}: ")
+            + string.Join(", ", report.Models.Select(m => $"{m} {LongRangeReport.Percent(report.Result(m, longest).Accuracy)}"));
+        line.Finish($"<div class=\"na-progress\" {LiveOutput.SummaryAttribute}=\"{WebUtility.HtmlEncode(summary)}\" style=\"font:13px monospace\">trained {WebUtility.HtmlEncode(summary)}</div>");
         return experiment;
     }
 

@@ -50,13 +50,6 @@ public sealed record LongRangeSettings
     /// </summary>
     public int Seed { get; init; } = 2;
 
-    /// <summary>
-    /// Steps of an untimed warm-up run of each model at the shortest distance before the experiment, whose results are
-    /// thrown away: .NET first runs new code unoptimised and recompiles the code that runs often, so without it the
-    /// first runs' steps would be timed slower than the same work later. 0 for none.
-    /// </summary>
-    public int WarmUpSteps { get; init; } = 40;
-
     /// <summary>Worker threads per step; the numbers do not depend on it, only the time.</summary>
     public int Threads { get; init; } = 2;
 
@@ -84,9 +77,13 @@ public sealed record LongRangeSettings
         Check.AtLeast(DModel, 1, "d_model", nameof(DModel));
         Check.AtLeast(Heads, 1, "the heads", nameof(Heads));
         Check.AtLeast(FeedForward, 1, "the feed-forward width", nameof(FeedForward));
+        if (DModel % Heads != 0)
+        {
+            throw new ArgumentException($"d_model = {DModel} is not divisible by heads = {Heads}: each head gets d_model / heads columns, so choose heads that divide {DModel}.", nameof(Heads));
+        }
+
         Check.AtLeast(TestSequences, 1, "the test sequences", nameof(TestSequences));
         Check.AtLeast(Threads, 1, "the threads", nameof(Threads));
-        Check.AtLeast(WarmUpSteps, 0, "the warm-up steps", nameof(WarmUpSteps));
         if (!(LearningRate > 0 && double.IsFinite(LearningRate)))
         {
             throw new ArgumentException($"the learning rate is {LearningRate}: it must be a finite number above 0, e.g. 0.01.", nameof(LearningRate));
@@ -126,8 +123,22 @@ public sealed record LongRangeProgress(string Model, int Distance, int Run, int 
 /// </summary>
 public sealed class LongRangeExperiment
 {
-    private LongRangeExperiment(LongRangeSettings settings, LongRangeReport report, IReadOnlyList<LongRangeCurve> curves)
+    /// <summary>An experiment from its parts, e.g. numbers saved from an earlier run; <see cref="Run"/> makes new ones.</summary>
+    /// <param name="settings">The settings it ran with.</param>
+    /// <param name="report">Its results.</param>
+    /// <param name="curves">One curve per model and distance of the report.</param>
+    /// <exception cref="ArgumentException">A model and distance of the report has no curve.</exception>
+    public LongRangeExperiment(LongRangeSettings settings, LongRangeReport report, IReadOnlyList<LongRangeCurve> curves)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(curves);
+        var missing = report.Models.SelectMany(m => report.Distances.Select(d => (m, d))).FirstOrDefault(p => !curves.Any(c => c.Model == p.m && c.Distance == p.d));
+        if (missing.m is not null)
+        {
+            throw new ArgumentException($"there is no curve for {missing.m} at L = {missing.d}: give one curve per model and distance of the report.", nameof(curves));
+        }
+
         Settings = settings;
         Report = report;
         Curves = curves;
@@ -184,15 +195,6 @@ public sealed class LongRangeExperiment
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        if (settings.WarmUpSteps > 0)
-        {
-            var shortest = new RememberFirstTask(settings.Distances[0]);
-            foreach (var (model, _, _) in Models(settings, shortest))
-            {
-                Trainer.Run(model, shortest, Training(settings) with { Steps = settings.WarmUpSteps }, cancel: cancel);
-            }
-        }
-
         var results = new List<LongRangeResult>();
         var curves = new List<LongRangeCurve>();
         var runs = settings.Distances.Count * 3;
