@@ -21,7 +21,7 @@ Console.WriteLine($"FMA ceiling: {ceiling:0.0} GFLOP/s on {Environment.Processor
 
 var job = Job.Default.WithWarmupCount(2).WithIterationCount(quick ? 3 : 10).WithLaunchCount(1);
 var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
-var summaries = new[] { BenchmarkRunner.Run<FastPathBenchmarks>(config), BenchmarkRunner.Run<ApproximationBenchmarks>(config), BenchmarkRunner.Run<BaselineBenchmarks>(config), BenchmarkRunner.Run<PretrainedBenchmarks>(config) };
+var summaries = new[] { BenchmarkRunner.Run<FastPathBenchmarks>(config), BenchmarkRunner.Run<ApproximationBenchmarks>(config), BenchmarkRunner.Run<BaselineBenchmarks>(config), BenchmarkRunner.Run<PretrainedBenchmarks>(config), BenchmarkRunner.Run<TrainingBenchmarks>(config), BenchmarkRunner.Run<TransformerStepBenchmarks>(config) };
 var rows = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null).Select(r => new Row(
     r.BenchmarkCase.Descriptor.WorkloadMethod.Name,
     Convert.ToInt32(r.BenchmarkCase.Parameters["N"], CultureInfo.InvariantCulture),
@@ -70,9 +70,10 @@ namespace NotebookAttention.Benchmarks
     {
         /// <summary>
         /// FLOPs of one attention forward pass (4 n^2 d, half with a causal mask; the approximations' own arithmetic,
-        /// <see cref="ApproximationBenchmarks.Flops"/>); 0 for the whole-model rows.
+        /// <see cref="ApproximationBenchmarks.Flops"/>; a training step's products, <see cref="TrainingBenchmarks.StepFlops"/>);
+        /// 0 for the whole-model rows.
         /// </summary>
-        public double Flops => Method is "LibraryEncoder" or "OnnxRuntime" ? 0 : ApproximationBenchmarks.Flops(Method, N) ?? NotebookAttention.Cost.AttentionCost.Flops(N, 64, causal: Method.Contains("Causal", StringComparison.Ordinal));
+        public double Flops => Method is "LibraryEncoder" or "OnnxRuntime" ? 0 : TrainingBenchmarks.StepFlops(Method, N) ?? ApproximationBenchmarks.Flops(Method, N) ?? NotebookAttention.Cost.AttentionCost.Flops(N, 64, causal: Method.Contains("Causal", StringComparison.Ordinal));
 
         /// <summary>Speed.</summary>
         public double Gflops => Flops / (Milliseconds / 1e3) / 1e9;
@@ -103,7 +104,7 @@ namespace NotebookAttention.Benchmarks
             text.AppendLine();
             text.AppendLine("| Method | n | median | GFLOP/s | % of ceiling | allocated |");
             text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
-            foreach (var row in rows.OrderBy(r => r.N).ThenBy(r => r.Method, StringComparer.Ordinal))
+            foreach (var row in rows.Where(r => TrainingBenchmarks.StepFlops(r.Method, r.N) is null).OrderBy(r => r.N).ThenBy(r => r.Method, StringComparer.Ordinal))
             {
                 var speed = row.Flops > 0 ? $"{row.Gflops:0.0} | {100 * row.Gflops / ceiling:0.0}%" : "whole model | -";
                 text.AppendLine(c, $"| {row.Method} | {row.N} | {row.Milliseconds:0.00} ms | {speed} | {Mib(row.AllocatedBytes)} |");
@@ -150,6 +151,11 @@ namespace NotebookAttention.Benchmarks
                     var ratio = ours.Milliseconds / onnx.Milliseconds;
                     text.AppendLine(c, $"| all-MiniLM-L6-v2 forward, {n} tokens: no slower than ONNX Runtime | library {ours.Milliseconds:0.0} ms, ONNX Runtime {onnx.Milliseconds:0.0} ms: {ratio:0.00}x the time | {(ratio <= 1 ? "yes" : "no")} |");
                 }
+            }
+
+            foreach (var line in TrainingBenchmarks.Table(rows))
+            {
+                text.AppendLine(line);
             }
 
             return text.ToString();

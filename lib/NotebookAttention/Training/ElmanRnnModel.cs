@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Recurrence;
 
@@ -46,10 +47,11 @@ public sealed class ElmanRnnModel : RecurrentModel
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var states = new Matrix<double>[inputs.Count];
+        var bias = Broadcast(Bias, inputs[0].RowCount);                                                // 1 b, [B x h]
         var h = Matrix<double>.Build.Dense(inputs[0].RowCount, RecurrentWeights.RowCount);            // H_{-1} = 0, [B x h]
         for (var t = 0; t < inputs.Count; t++)
         {
-            h = AddToEachRow((inputs[t] * InputWeights) + (h * RecurrentWeights), Bias).PointwiseTanh();  // H_t = tanh(X_t W_x + H_{t-1} W_h + b)
+            h = ((inputs[t] * InputWeights) + (h * RecurrentWeights) + bias).PointwiseTanh();          // H_t = tanh(X_t W_x + H_{t-1} W_h + 1 b)
             states[t] = h;
         }
 
@@ -65,21 +67,21 @@ public sealed class ElmanRnnModel : RecurrentModel
         ArgumentNullException.ThrowIfNull(cellGradients);
         var (dInputWeights, dRecurrentWeights, dBias) = (cellGradients[0], cellGradients[1], cellGradients[2]);
         var states = trace.States;
+        var input = Projection(InputWeights, Bias);
         var inputGradients = new Matrix<double>[inputs.Count];
         Matrix<double>? fromLater = null;                                                              // dLoss/dH_t through H_{t+1}
         for (var t = inputs.Count - 1; t >= 0; t--)
         {
             var dH = fromLater is null ? stateGradients[t] : stateGradients[t] + fromLater;            // [B x h]
             var dA = dH.PointwiseMultiply(states[t].Map(h => 1 - (h * h)));                           // through tanh
-            dInputWeights.Add(inputs[t].TransposeThisAndMultiply(dA), dInputWeights);                  // dW_x += X_tᵀ dA_t
+            var step = input.Backward(inputs[t], dA);
+            Accumulate(dInputWeights, dBias, step);                                                    // dW_x += X_tᵀ dA_t, db += Σ_rows dA_t
+            inputGradients[t] = step.DInput;                                                           // dX_t = dA_t W_xᵀ
             if (t > 0)
             {
                 dRecurrentWeights.Add(states[t - 1].TransposeThisAndMultiply(dA), dRecurrentWeights);  // dW_h += H_{t-1}ᵀ dA_t
                 fromLater = dA.TransposeAndMultiply(RecurrentWeights);                                 // dA_t W_hᵀ
             }
-
-            AddColumnSums(dBias, dA);                                                                  // db += Σ_rows dA_t
-            inputGradients[t] = dA.TransposeAndMultiply(InputWeights);                                 // dX_t = dA_t W_xᵀ
         }
 
         return inputGradients;
@@ -94,14 +96,20 @@ public sealed class ElmanRnnModel : RecurrentModel
         for (var t = 0; t < steps; t++)
         {
             var a = states.AsSpan(t * rows * h, rows * h);
-            FlatKernels.FillRows(a, b, rows);
-            FlatKernels.MultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), wx, a, rows, e, h);        // + X_t W_x
+            FlatKernels.FillRows(a, b, rows);                                                         // b
+            FlatKernels.MultiplyAdd(inputs, t * rows * e, wx, states, t * rows * h, rows, e, h);      // + X_t W_x
             if (t > 0)
             {
-                FlatKernels.MultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), wh, a, rows, h, h);  // + H_{t-1} W_h
+                FlatKernels.MultiplyAdd(states, (t - 1) * rows * h, wh, states, t * rows * h, rows, h, h);  // + H_{t-1} W_h
             }
 
-            System.Numerics.Tensors.TensorPrimitives.Tanh(a, a);
+            for (var r = 0; r < rows; r++)
+            {
+                // Row by row, so a sequence's states do not depend on how many others share its chunk: TensorPrimitives
+                // takes a vector path for long spans and a scalar one for short, which can differ in the last bit.
+                var row = a.Slice(r * h, h);
+                TensorPrimitives.Tanh(row, row);
+            }
         }
 
         trace = states;
@@ -109,10 +117,9 @@ public sealed class ElmanRnnModel : RecurrentModel
     }
 
     /// <inheritdoc />
-    private protected override double[] BackwardFlat(double[] inputs, int rows, int steps, double[][] weights, object trace, double[] stateGradients, double[][] cellGradients)
+    private protected override double[] BackwardFlat(double[] inputs, int rows, int steps, double[][] weights, double[][] transposed, object trace, double[] stateGradients, double[][] cellGradients)
     {
         var (e, h) = (Settings.Embedding, Settings.Hidden);
-        var (wx, wh) = (weights[0], weights[1]);
         var states = (double[])trace;
         var inputGradients = new double[steps * rows * e];
         var fromLater = new double[rows * h];
@@ -123,18 +130,17 @@ public sealed class ElmanRnnModel : RecurrentModel
             var state = states.AsSpan(t * rows * h, rows * h);
             for (var i = 0; i < dA.Length; i++)
             {
-                dA[i] = (dH[i] + fromLater[i]) * (1 - (state[i] * state[i]));                         // through tanh
+                dA[i] = (dH[i] + fromLater[i]) * (1 - (state[i] * state[i]));                           // through tanh
             }
 
-            FlatKernels.TransposeMultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), dA, cellGradients[0], rows, e, h);   // dW_x += X_tᵀ dA
+            FlatKernels.TransposeMultiplyAdd(inputs, t * rows * e, dA, 0, cellGradients[0], rows, e, h);  // dW_x += X_tᵀ dA
+            FlatKernels.AddColumnSums(dA, cellGradients[2], rows);                                        // db += Σ_rows dA
+            FlatKernels.MultiplyTransposed(dA, 0, transposed[0], inputGradients, t * rows * e, rows, h, e);  // dX_t = dA W_xᵀ
             if (t > 0)
             {
-                FlatKernels.TransposeMultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), dA, cellGradients[1], rows, h, h);  // dW_h += H_{t-1}ᵀ dA
-                FlatKernels.MultiplyTransposed(dA, wh, fromLater, rows, h, h);                                                   // dA W_hᵀ
+                FlatKernels.TransposeMultiplyAdd(states, (t - 1) * rows * h, dA, 0, cellGradients[1], rows, h, h);  // dW_h += H_{t-1}ᵀ dA
+                FlatKernels.MultiplyTransposed(dA, 0, transposed[1], fromLater, 0, rows, h, h);                      // dA W_hᵀ
             }
-
-            FlatKernels.AddColumnSums(dA, cellGradients[2], rows);                                                             // db
-            FlatKernels.MultiplyTransposed(dA, wx, inputGradients.AsSpan(t * rows * e, rows * e), rows, h, e);                 // dX_t = dA W_xᵀ
         }
 
         return inputGradients;

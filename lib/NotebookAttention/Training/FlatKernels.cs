@@ -1,52 +1,28 @@
 using System.Numerics.Tensors;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace NotebookAttention.Training;
 
 /// <summary>
-/// fp64 products on flat row-major buffers for the recurrent models' fast path: each inner loop runs along a
-/// contiguous row with <see cref="TensorPrimitives"/> (SIMD), and nothing is allocated.
+/// The three products backpropagation through time needs, on flat row-major fp64 buffers, written with
+/// <see cref="RowMajorProduct"/> (the transformer's fast kernel), plus the bias broadcast and its gradient.
 /// </summary>
 internal static class FlatKernels
 {
-    /// <summary>C [rows x columns] += A [rows x inner] · W [inner x columns]: row r of C gains a[r, k] times row k of W.</summary>
-    public static void MultiplyAdd(ReadOnlySpan<double> a, ReadOnlySpan<double> w, Span<double> c, int rows, int inner, int columns)
-    {
-        for (var r = 0; r < rows; r++)
-        {
-            var output = c.Slice(r * columns, columns);
-            for (var k = 0; k < inner; k++)
-            {
-                TensorPrimitives.MultiplyAdd(w.Slice(k * columns, columns), a[(r * inner) + k], output, output);
-            }
-        }
-    }
+    private static readonly int[] Counting = [.. Enumerable.Range(0, 4096)];
 
-    /// <summary>G [inner x columns] += Aᵀ · D for A [rows x inner], D [rows x columns]: row k of G gains a[r, k] times row r of D.</summary>
-    public static void TransposeMultiplyAdd(ReadOnlySpan<double> a, ReadOnlySpan<double> d, Span<double> g, int rows, int inner, int columns)
-    {
-        for (var r = 0; r < rows; r++)
-        {
-            var upstream = d.Slice(r * columns, columns);
-            for (var k = 0; k < inner; k++)
-            {
-                var output = g.Slice(k * columns, columns);
-                TensorPrimitives.MultiplyAdd(upstream, a[(r * inner) + k], output, output);
-            }
-        }
-    }
+    /// <summary>C [rows x columns] += A [rows x inner] · W [inner x columns]; A and C start at the given offsets.</summary>
+    public static void MultiplyAdd(double[] a, int aOffset, double[] w, double[] c, int cOffset, int rows, int inner, int columns) =>
+        RowMajorProduct.MultiplyAdd(a, aOffset, inner, 1, w, 0, columns, c, cOffset, columns, Indices(rows), Indices(inner), columns);
 
-    /// <summary>C [rows x inner] = D [rows x columns] · Wᵀ for W [inner x columns]: a dot product of two contiguous rows per entry.</summary>
-    public static void MultiplyTransposed(ReadOnlySpan<double> d, ReadOnlySpan<double> w, Span<double> c, int rows, int columns, int inner)
+    /// <summary>G [inner x columns] += Aᵀ · D for A [rows x inner] and D [rows x columns] (a weight gradient).</summary>
+    public static void TransposeMultiplyAdd(double[] a, int aOffset, double[] d, int dOffset, double[] g, int rows, int inner, int columns) =>
+        RowMajorProduct.MultiplyAdd(a, aOffset, 1, inner, d, dOffset, columns, g, 0, columns, Indices(inner), Indices(rows), columns);
+
+    /// <summary>C [rows x inner] = D [rows x columns] · Wᵀ, given Wᵀ [columns x inner] row-major (a gradient sent back through W).</summary>
+    public static void MultiplyTransposed(double[] d, int dOffset, double[] wTransposed, double[] c, int cOffset, int rows, int columns, int inner)
     {
-        for (var r = 0; r < rows; r++)
-        {
-            var upstream = d.Slice(r * columns, columns);
-            for (var k = 0; k < inner; k++)
-            {
-                c[(r * inner) + k] = TensorPrimitives.Dot(upstream, w.Slice(k * columns, columns));
-            }
-        }
+        c.AsSpan(cOffset, rows * inner).Clear();
+        RowMajorProduct.MultiplyAdd(d, dOffset, columns, 1, wTransposed, 0, inner, c, cOffset, inner, Indices(rows), Indices(columns), inner);
     }
 
     /// <summary>Writes the bias row b [1 x columns] into every row of C [rows x columns].</summary>
@@ -67,22 +43,6 @@ internal static class FlatKernels
         }
     }
 
-    /// <summary>The entries of a matrix, row after row.</summary>
-    public static double[] RowMajor(Matrix<double> matrix)
-    {
-        var flat = new double[matrix.RowCount * matrix.ColumnCount];
-        for (var r = 0; r < matrix.RowCount; r++)
-        {
-            for (var c = 0; c < matrix.ColumnCount; c++)
-            {
-                flat[(r * matrix.ColumnCount) + c] = matrix.At(r, c);
-            }
-        }
-
-        return flat;
-    }
-
-    /// <summary>A row-major buffer as a matrix.</summary>
-    public static Matrix<double> ToMatrix(double[] flat, int rows, int columns) =>
-        Matrix<double>.Build.Dense(rows, columns, (r, c) => flat[(r * columns) + c]);
+    /// <summary>0, 1, ..., count - 1: every row (or inner index) of a product.</summary>
+    private static ReadOnlySpan<int> Indices(int count) => count <= Counting.Length ? Counting.AsSpan(0, count) : Enumerable.Range(0, count).ToArray();
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace NotebookAttention.Training;
@@ -16,8 +17,10 @@ namespace NotebookAttention.Training;
 /// flows back along C unchanged, which is what lets an LSTM carry a signal over many steps.
 /// </para>
 /// <para>
-/// The forget gate's bias starts at 1 (Jozefowicz et al. 2015): F starts near σ(1) ≈ 0.73 instead of 0.5, so at the
-/// start of training the cell remembers rather than forgets. The other biases start at 0, the weights at
+/// The forget gate's bias starts at 1 (Jozefowicz et al. 2015; <see cref="RecurrentSettings.ForgetBias"/> changes it):
+/// F starts near σ(1) ≈ 0.73 instead of 0.5, so at the start of training the cell remembers rather than forgets. Over L
+/// steps that still leaves σ(1)^L of a signal (1.6e-7 at L = 50): long distances need the model to learn larger forget
+/// gates from a gradient that small. The other biases start at 0, the weights at
 /// U(-1/sqrt(h), 1/sqrt(h)) as in torch.nn.LSTM.
 /// </para>
 /// <para>
@@ -56,9 +59,10 @@ public sealed class LstmModel : RecurrentModel
         var rows = inputs[0].RowCount;
         var h = Matrix<double>.Build.Dense(rows, Hidden);                                              // H_{-1} = 0
         var c = Matrix<double>.Build.Dense(rows, Hidden);                                              // C_{-1} = 0
+        var bias = Broadcast(Bias, rows);                                                              // 1 b, [B x 4h]
         for (var t = 0; t < n; t++)
         {
-            var gates = AddToEachRow((inputs[t] * InputWeights) + (h * RecurrentWeights), Bias);       // G_t, [B x 4h]
+            var gates = (inputs[t] * InputWeights) + (h * RecurrentWeights) + bias;                    // G_t = X_t W_x + H_{t-1} W_h + 1 b, [B x 4h]
             inputGates[t] = Gate(gates, 0).Map(Sigmoid);                                               // I_t
             forgetGates[t] = Gate(gates, 1).Map(Sigmoid);                                              // F_t
             candidates[t] = Gate(gates, 2).PointwiseTanh();                                            // C̃_t
@@ -83,6 +87,7 @@ public sealed class LstmModel : RecurrentModel
         var n = inputs.Count;
         var rows = inputs[0].RowCount;
         var inputGradients = new Matrix<double>[n];
+        var input = Projection(InputWeights, Bias);
         Matrix<double>? stateFromLater = null;                                                         // dLoss/dH_t through step t + 1
         Matrix<double>? cellFromLater = null;                                                          // dLoss/dC_t through step t + 1
         for (var t = n - 1; t >= 0; t--)
@@ -102,16 +107,15 @@ public sealed class LstmModel : RecurrentModel
             dGates.SetSubMatrix(0, 1 * Hidden, dC.PointwiseMultiply(previousCell).PointwiseMultiply(f.Map(x => x * (1 - x))));   // dF ∘ σ'
             dGates.SetSubMatrix(0, 2 * Hidden, dC.PointwiseMultiply(i).PointwiseMultiply(g.Map(x => 1 - (x * x))));              // dC̃ ∘ tanh'
             dGates.SetSubMatrix(0, 3 * Hidden, dO.PointwiseMultiply(o.Map(x => x * (1 - x))));                                    // dO ∘ σ'
-            dInputWeights.Add(inputs[t].TransposeThisAndMultiply(dGates), dInputWeights);              // dW_x += X_tᵀ dG
+            var step = input.Backward(inputs[t], dGates);
+            Accumulate(dInputWeights, dBias, step);                                                    // dW_x += X_tᵀ dG, db += Σ_rows dG
+            inputGradients[t] = step.DInput;                                                           // dX_t = dG W_xᵀ
             if (t > 0)
             {
                 dRecurrentWeights.Add(s.States[t - 1].TransposeThisAndMultiply(dGates), dRecurrentWeights);  // dW_h += H_{t-1}ᵀ dG
                 stateFromLater = dGates.TransposeAndMultiply(RecurrentWeights);                        // dG W_hᵀ
                 cellFromLater = dC.PointwiseMultiply(f);                                               // dC ∘ F_t
             }
-
-            AddColumnSums(dBias, dGates);                                                              // db += Σ_rows dG
-            inputGradients[t] = dGates.TransposeAndMultiply(InputWeights);                             // dX_t = dG W_xᵀ
         }
 
         return inputGradients;
@@ -128,18 +132,18 @@ public sealed class LstmModel : RecurrentModel
         {
             var g = gates.AsSpan(t * rows * 4 * h, rows * 4 * h);
             FlatKernels.FillRows(g, b, rows);
-            FlatKernels.MultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), wx, g, rows, e, 4 * h);          // + X_t W_x
+            FlatKernels.MultiplyAdd(inputs, t * rows * e, wx, gates, t * rows * 4 * h, rows, e, 4 * h);      // + X_t W_x
             if (t > 0)
             {
-                FlatKernels.MultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), wh, g, rows, h, 4 * h);  // + H_{t-1} W_h
+                FlatKernels.MultiplyAdd(states, (t - 1) * rows * h, wh, gates, t * rows * 4 * h, rows, h, 4 * h);  // + H_{t-1} W_h
             }
 
             for (var r = 0; r < rows; r++)
             {
                 var row = g.Slice(r * 4 * h, 4 * h);
-                System.Numerics.Tensors.TensorPrimitives.Sigmoid(row[..(2 * h)], row[..(2 * h)]);           // I, F
-                System.Numerics.Tensors.TensorPrimitives.Tanh(row.Slice(2 * h, h), row.Slice(2 * h, h));    // C̃
-                System.Numerics.Tensors.TensorPrimitives.Sigmoid(row.Slice(3 * h, h), row.Slice(3 * h, h)); // O
+                TensorPrimitives.Sigmoid(row[..(2 * h)], row[..(2 * h)]);           // I, F
+                TensorPrimitives.Tanh(row.Slice(2 * h, h), row.Slice(2 * h, h));    // C̃
+                TensorPrimitives.Sigmoid(row.Slice(3 * h, h), row.Slice(3 * h, h)); // O
                 var at = ((t * rows) + r) * h;
                 for (var j = 0; j < h; j++)
                 {
@@ -157,10 +161,9 @@ public sealed class LstmModel : RecurrentModel
     }
 
     /// <inheritdoc />
-    private protected override double[] BackwardFlat(double[] inputs, int rows, int steps, double[][] weights, object trace, double[] stateGradients, double[][] cellGradients)
+    private protected override double[] BackwardFlat(double[] inputs, int rows, int steps, double[][] weights, double[][] transposed, object trace, double[] stateGradients, double[][] cellGradients)
     {
         var (e, h) = (Settings.Embedding, Settings.Hidden);
-        var (wx, wh) = (weights[0], weights[1]);
         var (states, cells, squashed, gates) = (FlatTrace)trace;
         var inputGradients = new double[steps * rows * e];
         var stateFromLater = new double[rows * h];
@@ -188,15 +191,14 @@ public sealed class LstmModel : RecurrentModel
                 }
             }
 
-            FlatKernels.TransposeMultiplyAdd(inputs.AsSpan(t * rows * e, rows * e), dGates, cellGradients[0], rows, e, 4 * h);  // dW_x += X_tᵀ dG
+            FlatKernels.TransposeMultiplyAdd(inputs, t * rows * e, dGates, 0, cellGradients[0], rows, e, 4 * h);        // dW_x += X_tᵀ dG
+            FlatKernels.AddColumnSums(dGates, cellGradients[2], rows);                                                  // db += Σ_rows dG
+            FlatKernels.MultiplyTransposed(dGates, 0, transposed[0], inputGradients, t * rows * e, rows, 4 * h, e);     // dX_t = dG W_xᵀ
             if (t > 0)
             {
-                FlatKernels.TransposeMultiplyAdd(states.AsSpan((t - 1) * rows * h, rows * h), dGates, cellGradients[1], rows, h, 4 * h);  // dW_h += H_{t-1}ᵀ dG
-                FlatKernels.MultiplyTransposed(dGates, wh, stateFromLater, rows, 4 * h, h);                                               // dG W_hᵀ
+                FlatKernels.TransposeMultiplyAdd(states, (t - 1) * rows * h, dGates, 0, cellGradients[1], rows, h, 4 * h);  // dW_h += H_{t-1}ᵀ dG
+                FlatKernels.MultiplyTransposed(dGates, 0, transposed[1], stateFromLater, 0, rows, 4 * h, h);                // dG W_hᵀ
             }
-
-            FlatKernels.AddColumnSums(dGates, cellGradients[2], rows);                                                                  // db
-            FlatKernels.MultiplyTransposed(dGates, wx, inputGradients.AsSpan(t * rows * e, rows * e), rows, 4 * h, e);                // dX_t = dG W_xᵀ
         }
 
         return inputGradients;
@@ -211,7 +213,12 @@ public sealed class LstmModel : RecurrentModel
     {
         var h = settings.Hidden;
         var bound = 1 / Math.Sqrt(h);
-        var bias = Matrix<double>.Build.Dense(1, 4 * h, (_, column) => column >= h && column < 2 * h ? 1.0 : 0.0);  // forget gate b_f = 1
+        if (!double.IsFinite(settings.ForgetBias))
+        {
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.ForgetBias, $"the forget-gate bias is {settings.ForgetBias}: it must be a finite number (1 is the usual start).");
+        }
+
+        var bias = Matrix<double>.Build.Dense(1, 4 * h, (_, column) => column >= h && column < 2 * h ? settings.ForgetBias : 0.0);  // forget gate b_f
         return
         [
             new Parameter("lstm.W_x (i|f|g|o)", Uniform(random, settings.Embedding, 4 * h, bound)),

@@ -1,5 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
+using NotebookAttention.Attention;
 
 namespace NotebookAttention.Training;
 
@@ -111,7 +112,7 @@ public abstract partial class RecurrentModel : ISequenceModel
     public Matrix<double> Embed(IReadOnlyList<int> tokens)
     {
         CheckTokens(tokens);
-        return Lookup(tokens.Count, r => tokens[r]);
+        return EmbeddingLookup.Rows(embedding.Value, tokens);
     }
 
     /// <summary>The states h_0 .. h_{n-1} the cell computes for one sequence, [n x h].</summary>
@@ -120,7 +121,7 @@ public abstract partial class RecurrentModel : ISequenceModel
     public Matrix<double> HiddenStates(IReadOnlyList<int> tokens)
     {
         CheckTokens(tokens);
-        var inputs = tokens.Select(token => Lookup(1, _ => token)).ToArray();
+        var inputs = tokens.Select(token => EmbeddingLookup.Rows(embedding.Value, [token])).ToArray();
         var states = Forward(inputs).States;
         return Matrix<double>.Build.DenseOfRowVectors(states.Select(h => h.Row(0)));
     }
@@ -154,43 +155,43 @@ public abstract partial class RecurrentModel : ISequenceModel
         return Matrix<double>.Build.Dense(rows, columns, (_, _) => bound * ((2 * random.NextDouble()) - 1));
     }
 
-    /// <summary>Adds the bias row b [1 x h] to every row of <paramref name="target"/> [B x h], in place (broadcasting).</summary>
-    /// <param name="target">The pre-activations.</param>
-    /// <param name="bias">b.</param>
-    /// <returns><paramref name="target"/>.</returns>
-    protected static Matrix<double> AddToEachRow(Matrix<double> target, Matrix<double> bias)
+    /// <summary>
+    /// The library's projection X W + b for the current weights, for its backward step (dX, dW and db in one call).
+    /// The forward passes write X W + b out with <see cref="Broadcast"/> instead of calling
+    /// <see cref="LinearProjection.Apply"/>, which refuses an fp64 overflow: a diverging run must reach the trainer as
+    /// a NaN loss, not as an exception.
+    /// </summary>
+    /// <param name="weight">W, [in x out].</param>
+    /// <param name="bias">b, [1 x out].</param>
+    /// <returns>The projection (a copy of b; W is shared).</returns>
+    protected static LinearProjection Projection(Matrix<double> weight, Matrix<double> bias)
     {
-        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(bias);
-        for (var c = 0; c < target.ColumnCount; c++)
-        {
-            var b = bias.At(0, c);
-            for (var r = 0; r < target.RowCount; r++)
-            {
-                target.At(r, c, target.At(r, c) + b);
-            }
-        }
-
-        return target;
+        return new LinearProjection(weight, bias.Row(0));
     }
 
-    /// <summary>db += the column sums of dA: a bias added to every row gets the sum of the rows' gradients.</summary>
-    /// <param name="biasGradient">db, [1 x h].</param>
-    /// <param name="upstream">dA, [B x h].</param>
-    protected static void AddColumnSums(Matrix<double> biasGradient, Matrix<double> upstream)
+    /// <summary>1 b: the bias row b [1 x out] repeated for each of <paramref name="rows"/> rows, to add to X W.</summary>
+    /// <param name="bias">b.</param>
+    /// <param name="rows">B.</param>
+    /// <returns>[B x out].</returns>
+    protected static Matrix<double> Broadcast(Matrix<double> bias, int rows)
     {
-        ArgumentNullException.ThrowIfNull(biasGradient);
-        ArgumentNullException.ThrowIfNull(upstream);
-        for (var c = 0; c < upstream.ColumnCount; c++)
-        {
-            var sum = 0.0;
-            for (var r = 0; r < upstream.RowCount; r++)
-            {
-                sum += upstream.At(r, c);
-            }
+        ArgumentNullException.ThrowIfNull(bias);
+        return Matrix<double>.Build.Dense(rows, 1, 1.0) * bias;
+    }
 
-            biasGradient.At(0, c, biasGradient.At(0, c) + sum);
-        }
+    /// <summary>Adds the gradients of one projection step to the chunk's accumulators: dW += g.DWeight, db += g.DBias.</summary>
+    /// <param name="weightGradient">dW accumulator, [in x out].</param>
+    /// <param name="biasGradient">db accumulator, [1 x out].</param>
+    /// <param name="step">What <see cref="LinearProjection.Backward"/> returned.</param>
+    protected static void Accumulate(Matrix<double> weightGradient, Matrix<double> biasGradient, LinearProjectionGradients step)
+    {
+        ArgumentNullException.ThrowIfNull(weightGradient);
+        ArgumentNullException.ThrowIfNull(biasGradient);
+        ArgumentNullException.ThrowIfNull(step);
+        weightGradient.Add(step.DWeight, weightGradient);
+        biasGradient.Add(step.DBias!.ToRowMatrix(), biasGradient);
     }
 
     private void CheckTokens(IReadOnlyList<int> tokens)
@@ -210,23 +211,6 @@ public abstract partial class RecurrentModel : ISequenceModel
         }
     }
 
-    /// <summary>[rows x e]: row r is the embedding of id(r).</summary>
-    private Matrix<double> Lookup(int rows, Func<int, int> id)
-    {
-        var table = embedding.Value;
-        var x = Matrix<double>.Build.Dense(rows, table.ColumnCount);
-        for (var r = 0; r < rows; r++)
-        {
-            var token = id(r);
-            for (var c = 0; c < table.ColumnCount; c++)
-            {
-                x.At(r, c, table.At(token, c));
-            }
-        }
-
-        return x;
-    }
-
     private BatchOutcome Run(SequenceBatch batch, int threads, bool backward, Matrix<double>[]? inputGradientsOut)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -237,16 +221,17 @@ public abstract partial class RecurrentModel : ISequenceModel
         }
 
         var scored = batch.ScoredPositions;
-        var scale = scored == 0 ? 0 : 1.0 / scored;
         var chunks = (batch.Count + ChunkSize - 1) / ChunkSize;
         var results = new ChunkResult[chunks];
-        var flatWeights = Path == RecurrentPath.Fast ? Parameters.Select(p => FlatKernels.RowMajor(p.Value)).ToArray() : null;
+        // The fast path reads every parameter row-major, and transposed for the products that send gradients back.
+        var rowMajor = Path == RecurrentPath.Fast ? Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray() : null;
+        var transposed = Path == RecurrentPath.Fast ? Parameters.Select(p => p.Value.ToColumnMajorArray()).ToArray() : null;
         ChunkResult Chunk(int c)
         {
             var (first, rows) = (c * ChunkSize, Math.Min(ChunkSize, batch.Count - (c * ChunkSize)));
-            return flatWeights is null
-                ? RunChunk(batch, first, rows, scale, backward, inputGradientsOut)
-                : RunChunkFast(batch, first, rows, scale, backward, flatWeights, inputGradientsOut);
+            return rowMajor is null
+                ? RunChunk(batch, first, rows, scored, backward, inputGradientsOut)
+                : RunChunkFast(batch, first, rows, scored, backward, rowMajor, transposed!, inputGradientsOut);
         }
 
         if (threads == 1 || chunks == 1)
@@ -292,49 +277,37 @@ public abstract partial class RecurrentModel : ISequenceModel
         return new BatchOutcome(scored == 0 ? 0 : lossSum / scored, correct, scored, predictions, inputNorms);
     }
 
-    private ChunkResult RunChunk(SequenceBatch batch, int first, int rows, double scale, bool backward, Matrix<double>[]? inputGradientsOut)
+    private ChunkResult RunChunk(SequenceBatch batch, int first, int rows, int scored, bool backward, Matrix<double>[]? inputGradientsOut)
     {
         var n = batch.PaddedLength;
-        var inputs = new Matrix<double>[n];
-        for (var t = 0; t < n; t++)
-        {
-            inputs[t] = Lookup(rows, r => batch.Inputs[first + r][t]);                       // X_t = E[tokens_t], [B x e]
-        }
-
+        var ids = Enumerable.Range(0, n).Select(t => Enumerable.Range(first, rows).Select(s => batch.Inputs[s][t]).ToArray()).ToArray();
+        var targets = Enumerable.Range(0, n).Select(t => Enumerable.Range(first, rows).Select(s => batch.Targets[s][t]).ToArray()).ToArray();
+        var inputs = ids.Select(column => EmbeddingLookup.Rows(embedding.Value, column)).ToArray();   // X_t = E[tokens_t], [B x e]
         var trace = Forward(inputs);
-        var wy = readout.Value;
+        var readoutLayer = Projection(readout.Value, readoutBias.Value);
         var gradients = backward ? Parameters.Select(p => Matrix<double>.Build.Dense(p.Value.RowCount, p.Value.ColumnCount)).ToArray() : null;
         var stateGradients = new Matrix<double>[n];
-        var predictions = new int[rows][];
-        for (var r = 0; r < rows; r++)
-        {
-            predictions[r] = new int[n];
-        }
-
-        var lossSum = 0.0;
-        var correct = 0;
-        var rowPredictions = new int[rows];
+        var predictions = Enumerable.Range(0, rows).Select(_ => new int[n]).ToArray();
+        var (lossSum, correct) = (0.0, 0);
         for (var t = 0; t < n; t++)
         {
             var h = trace.States[t];
-            var logits = AddToEachRow(h * wy, readoutBias.Value);                               // Z_t = H_t W_y + b_y, [B x V]
-            var dLogits = backward ? Matrix<double>.Build.Dense(rows, wy.ColumnCount) : null;
-            var step = t;
-            var (loss, right, anyScored) = CrossEntropy.Rows(logits, r => batch.Targets[first + r][step], scale, dLogits, rowPredictions);
-            lossSum += loss;
-            correct += right;
+            var logits = (h * readout.Value) + Broadcast(readoutBias.Value, rows);                     // Z_t = H_t W_y + 1 b_y, [B x V]
+            var loss = SoftmaxCrossEntropy.Forward(logits, targets[t]);
+            (lossSum, correct) = (lossSum + loss.LossSum, correct + loss.Correct);
             for (var r = 0; r < rows; r++)
             {
-                predictions[r][t] = rowPredictions[r];
+                predictions[r][t] = loss.Predictions[r];
             }
 
             if (gradients is not null)
             {
-                if (anyScored)
+                if (loss.Scored > 0)
                 {
-                    gradients[^2].Add(h.TransposeThisAndMultiply(dLogits), gradients[^2]);   // dW_y += H_tᵀ dZ_t
-                    AddColumnSums(gradients[^1], dLogits!);                                  // db_y += Σ_rows dZ_t
-                    stateGradients[t] = dLogits!.TransposeAndMultiply(wy);                   // dH_t = dZ_t W_yᵀ
+                    var dLogits = SoftmaxCrossEntropy.Backward(loss, targets[t], scored);               // dZ_t = (P - onehot) / N
+                    var step = readoutLayer.Backward(h, dLogits);
+                    Accumulate(gradients[^2], gradients[^1], step);                                     // dW_y += H_tᵀ dZ_t, db_y += Σ_rows dZ_t
+                    stateGradients[t] = step.DInput;                                                    // dH_t = dZ_t W_yᵀ
                 }
                 else
                 {
@@ -346,32 +319,22 @@ public abstract partial class RecurrentModel : ISequenceModel
         double[]? inputNormSums = null;
         if (gradients is not null)
         {
-            var cellGradients = gradients[1..^2];
-            var inputGradients = Backward(inputs, trace, stateGradients, cellGradients);
+            var inputGradients = Backward(inputs, trace, stateGradients, gradients[1..^2]);
             inputNormSums = new double[n];
-            var dEmbedding = gradients[0];
+            for (var t = 0; t < n; t++)
+            {
+                EmbeddingLookup.RowsBackward(gradients[0], ids[t], inputGradients[t]);                  // dE[token] += dX_t[r]
+                for (var r = 0; r < rows; r++)
+                {
+                    inputNormSums[t] += inputGradients[t].Row(r).L2Norm();
+                }
+            }
+
             if (inputGradientsOut is not null)
             {
                 for (var r = 0; r < rows; r++)
                 {
                     inputGradientsOut[first + r] = Matrix<double>.Build.DenseOfRowVectors(inputGradients.Select(g => g.Row(r)));
-                }
-            }
-
-            for (var t = 0; t < n; t++)
-            {
-                for (var r = 0; r < rows; r++)
-                {
-                    var token = batch.Inputs[first + r][t];
-                    var squares = 0.0;
-                    for (var c = 0; c < dEmbedding.ColumnCount; c++)
-                    {
-                        var g = inputGradients[t].At(r, c);
-                        dEmbedding.At(token, c, dEmbedding.At(token, c) + g);                     // dE[token] += dX_t[r]
-                        squares += g * g;
-                    }
-
-                    inputNormSums[t] += Math.Sqrt(squares);
                 }
             }
         }

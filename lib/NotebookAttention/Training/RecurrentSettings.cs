@@ -5,4 +5,9 @@ namespace NotebookAttention.Training;
 /// <param name="Hidden">h, the size of the state vector carried from step to step.</param>
 /// <param name="Embedding">e, the size of the learned vector each token id is looked up as.</param>
 /// <param name="Seed">Seed of the initial weights: the same settings give the same model bit for bit.</param>
-public sealed record RecurrentSettings(int VocabularySize, int Hidden, int Embedding, int Seed = 0);
+/// <param name="ForgetBias">
+/// LSTM only: the starting value of the forget gate's bias b_f (1, as Jozefowicz et al. 2015 recommend). Each step
+/// multiplies the cell state by F ≈ σ(b_f) at first, so a signal, and the gradient that teaches the model to keep it,
+/// shrinks like σ(b_f)^L over L steps: σ(1)^50 ≈ 1.6e-7, σ(3)^50 ≈ 0.09.
+/// </param>
+public sealed record RecurrentSettings(int VocabularySize, int Hidden, int Embedding, int Seed = 0, double ForgetBias = 1.0);

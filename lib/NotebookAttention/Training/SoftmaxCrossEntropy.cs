@@ -76,6 +76,54 @@ public static class SoftmaxCrossEntropy
         return logitGradient;
     }
 
+    /// <summary>
+    /// <see cref="Forward"/> and <see cref="Backward"/> for one row on flat memory, for the fast paths: returns the row's
+    /// loss -log p_y (0 when <paramref name="target"/> is <see cref="SequenceBatch.Ignored"/>) and its most likely id, and
+    /// for a scored row writes dz = (p - onehot(y)) / N into <paramref name="gradient"/> unless it is empty.
+    /// </summary>
+    /// <param name="logits">z, one entry per id.</param>
+    /// <param name="target">y, or <see cref="SequenceBatch.Ignored"/>.</param>
+    /// <param name="scoredInBatch">N, the scored positions of the whole batch.</param>
+    /// <param name="gradient">Receives dz (untouched for an unscored row), or empty.</param>
+    /// <param name="prediction">argmax z (the first on ties).</param>
+    /// <returns>The row's loss in nats.</returns>
+    internal static double Row(ReadOnlySpan<double> logits, int target, int scoredInBatch, Span<double> gradient, out int prediction)
+    {
+        prediction = 0;
+        for (var j = 1; j < logits.Length; j++)
+        {
+            if (logits[j] > logits[prediction])
+            {
+                prediction = j;
+            }
+        }
+
+        if (target == SequenceBatch.Ignored)
+        {
+            return 0;
+        }
+
+        var max = logits[prediction];
+        var sum = 0.0;
+        for (var j = 0; j < logits.Length; j++)
+        {
+            sum += Math.Exp(logits[j] - max);
+        }
+
+        var logSumExp = Math.Log(sum);                                  // logsumexp(z) - max z
+        if (!gradient.IsEmpty)
+        {
+            for (var j = 0; j < logits.Length; j++)
+            {
+                gradient[j] = Math.Exp(logits[j] - max - logSumExp) / scoredInBatch;   // p / N
+            }
+
+            gradient[target] -= 1.0 / scoredInBatch;                   // - onehot(y) / N
+        }
+
+        return logSumExp - (logits[target] - max);                      // -log p_y
+    }
+
     private static void CheckTargets(Matrix<double> logits, IReadOnlyList<int> targets)
     {
         if (targets.Count != logits.RowCount)

@@ -33,6 +33,11 @@ public static class Trainer
             throw new ArgumentException($"the {model.Name} has a vocabulary of {model.VocabularySize} ids but the task \"{task.Name}\" uses {task.VocabularySize}: make the model with VocabularySize = {task.VocabularySize}.", nameof(model));
         }
 
+        if (model is TransformerModel transformer && transformer.Settings.MaxLength < task.MaxLength)
+        {
+            throw new ArgumentException($"the task \"{task.Name}\" makes sequences of up to {task.MaxLength} tokens but the {model.Name} has position vectors for {transformer.Settings.MaxLength}: make the model with MaxLength = {task.MaxLength}.", nameof(model));
+        }
+
         var optimizer = settings.OptimizerOrDefault.Create(settings.LearningRate);
         var batches = new Random(settings.Seed);
         var heldOut = settings.EvaluateEvery > 0 ? task.Sample(settings.EvaluationBatchSize, new Random(HeldOutSeed(settings.Seed))) : null;

@@ -35,6 +35,9 @@ public class RecurrentModelTests
         var model = new LstmModel(new RecurrentSettings(7, 3, 2));
         var bias = model.Parameters.Single(p => p.Name.StartsWith("lstm.b", StringComparison.Ordinal)).Value.Row(0).ToArray();
         Assert.Equal([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0], bias);
+        var longer = new LstmModel(new RecurrentSettings(7, 2, 2, ForgetBias: 3));
+        Assert.Equal([0, 0, 3, 3, 0, 0, 0, 0], longer.Parameters.Single(p => p.Name.StartsWith("lstm.b", StringComparison.Ordinal)).Value.Row(0).ToArray());
+        Assert.Contains("forget-gate bias", Assert.Throws<ArgumentOutOfRangeException>(() => new LstmModel(new RecurrentSettings(7, 2, 2, ForgetBias: double.NaN))).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,6 +35,16 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_transformer_with_fewer_positions_than_the_task_needs_is_refused_before_training()
+    {
+        var model = new TransformerModel(new TransformerSettings(Task.VocabularySize, Task.MaxLength - 1, 4, 1, 8, 1));
+        var before = ParameterSnapshot.Of(model);
+        var error = Assert.Throws<ArgumentException>(() => Trainer.Run(model, Task, new TrainingSettings(5, 8, 1e-2)));
+        Assert.Contains($"MaxLength = {Task.MaxLength}", error.Message, StringComparison.Ordinal);
+        Assert.True(before.Matches(model));
+    }
+
+    [Fact]
     public void A_model_whose_vocabulary_is_smaller_than_the_task_is_refused_before_training()
     {
         var model = new ElmanRnnModel(new RecurrentSettings(Task.VocabularySize - 1, 4, 3));
@@ -44,26 +54,41 @@ public class TrainerTests
         Assert.True(before.Matches(model));
     }
 
-    [Fact]
-    public void A_diverging_run_stops_naming_the_step_and_learning_rate_and_restores_the_last_good_weights()
+    [Theory]
+    [InlineData(RecurrentPath.Reference, 1e200, "1E+200")]
+    [InlineData(RecurrentPath.Fast, 1e308, "1E+308")]
+    public void A_run_whose_loss_turns_nan_stops_naming_the_step_and_learning_rate_and_restores_the_last_good_weights(RecurrentPath path, double learningRate, string printed)
     {
-        // SGD with η = 1e200 and no clipping: the first update throws the weights to about 1e200, the products of the
-        // next forward pass overflow fp64 (inf - inf = NaN) and the loss of step 2 is not finite. (Smaller rates, even
-        // 1e100, only give huge finite losses: tanh keeps the states in [-1, 1].)
+        // SGD with a huge η and no clipping: the updates throw the weights towards fp64's limit until a forward pass
+        // overflows (inf - inf = NaN). The reference path gets there at η = 1e200; the fast path's fused multiply-adds
+        // saturate to ±infinity instead (tanh(±inf) = ±1, the loss stays finite), so it needs η near fp64's largest number.
         var model = Model();
-        var initial = ParameterSnapshot.Of(model);
-        var afterStep = new List<ParameterSnapshot>();
-        var run = Trainer.Run(model, Task, new TrainingSettings(20, 8, 1e200, "sgd", ClipNorm: null), _ => afterStep.Add(ParameterSnapshot.Of(model)));
+        model.Path = path;
+        var snapshots = new List<ParameterSnapshot> { ParameterSnapshot.Of(model) };   // [j]: the weights step j + 1 starts from
+        var run = Trainer.Run(model, Task, new TrainingSettings(20, 8, learningRate, "sgd", ClipNorm: null), _ => snapshots.Add(ParameterSnapshot.Of(model)));
         Assert.Equal(TrainingOutcome.Diverged, run.Outcome);
         var failed = run.Steps.Count + 1;
-        Assert.Contains($"diverged at step {failed}", run.Message, StringComparison.Ordinal);
-        Assert.Contains("learning rate 1E+200", run.Message, StringComparison.Ordinal);
-        Assert.True(model.Parameters.All(p => p.Value.Enumerate().All(double.IsFinite)));
-
-        // The weights put back are those step failed - 1 started from: the initial ones, or those after step failed - 2.
-        var expected = failed - 2 == 0 ? initial : afterStep[failed - 3];
-        Assert.True(expected.Matches(model), run.Message);
+        Assert.True(failed >= 2, run.Message);
+        Assert.True(run.Message.Contains($"diverged at step {failed}: the loss was NaN with learning rate {printed} (SGD)", StringComparison.Ordinal), run.Message);
+        Assert.True(run.Message.Contains($"The weights step {failed - 1} started from were put back", StringComparison.Ordinal), run.Message);
+        Assert.True(snapshots[failed - 2].Matches(model), run.Message);
         Assert.True(double.IsFinite(model.Evaluate(Task.Sample(8, new Random(1))).Loss));
+    }
+
+    [Fact]
+    public void A_run_whose_update_makes_a_weight_infinite_stops_and_keeps_the_weights_that_step_started_from()
+    {
+        var model = Model();
+        var snapshots = new List<ParameterSnapshot> { ParameterSnapshot.Of(model) };
+        var breaking = OptimizerChoice.Custom("breaks at step 3", rate => new BreaksAtStep(rate, 3));
+        var run = Trainer.Run(model, Task, new TrainingSettings(20, 8, 0.5, breaking), _ => snapshots.Add(ParameterSnapshot.Of(model)));
+        Assert.Equal(TrainingOutcome.Diverged, run.Outcome);
+        Assert.Equal(2, run.Steps.Count);
+        Assert.True(run.Message.Contains("diverged at step 3: the loss was", StringComparison.Ordinal), run.Message);
+        Assert.True(run.Message.Contains("but the update made a weight NaN or infinite with learning rate 0.5 (SGD that breaks)", StringComparison.Ordinal), run.Message);
+        Assert.True(run.Message.Contains("The weights step 3 started from were put back", StringComparison.Ordinal), run.Message);
+        Assert.True(snapshots[2].Matches(model));
+        Assert.False(snapshots[0].Matches(model));
     }
 
     [Fact]
@@ -129,6 +154,26 @@ public class TrainerTests
         var after = Trainer.Evaluate(model, task, 256, seed: 99).Accuracy;
         Assert.Equal(TrainingOutcome.Completed, run.Outcome);
         Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: held-out accuracy {before:0.000} before, {after:0.000} after 150 steps");
+    }
+
+    /// <summary>SGD whose update number <c>breakAt</c> writes +infinity into the first weight, as an overflowing update would.</summary>
+    private sealed class BreaksAtStep(double learningRate, int breakAt) : IOptimizer
+    {
+        private readonly Sgd sgd = new(learningRate);
+        private int steps;
+
+        public string Name => "SGD that breaks";
+
+        public double LearningRate => learningRate;
+
+        public void Update(IReadOnlyList<Parameter> parameters)
+        {
+            sgd.Update(parameters);
+            if (++steps == breakAt)
+            {
+                parameters[0].Value[0, 0] = double.PositiveInfinity;
+            }
+        }
     }
 
     private static ElmanRnnModel Model() => new(new RecurrentSettings(Task.VocabularySize, 4, 3, 7));
