@@ -120,6 +120,66 @@ public partial class KernelTests
         Assert.StartsWith("With the mask, padding changed neither", verdict.Groups[1].Value, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Stopping the training cell keeps what was learned, in the real kernel: a copy of notebook 09 with 100,000 steps
+    /// sends the kernel its cancel command (what a front end's stop button sends) a few seconds into training; the cell
+    /// ends cancelled, and the next cell finds the steps taken so far in the view, the run ended as cancelled, and a model
+    /// that learned (its held-out loss below the first step's).
+    /// </summary>
+    [Fact]
+    public void Notebook_09_stopped_by_the_kernels_cancel_command_keeps_the_steps_and_the_weights()
+    {
+        var notebook = NotebookFile.Load(series.Runner.Notebooks.Single(n => Path.GetFileName(n).StartsWith("09", StringComparison.Ordinal)));
+        var cells = notebook.Cells;
+        var train = cells.OfType<JsonObject>().ToList().FindIndex(c => NotebookFile.Source(c).Trim() == "training.Train();");
+        Assert.True(train > 0, "notebook 09 has no cell that is exactly training.Train();");
+        while (cells.Count > train + 1)
+        {
+            cells.RemoveAt(cells.Count - 1);
+        }
+
+        foreach (var cell in cells.OfType<JsonObject>().Where(c => (string?)c["cell_type"] == "code"))
+        {
+            cell["source"] = StepsTyped().Replace(NotebookFile.Source(cell), "int steps = 100000;");
+        }
+
+        cells[train]!["source"] = """
+            var root = Microsoft.DotNet.Interactive.Kernel.Root;
+            _ = Task.Run(async () => { await Task.Delay(6000); await root.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel()); });
+            training.Train();
+            """;
+        var after = (JsonObject)cells[train]!.DeepClone();
+        after["id"] = "after-cancel";
+        after["source"] = """
+            System.Threading.Thread.Sleep(3000);   // the cancelled cell's training returns after the step in progress
+            $"kept {training.Steps.Count} steps; outcome {training.Run?.Outcome}; first loss {training.Steps[0].Loss:R}; held-out loss {training.HeldOut().Loss:R}"
+            """;
+        cells.Add(after);
+        var source = Path.Combine(series.Output, "cancel-source");
+        Directory.CreateDirectory(source);
+        var copy = Path.Combine(source, "09-cancelled.ipynb");
+        notebook.Save(copy);
+        var run = series.Runner.Execute(copy, Path.Combine(series.Output, "cancelled"), TimeSpan.FromMinutes(5));
+
+        Assert.True(run.Errors.Count == 1 && run.Errors[0].Cell == train && run.Errors[0].Message.Contains("cancelled", StringComparison.OrdinalIgnoreCase),
+            $"expected only the training cell to end cancelled: {string.Join("; ", run.Errors.Select(e => $"cell {e.Cell}: {e.Message}"))}");
+        var last = NotebookFile.Load(run.ExecutedPath).CodeCells.Last();
+        var text = string.Concat((last["outputs"] as JsonArray ?? []).OfType<JsonObject>().Select(o => NotebookFile.Text(o["data"]?["text/plain"]) + NotebookFile.Text(o["data"]?["text/html"])));
+        var kept = KeptLine().Match(WebUtility.HtmlDecode(text));
+        Assert.True(kept.Success, $"the cell after the cancelled one printed: {text}");
+        var steps = int.Parse(kept.Groups["steps"].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(steps, 1, 99_999);
+        Assert.Equal("Cancelled", kept.Groups["outcome"].Value);
+        Assert.True(double.Parse(kept.Groups["heldOut"].Value, CultureInfo.InvariantCulture) < double.Parse(kept.Groups["first"].Value, CultureInfo.InvariantCulture),
+            $"the kept model should have learned something in {steps} steps: {kept.Value}");
+    }
+
+    [GeneratedRegex(@"int steps = \d+;")]
+    private static partial Regex StepsTyped();
+
+    [GeneratedRegex(@"kept (?<steps>\d+) steps; outcome (?<outcome>\w+); first loss (?<first>[^;]+); held-out loss (?<heldOut>[0-9.E+-]+)")]
+    private static partial Regex KeptLine();
+
     [GeneratedRegex("""<div class="na-gradient-check" data-largest="(?<largest>[^"]+)" data-entries="(?<entries>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
     private static partial Regex GradientCheckLine();
 

@@ -138,6 +138,13 @@ public class PlotsTests
                 Assert.Contains(">a<sub", html, StringComparison.Ordinal);
                 Assert.Contains(">[SEP]<sub", html, StringComparison.Ordinal);
             }),
+            (new NotebookAttention.Training.GradientCheckResult([new("w", 0, 1, 0.5, 0.5000001, 2e-7)]), html =>
+            {
+                Assert.Contains("data-largest=\"2E-07\"", html, StringComparison.Ordinal);
+                Assert.Contains("largest relative error 2.0E-07 (at w[0, 1]), at most 1E-6: the backward pass agrees", html, StringComparison.Ordinal);
+            }),
+            (new ShareReport(0, 4, 0, 0.25, 100, 0.95), html => Assert.Contains("Head 0 puts 95.0% of its weight on the right key at step 100", html, StringComparison.Ordinal)),
+            (new HeldOutAccuracy(10, 40, 40, 0.01), html => Assert.Contains("40 of 40 tokens right (100.00%)", html, StringComparison.Ordinal)),
         };
         Assert.Equal(NotebookDisplay.Types.Count, cases.Length);
         Assert.All(NotebookDisplay.Types, type => Assert.Contains(cases, c => type.IsInstanceOfType(c.Value)));

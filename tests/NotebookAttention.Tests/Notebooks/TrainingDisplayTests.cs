@@ -131,4 +131,29 @@ public class TrainingDisplayTests
         Assert.Throws<ArgumentException>(() => TrainingPlots.Curves([1, 2], [1.0, double.NaN], [0.1, 0.2], "t"));
         Assert.Throws<ArgumentException>(() => TrainingPlots.Curves([1, 2], [1.0], [0.1, 0.2], "t"));
     }
+
+    [Theory]
+    [InlineData(0.8996, 90.0, true)]
+    [InlineData(0.8994, 89.9, false)]
+    [InlineData(1.0, 100.0, true)]
+    public void The_share_verdict_follows_the_printed_percent(double last, double printed, bool found)
+    {
+        var share = new ShareReport(0, 8, 0, 0.12, 200, last);
+        Assert.Equal(printed, share.LastPercent);
+        Assert.Equal(found, share.FoundIdealPattern);
+        Assert.Contains($"{printed.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}% of its weight", share.Sentence, StringComparison.Ordinal);
+        Assert.Equal(found, share.Sentence.EndsWith("it has found the ideal pattern.", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(99, 100, true)]
+    [InlineData(98, 100, false)]
+    [InlineData(3960, 4000, true)]
+    [InlineData(3959, 4000, false)]
+    public void Held_out_accuracy_reaches_the_goal_on_its_counts(int correct, int scored, bool reaches)
+    {
+        var heldOut = new HeldOutAccuracy(10, correct, scored, 0.1);
+        Assert.Equal(reaches, heldOut.ReachesGoal);
+        Assert.Equal(reaches, heldOut.Sentence.EndsWith("That reaches the 99% goal.", StringComparison.Ordinal));
+    }
 }
