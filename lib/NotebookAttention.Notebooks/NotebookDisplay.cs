@@ -30,6 +30,7 @@ public static class NotebookDisplay
         typeof(TableView),
         typeof(GradientCheckResult),
         typeof(ShareReport),
+        typeof(FirstLossReport),
         typeof(HeldOutAccuracy),
     ];
 
@@ -50,6 +51,7 @@ public static class NotebookDisplay
         TableView table => table.ToHtml(),
         GradientCheckResult check => TrainingDisplay.GradientCheckHtml(check),
         ShareReport share => TrainingDisplay.ShareHtml(share),
+        FirstLossReport first => TrainingDisplay.FirstLossHtml(first),
         HeldOutAccuracy heldOut => TrainingDisplay.HeldOutHtml(heldOut),
         null => throw new ArgumentNullException(nameof(value)),
         _ => throw new ArgumentException($"{value.GetType().Name} has no notebook display: use one of {string.Join(", ", Types.Select(t => t.Name))}.", nameof(value)),

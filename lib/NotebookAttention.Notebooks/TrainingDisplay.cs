@@ -42,7 +42,17 @@ public static class TrainingDisplay
     {
         ArgumentNullException.ThrowIfNull(share);
         return string.Create(CultureInfo.InvariantCulture,
-            $"<div class=\"na-share\" data-head=\"{share.Head}\" data-first=\"{share.First:R}\" data-last=\"{share.Last:R}\" data-length=\"{share.Length}\" style=\"font:13px sans-serif;margin:2px 0 6px\">{WebUtility.HtmlEncode(share.Sentence)}</div>");
+            $"<div class=\"na-share\" data-heads=\"{share.Heads}\" data-first=\"{share.First:R}\" data-last=\"{share.Last:R}\" data-length=\"{share.Length}\" style=\"font:13px sans-serif;margin:2px 0 6px\">{WebUtility.HtmlEncode(share.Sentence)}</div>");
+    }
+
+    /// <summary>The first batch's loss against ln V, with the verdict.</summary>
+    /// <param name="first">The report.</param>
+    /// <returns>HTML.</returns>
+    public static string FirstLossHtml(FirstLossReport first)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"<div class=\"na-first-loss\" data-loss=\"{first.Loss:R}\" data-outputs=\"{first.Outputs}\" style=\"font:13px sans-serif;margin:2px 0 6px\">{WebUtility.HtmlEncode(first.Sentence)}</div>");
     }
 
     /// <summary>Held-out accuracy with the verdict on the 99% goal.</summary>

@@ -55,6 +55,36 @@ public static class AttentionShare
             : total / scored;
     }
 
+    /// <summary>
+    /// The share for several heads together: for each query with an answer position, the largest weight any head puts
+    /// on that position, averaged over those queries. Heads that split the queries between them score as one.
+    /// </summary>
+    /// <param name="heads">One [n x n] weights matrix per head (at least one).</param>
+    /// <param name="answers">For each query, the answer's key position, or a negative number where nothing is scored.</param>
+    /// <returns>A number from 0 to 1; with one head, <see cref="OnAnswers"/>.</returns>
+    /// <exception cref="ArgumentException">No head, sizes that differ, or no query scored.</exception>
+    public static double OnAnswersAcrossHeads(IReadOnlyList<Matrix<double>> heads, IReadOnlyList<int> answers)
+    {
+        ArgumentNullException.ThrowIfNull(heads);
+        if (heads.Count == 0)
+        {
+            throw new ArgumentException("there is no head: give at least one weights matrix.", nameof(heads));
+        }
+
+        var best = Matrix<double>.Build.Dense(heads[0].RowCount, heads[0].ColumnCount);
+        foreach (var head in heads)
+        {
+            if (head.RowCount != best.RowCount || head.ColumnCount != best.ColumnCount)
+            {
+                throw new ArgumentException("the heads' weights differ in size: give one [n x n] matrix per head of the same sequence.", nameof(heads));
+            }
+
+            best = best.PointwiseMaximum(head);
+        }
+
+        return OnAnswers(best, answers);
+    }
+
     /// <summary>The ideal pattern: weight 1 on each scored query's answer key, 0 elsewhere (an empty row where nothing is scored).</summary>
     /// <param name="answers">For each query, the answer's key position, or a negative number.</param>
     /// <returns>[n x n].</returns>

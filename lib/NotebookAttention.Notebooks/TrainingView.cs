@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Net;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Training;
@@ -14,14 +15,16 @@ namespace NotebookAttention.Notebooks;
 /// <remarks>
 /// Stopping the cell (the notebook's stop button) cancels the run through the cell's cancellation token: the trainer
 /// stops after the step it is in and keeps the weights learned so far, and this view keeps the steps and snapshots up
-/// to there, so the cells below still draw what was learned. Running <see cref="Train"/> again continues from the
-/// current weights with a fresh optimizer and a new history.
+/// to there, so the cells below still draw what was learned. A model trains once: <see cref="Train"/> refuses a model that
+/// any view has already trained (run or stopped), because its "before training" picture and its curves would then
+/// describe trained weights under untrained labels. A new model (and view) starts again.
 /// </remarks>
 public sealed class TrainingView
 {
     /// <summary>The CSS class of the final line, which the series runner prints and the kernel tests read.</summary>
     public const string SummaryClass = "na-training";
 
+    private static readonly ConditionalWeakTable<ISequenceModel, StrongBox<int>> TrainedSteps = [];
     private readonly List<TrainingStep> steps = [];
     private readonly List<(int Step, IReadOnlyList<Matrix<double>> Heads)> snapshots = [];
 
@@ -31,12 +34,21 @@ public sealed class TrainingView
     /// <param name="settings">Steps, batch size, optimizer, learning rate, seed.</param>
     /// <param name="snapshots">Attention pictures to take, step 0 included (at least 2).</param>
     /// <param name="probeSeed">Seed of the generator that draws the probe sequence.</param>
+    /// <exception cref="ArgumentException">A setting cannot train (checked by <see cref="TrainingSettings.Validate"/>), or the
+    /// model has attention and the task's sequences are longer than the <see cref="LongInput.TokensShown"/> positions a
+    /// picture shows. Both are caught here, before any cell trains.</exception>
     public TrainingView(ISequenceModel model, ISequenceTask task, TrainingSettings settings, int snapshots = 11, int probeSeed = 2017)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfLessThan(snapshots, 2);
+        settings.Validate();
+        if (model is TransformerModel && task.MaxLength > LongInput.TokensShown)
+        {
+            throw new ArgumentException($"{task.Name} makes sequences of up to {task.MaxLength} tokens, but this view pictures the attention of at most {LongInput.TokensShown} positions: choose a task with sequences of {LongInput.TokensShown} tokens or fewer here (notebook 10 trains the long ones).", nameof(task));
+        }
+
         Model = model;
         Task = task;
         Settings = settings;
@@ -81,10 +93,17 @@ public sealed class TrainingView
     /// trainer. Returns nothing, so the cell shows only that line.
     /// </summary>
     /// <param name="cancel">Stops the run after the step in progress; null for the running cell's stop button.</param>
+    /// <exception cref="InvalidOperationException">The model was already trained (by this view or another one): its first
+    /// picture would not be "before training". Make a new model and view (run the ✏️ cells again from the model cell).</exception>
     public void Train(CancellationToken? cancel = null)
     {
-        steps.Clear();
-        snapshots.Clear();
+        var trained = TrainedSteps.GetOrCreateValue(Model);
+        if (Run is not null || trained.Value > 0)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"this model has already been trained for {trained.Value:N0} steps; training it again would label its trained attention \"step 0 (untrained)\" and restart its curves. For more steps, raise `steps` in the ✏️ cell and run the cells again from the model cell (a new, untrained model)."));
+        }
+
         var pictured = SnapshotSteps(Settings.Steps, Snapshots).ToHashSet();
         TakeSnapshot(0);
         var line = LiveOutput.Line();
@@ -92,6 +111,7 @@ public sealed class TrainingView
         void OnStep(TrainingStep step)
         {
             steps.Add(step);
+            trained.Value = step.Step;
             if (pictured.Contains(step.Step))
             {
                 TakeSnapshot(step.Step);
@@ -165,7 +185,20 @@ public sealed class TrainingView
     public Figure Attention(int? head = null)
     {
         var shown = head ?? BestHead;
-        return TrainingPlots.AttentionThroughTraining(Frames(shown), ProbeLabels, $"Head {shown} on {string.Join(' ', ProbeLabels)}");
+        var layers = Model is TransformerModel transformer ? transformer.Settings.Layers : 1;
+        var name = layers > 1 ? $"Layer {layers - 1} (the last), head {shown}" : $"Head {shown}";
+        return TrainingPlots.AttentionThroughTraining(Frames(shown), ProbeLabels, $"{name} on {string.Join(' ', ProbeLabels)}");
+    }
+
+    /// <summary>
+    /// The loss of the first batch (before any update) against ln V, the loss of a model that spreads its probability
+    /// evenly over its V outputs (every token id, padding included).
+    /// </summary>
+    /// <returns>The comparison and what it says.</returns>
+    public FirstLossReport FirstLoss()
+    {
+        RequireSteps();
+        return new FirstLossReport(steps[0].Loss, Task.VocabularySize);
     }
 
     /// <summary>The ideal pattern for the probe: all weight on the answer's key.</summary>
@@ -173,14 +206,19 @@ public sealed class TrainingView
     public Figure Ideal() =>
         Plots.Heatmap(AttentionShare.Ideal(Answers), ProbeLabels, ProbeLabels, $"Ideal attention for {Task.Name}", "weight", 0, 1);
 
-    /// <summary>The share of weight on the right key before and after training, and what it says.</summary>
-    /// <param name="head">The head, or null for <see cref="BestHead"/>.</param>
+    /// <summary>
+    /// The share of weight on the right key before and after training, for the heads together: for each query, the
+    /// largest weight any head puts on its right key, averaged over the queries (<see cref="AttentionShare.OnAnswersAcrossHeads"/>).
+    /// With one head it is that head's share. Several heads may split the queries between them, so the best single
+    /// head can stay low while the heads together route every query.
+    /// </summary>
     /// <returns>The comparison.</returns>
-    public ShareReport Share(int? head = null)
+    public ShareReport Share()
     {
-        var shown = head ?? BestHead;
-        var frames = Frames(shown);
-        return new ShareReport(shown, Probe.Count, frames[0].Step, frames[0].ShareOnAnswer, frames[^1].Step, frames[^1].ShareOnAnswer);
+        RequireAttention();
+        var first = snapshots[0];
+        var last = snapshots[^1];
+        return new ShareReport(Heads, Probe.Count, first.Step, AttentionShare.OnAnswersAcrossHeads(first.Heads, Answers), last.Step, AttentionShare.OnAnswersAcrossHeads(last.Heads, Answers));
     }
 
     /// <summary>Accuracy on new sequences the model never trained on (a seeded batch from the task).</summary>
@@ -243,16 +281,19 @@ public sealed class TrainingView
     }
 }
 
-/// <summary>One head's share of weight on the right key at the first and the last snapshot, and the verdict.</summary>
-/// <param name="Head">The head.</param>
+/// <summary>
+/// The share of weight on the right key at the first and the last snapshot, for the heads together (for each query the
+/// head that puts most weight on its right key), and the verdict.
+/// </summary>
+/// <param name="Heads">Heads of the pictured layer (1: the share is that head's).</param>
 /// <param name="Length">Positions of the probe sequence.</param>
 /// <param name="FirstStep">Step of the first snapshot (0: untrained).</param>
 /// <param name="First">Share at the first snapshot.</param>
 /// <param name="LastStep">Step of the last snapshot.</param>
 /// <param name="Last">Share at the last snapshot.</param>
-public sealed record ShareReport(int Head, int Length, int FirstStep, double First, int LastStep, double Last)
+public sealed record ShareReport(int Heads, int Length, int FirstStep, double First, int LastStep, double Last)
 {
-    /// <summary>The share (as a percentage shown with one decimal) from which a head counts as having found the ideal pattern.</summary>
+    /// <summary>The share (as a percentage shown with one decimal) from which the heads count as having found the ideal pattern.</summary>
     public const double FoundPercent = 90.0;
 
     /// <summary>The last share as printed, in percent with one decimal: the verdict is drawn from this printed number.</summary>
@@ -262,11 +303,60 @@ public sealed record ShareReport(int Head, int Length, int FirstStep, double Fir
     public bool FoundIdealPattern => LastPercent >= FoundPercent;
 
     /// <summary>The sentence the notebook prints, numbers first, verdict derived from them.</summary>
-    public string Sentence => string.Create(CultureInfo.InvariantCulture,
-        $"Head {Head} puts {LastPercent:0.0}% of its weight on the right key at step {LastStep:N0} (ideal: 100%; at step {FirstStep:N0}: {100 * First:0.0}%, against 1/{Length} = {100.0 / Length:0.0}% for weights spread evenly). ")
-        + (FoundIdealPattern
-            ? $"At {FoundPercent:0}% or more, it has found the ideal pattern."
-            : $"Below {FoundPercent:0}%, it has not found the ideal pattern (yet).");
+    public string Sentence
+    {
+        get
+        {
+            var who = Heads == 1
+                ? "The head puts"
+                : string.Create(CultureInfo.InvariantCulture, $"Taking for each query the head that puts most weight on its right key, the {Heads} heads put");
+            var numbers = string.Create(CultureInfo.InvariantCulture,
+                $"{who} {LastPercent:0.0}% of the weight on the right key at step {LastStep:N0} (ideal: 100%; at step {FirstStep:N0}{(FirstStep == 0 ? ", before training" : string.Empty)}: {100 * First:0.0}%). ");
+            var subject = Heads == 1 ? "it has" : "together they have";
+            return numbers + (FoundIdealPattern
+                ? $"At {FoundPercent:0}% or more, {subject} found the ideal pattern."
+                : $"Below {FoundPercent:0}%, {subject} not found the ideal pattern (yet).");
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Sentence;
+}
+
+/// <summary>
+/// The loss of the first batch, before any update, against ln V: the cross-entropy of a model that spreads its
+/// probability evenly over its V outputs. Random weights are not even: they are confident, so they start above it.
+/// </summary>
+/// <param name="Loss">Mean cross-entropy of the first batch (nats).</param>
+/// <param name="Outputs">V, the readout's outputs (every token id, padding included).</param>
+public sealed record FirstLossReport(double Loss, int Outputs)
+{
+    /// <summary>How far, in thousandths of the printed numbers, the loss must be from ln V to count as above or below it (0.050).</summary>
+    public const int MarginThousandths = 50;
+
+    /// <summary>Printed loss minus printed ln V, in thousandths (exact: both are printed with 3 decimals).</summary>
+    public int GapThousandths => (int)Math.Round(1000 * LossPrinted) - (int)Math.Round(1000 * EvenPrinted);
+
+    /// <summary>The first loss as printed (3 decimals).</summary>
+    public double LossPrinted => Math.Round(Loss, 3, MidpointRounding.AwayFromZero);
+
+    /// <summary>ln V as printed (3 decimals).</summary>
+    public double EvenPrinted => Math.Round(Math.Log(Outputs), 3, MidpointRounding.AwayFromZero);
+
+    /// <summary>The sentence the notebook prints; its verdict is drawn from the two printed numbers.</summary>
+    public string Sentence
+    {
+        get
+        {
+            var numbers = string.Create(CultureInfo.InvariantCulture,
+                $"The first batch's loss, before any update, is {LossPrinted:0.000}, against ln {Outputs} = {EvenPrinted:0.000} for a model that spreads its probability evenly over its {Outputs} outputs: ");
+            return numbers + (GapThousandths > MarginThousandths
+                ? "above it, so the random weights are not merely unsure, they are confidently wrong on some tokens."
+                : GapThousandths < -MarginThousandths
+                    ? "below it, so even the random weights lean towards the right answers."
+                    : "close to it, as if the random weights had no preference.");
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() => Sentence;

@@ -1,7 +1,9 @@
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
+using System.Globalization;
 using NotebookAttention.Attention;
+using NotebookAttention.Training;
 
 namespace NotebookAttention.Notebooks;
 
@@ -11,9 +13,6 @@ public static partial class Exercises
     /// <summary>09 · Attention learns.</summary>
     public static class AttentionLearns
     {
-        /// <summary>How far a predicted share may be from the measured one in exercise 2.</summary>
-        public const double ShareTolerance = 0.05;
-
         /// <summary>
         /// Exercise 1: softmax's backward pass for one row, written by the learner as a function (a, dA) → dS. It is
         /// tried on every row of the pictured head's attention at the first and the last snapshot of the notebook's run,
@@ -43,46 +42,104 @@ public static partial class Exercises
                 "dS_k = a_k (dA_k - Σ_j dA_j a_j): first the weighted mean of dA under a (one number, a.DotProduct(dA)), then subtract it from dA and multiply entry by entry by a (PointwiseMultiply).");
         }
 
+        /// <summary>Untrained models drawn per task in exercise 2's check.</summary>
+        public const int UntrainedModels = 24;
+
+        /// <summary>Sequences each untrained model attends to in exercise 2's check.</summary>
+        public const int SequencesPerModel = 8;
+
+        /// <summary>Exercise 3's row of attention weights: two real keys, then two padding keys (masked, weight 0).</summary>
+        public static IReadOnlyList<double> PaddedRow { get; } = [0.7, 0.3, 0, 0];
+
+        /// <summary>Exercise 3's upstream gradient dA for that row: large on the padding keys.</summary>
+        public static IReadOnlyList<double> PaddedUpstream { get; } = [0.2, -0.1, 5, -3];
+
+        /// <summary>How far each entry of exercise 3's answer may be from dS (it is worked out by hand).</summary>
+        public const double HandTolerance = 5e-4;
+
         /// <summary>
-        /// Exercise 2: the share of weight on the right key before training, predicted. Right when it is within
-        /// <see cref="ShareTolerance"/> of the share the run measured at step 0 on its probe.
+        /// Exercise 2: the share of weight on the right key before training, predicted as a formula in n (the sequence's
+        /// length). It is checked against untrained models of the learner's kind (<paramref name="training"/>'s model
+        /// settings, <see cref="UntrainedModels"/> seeds, <see cref="SequencesPerModel"/> sequences each, every head) on
+        /// the learner's task and on reverse with n = 4, 8 and 12 and remember-the-first with L = 8 (n = 9, one scored
+        /// query): for each, the mean of the formula over the sequences must lie within three standard errors (plus 0.01)
+        /// of the measured mean share.
         /// </summary>
-        /// <param name="answer">The learner's prediction, from 0 to 1, or null while unanswered.</param>
-        /// <param name="training">The notebook's run.</param>
+        /// <param name="answer">The learner's formula n → share, or null while unanswered.</param>
+        /// <param name="training">The notebook's run (for its model's settings and task).</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult ShareBeforeTraining(double? answer, TrainingView training)
+        public static ExerciseResult ShareBeforeTraining(Func<int, double>? answer, TrainingView training)
         {
             ArgumentNullException.ThrowIfNull(training);
-            var share = training.Share();
-            if (share.FirstStep != 0)
+            if (training.Model is not TransformerModel model)
             {
-                return new ExerciseResult("2", ExerciseStatus.Wrong, $"the run's first picture is at step {share.FirstStep}, not before training: run the training cell again from a new model.");
+                return new ExerciseResult("2", ExerciseStatus.Wrong, $"{training.Model.Name} has no attention: this exercise needs the transformer.");
             }
 
-            return Exercise.Check(
+            var tasks = new List<ISequenceTask> { training.Task, new ReverseTask(4, 4), new ReverseTask(8, 8), new ReverseTask(12, 12), new RememberFirstTask(8) };
+            var measured = tasks.Select(task => UntrainedShares(model.Settings, task)).ToList();
+            string? Mismatch(Func<int, double> formula)
+            {
+                foreach (var (task, samples) in tasks.Zip(measured))
+                {
+                    var mean = samples.Average(s => s.Share);
+                    var predicted = samples.Average(s => formula(s.Length));
+                    var spread = Math.Sqrt(samples.Sum(s => (s.Share - mean) * (s.Share - mean)) / (samples.Count - 1));
+                    var tolerance = 3 * spread / Math.Sqrt(samples.Count) + 0.01;
+                    if (!(Math.Abs(predicted - mean) <= tolerance))
+                    {
+                        return string.Create(CultureInfo.InvariantCulture, $"on {task.Name} your formula gives {predicted:0.000} on average, but untrained models measured {mean:0.000} (allowed error {tolerance:0.000}).");
+                    }
+                }
+
+                return null;
+            }
+
+            string? found = null;
+            var result = Exercise.Check(
                 "2",
                 answer,
-                share.First,
-                ShareTolerance,
-                $"Untrained scores are small and nearly equal, so softmax spreads each query's weight almost evenly over the {share.Length} keys, one of which is the right one.");
+                formula => (found = Mismatch(formula)) is null,
+                "Look at the untrained picture: its rows are not flat. But does anything make the random weights prefer the right key over the other n − 1?");
+            return found is null || result.Status != ExerciseStatus.Wrong ? result : new ExerciseResult("2", ExerciseStatus.Wrong, $"{found} {result.Message}");
         }
 
         /// <summary>
-        /// Exercise 3: the largest gradient that reaches a padding position when the padding is masked, predicted. Checked
-        /// against the padding demonstration's measured number.
+        /// Exercise 3: softmax's backward pass worked out by hand for a row with two masked padding keys
+        /// (<see cref="PaddedRow"/>) and an upstream gradient that is large on them (<see cref="PaddedUpstream"/>).
+        /// Checked entry by entry against <see cref="Softmax.RowsBackward"/> within <see cref="HandTolerance"/>.
         /// </summary>
-        /// <param name="answer">The learner's prediction, or null while unanswered.</param>
-        /// <param name="padding">The notebook's padding demonstration.</param>
+        /// <param name="answer">dS for the four keys, or null while unanswered.</param>
         /// <returns>The verdict.</returns>
-        public static ExerciseResult PaddingGradient(double? answer, PaddingDemonstration padding)
+        public static ExerciseResult MaskedKeyGradient(double[]? answer)
         {
-            ArgumentNullException.ThrowIfNull(padding);
+            var a = Matrix<double>.Build.Dense(1, PaddedRow.Count, (_, j) => PaddedRow[j]);
+            var dA = Matrix<double>.Build.Dense(1, PaddedUpstream.Count, (_, j) => PaddedUpstream[j]);
+            var expected = Softmax.RowsBackward(a, dA).Row(0);
             return Exercise.Check(
                 "3",
                 answer,
-                padding.Rows[1].PaddingGradient,
-                Tight,
-                "With the mask, no real query gives a padding key any weight and padding positions are not scored: follow the gradient backwards from the loss and see whether any path reaches a padding position.");
+                given => given.Length == expected.Count && given.Select((v, j) => Math.Abs(v - expected[j]) <= HandTolerance).All(ok => ok),
+                "Give four numbers, one per key. First the weighted mean Σ_j a_j dA_j (the padding keys have a_j = 0), then dS_k = a_k (dA_k − mean).");
+        }
+
+        private static List<(int Length, double Share)> UntrainedShares(TransformerSettings kind, ISequenceTask task)
+        {
+            var samples = new List<(int Length, double Share)>();
+            for (var seed = 1; seed <= UntrainedModels; seed++)
+            {
+                var model = new TransformerModel(kind with { VocabularySize = task.VocabularySize, MaxLength = task.MaxLength, Seed = 10_000 + seed });
+                var batch = task.Sample(SequencesPerModel, new Random(20_000 + seed));
+                for (var s = 0; s < batch.Count; s++)
+                {
+                    var tokens = batch.Inputs[s].Take(batch.Lengths[s]).ToList();
+                    var answers = task.AnswerPositions(tokens);
+                    var heads = model.AttentionWeights(tokens);
+                    samples.Add((tokens.Count, heads.Average(w => AttentionShare.OnAnswers(w, answers))));
+                }
+            }
+
+            return samples;
         }
     }
 }

@@ -33,28 +33,58 @@ public class ExercisesAttentionLearnsTests
         Assert.All(wrong, answer => Assert.Equal(ExerciseStatus.Wrong, Exercises.AttentionLearns.SoftmaxBackward(answer, training).Status));
     }
 
-    [Fact]
-    public void Exercise_2_accepts_one_over_n_and_refuses_the_trained_share_and_a_coin_flip()
+    public static TheoryData<int, int, int> Kinds => new()
     {
-        var training = Run.Value.Training;
+        { 5, 5, 1 },    // the shared run's kind: reverse, 5 digits, one head
+        { 8, 8, 1 },    // the notebook's task
+        { 4, 8, 2 },    // ragged lengths, two heads
+    };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Exercise_2_accepts_one_over_n_on_every_length_and_task_and_refuses_plausible_wrong_formulas(int minLength, int maxLength, int heads)
+    {
+        var task = new ReverseTask(minLength, maxLength);
+        var model = new TransformerModel(new TransformerSettings(task.VocabularySize, task.MaxLength, DModel: 32, Heads: heads, FeedForward: 64, Seed: 1));
+        var training = new TrainingView(model, task, new TrainingSettings(2, 8, 0.003, "adam", 1.0, Seed: 7));
+        training.Train();
         Assert.Equal(ExerciseStatus.NotAnswered, Exercises.AttentionLearns.ShareBeforeTraining(null, training).Status);
-        Assert.True(Exercises.AttentionLearns.ShareBeforeTraining(1.0 / training.Probe.Count, training).IsCorrect, training.Share().Sentence);
-        Assert.True(Exercises.AttentionLearns.ShareBeforeTraining(training.Share().First, training).IsCorrect);
-        Assert.False(Exercises.AttentionLearns.ShareBeforeTraining(1.0, training).IsCorrect);
-        Assert.False(Exercises.AttentionLearns.ShareBeforeTraining(0.5, training).IsCorrect);
-        Assert.False(Exercises.AttentionLearns.ShareBeforeTraining(0.0, training).IsCorrect);
+
+        // The check measures untrained models of this kind on this task and on n = 4, 8, 12 and remember-the-first:
+        // 1/n must pass on all of them.
+        var right = Exercises.AttentionLearns.ShareBeforeTraining(n => 1.0 / n, training);
+        Assert.True(right.IsCorrect, right.Message);
+
+        var probe = training.Share().First;
+        Func<int, double>[] wrong =
+        [
+            n => probe,                 // copies the one probe's step-0 share
+            n => 1.0 / 8,               // the notebook's n, not a formula
+            n => 1.0 / (n - 1),         // leaves the query's own key out
+            n => 2.0 / n,
+            n => 0.5,
+            n => 0.0,
+            n => 1.0,
+        ];
+        Assert.All(wrong, answer => Assert.Equal(ExerciseStatus.Wrong, Exercises.AttentionLearns.ShareBeforeTraining(answer, training).Status));
     }
 
     [Fact]
-    public void Exercise_3_accepts_exactly_zero_and_refuses_the_unmasked_gradient()
+    public void Exercise_3_accepts_dS_worked_out_by_hand_and_refuses_the_plausible_slips()
     {
-        var padding = Run.Value.Padding;
-        Assert.True(padding.MaskedPaddingChangesNothing(), string.Join("; ", padding.Rows));
-        Assert.True(padding.Rows[2].PaddingGradient > 1e-6, "without the mask the padding should receive gradient: the demonstration would show nothing");
-        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.AttentionLearns.PaddingGradient(null, padding).Status);
-        Assert.True(Exercises.AttentionLearns.PaddingGradient(0, padding).IsCorrect);
-        Assert.False(Exercises.AttentionLearns.PaddingGradient(padding.Rows[2].PaddingGradient, padding).IsCorrect);
-        Assert.False(Exercises.AttentionLearns.PaddingGradient(1e-3, padding).IsCorrect);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.AttentionLearns.MaskedKeyGradient(null).Status);
+
+        // Weighted mean 0.7 * 0.2 + 0.3 * (-0.1) = 0.11; dS = [0.7 * 0.09, 0.3 * (-0.21), 0, 0].
+        Assert.True(Exercises.AttentionLearns.MaskedKeyGradient([0.063, -0.063, 0, 0]).IsCorrect);
+        double[][] wrong =
+        [
+            [0.2, -0.1, 5, -3],                                    // hands dA through unchanged
+            [0.063, -0.063, 5, -3],                                 // lets the padding keep its dA
+            [0.14, -0.03, 0, 0],                                    // a ∘ dA: forgets the weighted mean
+            [0.7 * (0.2 - 0.525), 0.3 * (-0.1 - 0.525), 0, 0],      // plain mean of dA over all four keys
+            [0.063, -0.063],                                        // only the real keys
+        ];
+        Assert.All(wrong, answer => Assert.Equal(ExerciseStatus.Wrong, Exercises.AttentionLearns.MaskedKeyGradient(answer).Status));
     }
 
     [Fact]

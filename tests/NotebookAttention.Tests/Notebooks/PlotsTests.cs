@@ -143,7 +143,8 @@ public class PlotsTests
                 Assert.Contains("data-largest=\"2E-07\"", html, StringComparison.Ordinal);
                 Assert.Contains("largest relative error 2.0E-07 (at w[0, 1]), at most 1E-6: the backward pass agrees", html, StringComparison.Ordinal);
             }),
-            (new ShareReport(0, 4, 0, 0.25, 100, 0.95), html => Assert.Contains("Head 0 puts 95.0% of its weight on the right key at step 100", html, StringComparison.Ordinal)),
+            (new ShareReport(1, 4, 0, 0.25, 100, 0.95), html => Assert.Contains("The head puts 95.0% of the weight on the right key at step 100", html, StringComparison.Ordinal)),
+            (new FirstLossReport(2.9912, 11), html => Assert.Contains("is 2.991, against ln 11 = 2.398", html, StringComparison.Ordinal)),
             (new HeldOutAccuracy(10, 40, 40, 0.01), html => Assert.Contains("40 of 40 tokens right (100.00%)", html, StringComparison.Ordinal)),
         };
         Assert.Equal(NotebookDisplay.Types.Count, cases.Length);

@@ -138,11 +138,42 @@ public class TrainingDisplayTests
     [InlineData(1.0, 100.0, true)]
     public void The_share_verdict_follows_the_printed_percent(double last, double printed, bool found)
     {
-        var share = new ShareReport(0, 8, 0, 0.12, 200, last);
+        var share = new ShareReport(1, 8, 0, 0.12, 200, last);
         Assert.Equal(printed, share.LastPercent);
         Assert.Equal(found, share.FoundIdealPattern);
-        Assert.Contains($"{printed.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}% of its weight", share.Sentence, StringComparison.Ordinal);
+        Assert.Contains($"{printed.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}% of the weight", share.Sentence, StringComparison.Ordinal);
         Assert.Equal(found, share.Sentence.EndsWith("it has found the ideal pattern.", StringComparison.Ordinal));
+        var heads = new ShareReport(4, 8, 0, 0.12, 200, last);
+        Assert.Contains("the 4 heads put", heads.Sentence, StringComparison.Ordinal);
+        Assert.Equal(found, heads.Sentence.EndsWith("together they have found the ideal pattern.", StringComparison.Ordinal));
+        Assert.DoesNotContain("1/8", share.Sentence, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2.9912, 11, "above it")]
+    [InlineData(2.4484, 11, "close to it")]
+    [InlineData(2.4486, 11, "above it")]
+    [InlineData(2.3476, 11, "close to it")]
+    [InlineData(2.3474, 11, "below it")]
+    [InlineData(1.9, 20, "below it")]
+    public void The_first_loss_verdict_follows_the_two_printed_numbers(double loss, int outputs, string verdict)
+    {
+        var first = new FirstLossReport(loss, outputs);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"is {first.LossPrinted:0.000}, against ln {outputs} = {Math.Log(outputs):0.000} "), first.Sentence, StringComparison.Ordinal);
+        Assert.Contains(": " + verdict, first.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_share_of_several_heads_takes_for_each_query_the_head_that_reads_its_right_key()
+    {
+        var answers = new[] { 1, 0 };
+        var left = Matrix<double>.Build.DenseOfArray(new double[,] { { 0.1, 0.9 }, { 0.5, 0.5 } });
+        var right = Matrix<double>.Build.DenseOfArray(new double[,] { { 0.8, 0.2 }, { 1.0, 0.0 } });
+        Assert.Equal(0.7, AttentionShare.OnAnswers(left, answers), 12);
+        Assert.Equal(0.6, AttentionShare.OnAnswers(right, answers), 12);
+        Assert.Equal(0.95, AttentionShare.OnAnswersAcrossHeads([left, right], answers), 12);
+        Assert.Equal(0.7, AttentionShare.OnAnswersAcrossHeads([left], answers), 12);
+        Assert.Throws<ArgumentException>(() => AttentionShare.OnAnswersAcrossHeads([], answers));
     }
 
     [Theory]
