@@ -72,18 +72,21 @@ public partial class KernelTests
         var first = double.Parse(share.Groups["first"].Value, CultureInfo.InvariantCulture);
         var last = double.Parse(share.Groups["last"].Value, CultureInfo.InvariantCulture);
         var length = int.Parse(share.Groups["length"].Value, CultureInfo.InvariantCulture);
+        var heads = int.Parse(share.Groups["heads"].Value, CultureInfo.InvariantCulture);
+        Assert.True(length >= 2, text);
         var printed = PrintedShare().Match(text);
         Assert.True(printed.Success, text);
+        Assert.Equal(heads == 1, printed.Groups["heads"].Value.Length == 0);
         var lastPercent = double.Parse(printed.Groups["last"].Value, CultureInfo.InvariantCulture);
         Assert.Equal(Math.Round(100 * last, 1, MidpointRounding.AwayFromZero), lastPercent);
         Assert.Equal(0, int.Parse(printed.Groups["firstStep"].Value, CultureInfo.InvariantCulture));
         Assert.Equal(Math.Round(100 * first, 1, MidpointRounding.AwayFromZero), double.Parse(printed.Groups["first"].Value, CultureInfo.InvariantCulture));
-        Assert.Equal(length, int.Parse(printed.Groups["n"].Value, CultureInfo.InvariantCulture));
+        Assert.DoesNotContain("1/", text, StringComparison.Ordinal);
 
         // The verdict, by this test's own reading of the printed percent.
-        var claimsFound = text.Contains("it has found the ideal pattern.", StringComparison.Ordinal);
+        var claimsFound = text.EndsWith("found the ideal pattern.", StringComparison.Ordinal) && !text.Contains("not found", StringComparison.Ordinal);
         Assert.Equal(lastPercent >= 90.0, claimsFound);
-        Assert.NotEqual(claimsFound, text.Contains("has not found the ideal pattern", StringComparison.Ordinal));
+        Assert.NotEqual(claimsFound, text.Contains("not found the ideal pattern", StringComparison.Ordinal));
         Assert.True(claimsFound, $"notebook 09's default run should end on the learned pattern: {text}");
 
         // The slider: step 0 first, the printed last step last, its title giving the same share.
@@ -98,7 +101,48 @@ public partial class KernelTests
         Assert.Equal("0", labels[0]);
         Assert.Equal(printed.Groups["lastStep"].Value, labels[^1]);
         Assert.EndsWith($"{lastPercent.ToString("0.0", CultureInfo.InvariantCulture)}% of the weight on the right key", titles[^1], StringComparison.Ordinal);
-        Assert.EndsWith($"{Math.Round(100 * first, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture)}% of the weight on the right key", titles[0], StringComparison.Ordinal);
+        Assert.Contains("step 0 (", titles[0], StringComparison.Ordinal);
+        if (heads == 1)
+        {
+            // One head: the slider's head is the one the sentence measures, at both ends.
+            Assert.EndsWith($"{lastPercent.ToString("0.0", CultureInfo.InvariantCulture)}% of the weight on the right key", titles[^1], StringComparison.Ordinal);
+            Assert.EndsWith($"{Math.Round(100 * first, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture)}% of the weight on the right key", titles[0], StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// The first-loss sentence: its two numbers are the first step's loss and ln V as printed, the first loss is the
+    /// first row of the loss chart's numbers, and its verdict (above, close to, below an even spread) follows from the
+    /// two printed numbers by this test's own reading.
+    /// </summary>
+    [Fact]
+    public void Notebook_09_first_loss_sentence_follows_from_its_printed_numbers_and_the_loss_curve()
+    {
+        var run = series.Run("09");
+        AssertRan(run);
+        var html = Notebook09Html(run);
+        var line = FirstLossLine().Match(html);
+        Assert.True(line.Success, "notebook 09 printed no first-loss sentence");
+        var text = line.Groups["text"].Value;
+        var numbers = FirstLossNumbers().Match(text);
+        Assert.True(numbers.Success, text);
+        var outputs = int.Parse(line.Groups["outputs"].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(outputs, int.Parse(numbers.Groups["v"].Value, CultureInfo.InvariantCulture));
+        var loss = double.Parse(line.Groups["loss"].Value, CultureInfo.InvariantCulture);
+        var printedLoss = numbers.Groups["loss"].Value;
+        var printedEven = numbers.Groups["even"].Value;
+        Assert.Equal(loss.ToString("0.000", CultureInfo.InvariantCulture), printedLoss);
+        Assert.Equal(Math.Log(outputs).ToString("0.000", CultureInfo.InvariantCulture), printedEven);
+
+        var curve = FirstLossOnCurve().Match(html);
+        Assert.True(curve.Success, "notebook 09's loss chart has no numbers table starting at step 1");
+        Assert.Equal(double.Parse(curve.Groups["loss"].Value, CultureInfo.InvariantCulture).ToString("0.000", CultureInfo.InvariantCulture), printedLoss);
+
+        var gap = int.Parse(printedLoss.Replace(".", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture)
+            - int.Parse(printedEven.Replace(".", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+        var verdict = gap > 50 ? ": above it," : gap < -50 ? ": below it," : ": close to it,";
+        Assert.Contains(verdict, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ln 10", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -192,11 +236,20 @@ public partial class KernelTests
     [GeneratedRegex(@"loss (\d+\.\d{4})\. ")]
     private static partial Regex LossInSentence();
 
-    [GeneratedRegex("""<div class="na-share" data-head="\d+" data-first="(?<first>[^"]+)" data-last="(?<last>[^"]+)" data-length="(?<length>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
+    [GeneratedRegex("""<div class="na-share" data-heads="(?<heads>\d+)" data-first="(?<first>[^"]+)" data-last="(?<last>[^"]+)" data-length="(?<length>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
     private static partial Regex ShareLine();
 
-    [GeneratedRegex(@"puts (?<last>\d+\.\d)% of its weight on the right key at step (?<lastStep>[\d,]+) \(ideal: 100%; at step (?<firstStep>\d+): (?<first>\d+\.\d)%, against 1/(?<n>\d+) = ")]
+    [GeneratedRegex(@"(?:The head puts|the (?<heads>\d+) heads put) (?<last>\d+\.\d)% of the weight on the right key at step (?<lastStep>[\d,]+) \(ideal: 100%; at step (?<firstStep>\d+), before training: (?<first>\d+\.\d)%\)\. ")]
     private static partial Regex PrintedShare();
+
+    [GeneratedRegex("""<div class="na-first-loss" data-loss="(?<loss>[^"]+)" data-outputs="(?<outputs>\d+)"[^>]*>(?<text>[^<]*)</div>""")]
+    private static partial Regex FirstLossLine();
+
+    [GeneratedRegex(@"is (?<loss>\d+\.\d{3}), against ln (?<v>\d+) = (?<even>\d+\.\d{3}) ")]
+    private static partial Regex FirstLossNumbers();
+
+    [GeneratedRegex("""<th[^>]*>step</th><th[^>]*>loss</th></tr></thead><tbody><tr><th[^>]*>1</th><td[^>]*>(?<loss>[0-9.E+-]+)</td>""")]
+    private static partial Regex FirstLossOnCurve();
 
     [GeneratedRegex(@"var figure = (\{.*\});")]
     private static partial Regex FigureJson();

@@ -39,7 +39,7 @@ public static partial class Exercises
                     var given = backward(c.A, c.DA);
                     return given is not null && given.Count == expected.Count && (given - expected).AbsoluteMaximum() <= Tight;
                 }),
-                "dS_k = a_k (dA_k - Σ_j dA_j a_j): first the weighted mean of dA under a (one number, a.DotProduct(dA)), then subtract it from dA and multiply entry by entry by a (PointwiseMultiply).");
+                "dS_k = a_k (dA_k − Σ_j a_j dA_j): first one number, the mean of dA weighted by a; subtract it from every entry of dA, then multiply entry by entry by a.");
         }
 
         /// <summary>Untrained models drawn per task in exercise 2's check.</summary>
