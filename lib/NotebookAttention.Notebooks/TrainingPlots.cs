@@ -119,9 +119,10 @@ public static class TrainingPlots
     /// <param name="loss">Mean cross-entropy of each step's batch, in nats.</param>
     /// <param name="accuracy">Share of the batch's scored positions predicted right, from 0 to 1.</param>
     /// <param name="title">A heading, e.g. "attention on reverse".</param>
+    /// <param name="evenSpread">The number of outputs V, to draw ln V (the loss of an even spread) as a dashed level; null for none.</param>
     /// <returns>Two charts in a row.</returns>
     /// <exception cref="ArgumentException">The lists differ in length, are empty, or hold a value that cannot be drawn.</exception>
-    public static FigureGrid Curves(IReadOnlyList<int> steps, IReadOnlyList<double> loss, IReadOnlyList<double> accuracy, string title)
+    public static FigureGrid Curves(IReadOnlyList<int> steps, IReadOnlyList<double> loss, IReadOnlyList<double> accuracy, string title, int? evenSpread = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(loss);
@@ -136,11 +137,17 @@ public static class TrainingPlots
             throw new ArgumentException("a loss is not a positive finite number or an accuracy is outside 0 to 1: a diverged run stops before such a step, so check where these numbers came from.", nameof(loss));
         }
 
+        if (evenSpread is < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(evenSpread), evenSpread, "an even spread needs at least 2 outputs.");
+        }
+
         var x = steps.Select(s => (double)s).ToList();
         var percent = accuracy.Select(a => 100 * a).ToList();
+        var lossChart = Curve("Loss (cross-entropy, nats)", x, loss, "loss", log: true, "#1f77b4", evenSpread);
         return new FigureGrid(
             [
-                Curve("Loss (cross-entropy, nats)", x, loss, "loss", log: true, "#1f77b4"),
+                lossChart,
                 Curve("Accuracy on the training batch", x, percent, "accuracy (%)", log: false, "#2ca02c"),
             ],
             2,
@@ -211,7 +218,7 @@ public static class TrainingPlots
                 ["len"] = 1.0,
             },
         });
-        var width = Math.Clamp(figure.Width, 520, 640);
+        var width = SliderWidth(figure.Width);
         var height = figure.Height + 150;
         layout.SetProperty("width", width);
         layout.SetProperty("height", height);
@@ -225,12 +232,25 @@ public static class TrainingPlots
         return new Figure(chart, title, table + $"<div style=\"font:12px sans-serif;margin:4px 0\">The weights at step {last.Step.ToString("N0", CultureInfo.InvariantCulture)}:</div>" + lastTable, width, height);
     }
 
+    /// <summary>The width of the slider heatmap (and of the ideal pattern beside it) for a heatmap drawn <paramref name="heatmapWidth"/> wide.</summary>
+    /// <param name="heatmapWidth">The heatmap's own width in pixels.</param>
+    /// <returns>Between 520 and 640 pixels.</returns>
+    public static int SliderWidth(int heatmapWidth) => Math.Clamp(heatmapWidth, 520, 640);
+
     private static double[][] Rows(Matrix<double> weights) =>
         [.. Enumerable.Range(0, weights.RowCount).Select(r => weights.Row(r).ToArray())];
 
-    private static Figure Curve(string title, IReadOnlyList<double> x, IReadOnlyList<double> y, string yTitle, bool log, string color)
+    private static Figure Curve(string title, List<double> x, IReadOnlyList<double> y, string yTitle, bool log, string color, int? evenSpread = null)
     {
         var chart = PlotlyChart.Line<double, double, string>(x, y, ShowMarkers: false, Name: yTitle, LineColor: Color.fromString(color));
+        var level = evenSpread is { } outputs ? Math.Log(outputs) : (double?)null;
+        if (level is { } even)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"ln {evenSpread} = {even:0.00}: an even spread over the {evenSpread} outputs");
+            var dashed = PlotlyChart.Line<double, double, string>([x[0], x[^1]], [even, even], ShowMarkers: false, Name: name, LineColor: Color.fromString("#888888"), LineDash: StyleParam.DrawingStyle.Dash);
+            chart = GenericChart.combine([chart, dashed]);
+        }
+
         var layout = GenericChart.getLayout(chart);
         layout.RemoveProperty("template");
         layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title, ["x"] = 0.02 });
@@ -246,6 +266,22 @@ public static class TrainingPlots
         if (!log)
         {
             yAxis["range"] = new[] { 0.0, 101.0 };
+        }
+        else
+        {
+            // Ticks at the powers of ten only (0.01, 0.1, 1, ...), not plotly's 2 and 5 between them.
+            var values = level is { } shown ? y.Append(shown) : y;
+            var low = (int)Math.Floor(Math.Log10(values.Min()));
+            var high = (int)Math.Ceiling(Math.Log10(values.Max()));
+            var ticks = Enumerable.Range(low, high - low + 1).Select(e => Math.Pow(10, e)).ToArray();
+            yAxis["tickvals"] = ticks;
+            yAxis["ticktext"] = ticks.Select(t => t.ToString("0.#########", CultureInfo.InvariantCulture)).ToArray();
+        }
+
+        if (level is not null)
+        {
+            layout.SetProperty("showlegend", true);
+            layout.SetProperty("legend", new Dictionary<string, object> { ["x"] = 1, ["xanchor"] = "right", ["y"] = 1, ["font"] = new Dictionary<string, object> { ["size"] = 10 }, ["bgcolor"] = "rgba(255,255,255,0.8)" });
         }
 
         layout.SetProperty("yaxis", yAxis);

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Net;
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Training;
+using Plotly.NET;
 
 namespace NotebookAttention.Notebooks;
 
@@ -79,6 +80,9 @@ public sealed class TrainingView
     /// <summary>The probe's symbols, for labels.</summary>
     public IReadOnlyList<string> ProbeLabels => [.. Probe.Select(id => Task.Symbols[id])];
 
+    /// <summary>The heatmaps' axis labels: position·symbol ("0·6", "1·6", ...), so repeated digits stay apart.</summary>
+    public IReadOnlyList<string> PositionLabels => [.. ProbeLabels.Select((symbol, i) => string.Create(CultureInfo.InvariantCulture, $"{i}·{symbol}"))];
+
     /// <summary>The last run, or null before <see cref="Train"/>.</summary>
     public TrainingRun? Run { get; private set; }
 
@@ -150,7 +154,7 @@ public sealed class TrainingView
     public FigureGrid Curves()
     {
         RequireSteps();
-        return TrainingPlots.Curves([.. steps.Select(s => s.Step)], [.. steps.Select(s => s.Loss)], [.. steps.Select(s => s.Accuracy)], $"{Model.Name} on {Task.Name}: {steps.Count:N0} steps, trained weights");
+        return TrainingPlots.Curves([.. steps.Select(s => s.Step)], [.. steps.Select(s => s.Loss)], [.. steps.Select(s => s.Accuracy)], $"{Model.Name} on {Task.Name}: {steps.Count:N0} steps, trained weights", Task.VocabularySize);
     }
 
     /// <summary>Number of attention heads the model shows (0 for a model without attention).</summary>
@@ -187,7 +191,7 @@ public sealed class TrainingView
         var shown = head ?? BestHead;
         var layers = Model is TransformerModel transformer ? transformer.Settings.Layers : 1;
         var name = layers > 1 ? $"Layer {layers - 1} (the last), head {shown}" : $"Head {shown}";
-        return TrainingPlots.AttentionThroughTraining(Frames(shown), ProbeLabels, $"{name} on {string.Join(' ', ProbeLabels)}");
+        return TrainingPlots.AttentionThroughTraining(Frames(shown), PositionLabels, $"{name} on {string.Join(' ', ProbeLabels)}");
     }
 
     /// <summary>
@@ -203,8 +207,15 @@ public sealed class TrainingView
 
     /// <summary>The ideal pattern for the probe: all weight on the answer's key.</summary>
     /// <returns>The heatmap.</returns>
-    public Figure Ideal() =>
-        Plots.Heatmap(AttentionShare.Ideal(Answers), ProbeLabels, ProbeLabels, $"Ideal attention for {Task.Name}", "weight", 0, 1);
+    /// <remarks>As wide as the slider heatmap of <see cref="Attention"/>, so the two compare side by side on the page.</remarks>
+    public Figure Ideal()
+    {
+        var figure = Plots.Heatmap(AttentionShare.Ideal(Answers), PositionLabels, PositionLabels, $"Ideal attention for {Task.Name}", "weight", 0, 1);
+        var width = TrainingPlots.SliderWidth(figure.Width);
+        var layout = GenericChart.getLayout(figure.Chart);
+        layout.SetProperty("width", width);
+        return new Figure(figure.Chart, figure.Title, figure.TableHtml, width, figure.Height, figure.Note);
+    }
 
     /// <summary>
     /// The share of weight on the right key before and after training, for the heads together: for each query, the

@@ -149,6 +149,20 @@ public class TrainingDisplayTests
         Assert.DoesNotContain("1/8", share.Sentence, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_loss_chart_ticks_powers_of_ten_and_draws_the_even_spread_level()
+    {
+        var grid = TrainingPlots.Curves([1, 2, 3], [2.99, 0.5, 0.004], [0.1, 0.5, 1.0], "t", evenSpread: 11);
+        var loss = JsonNode.Parse(grid.Figures[0].Json)!;
+        Assert.Equal([0.001, 0.01, 0.1, 1.0, 10.0], loss["layout"]!["yaxis"]!["tickvals"]!.AsArray().Select(v => (double)v!));
+        Assert.Equal(["0.001", "0.01", "0.1", "1", "10"], loss["layout"]!["yaxis"]!["ticktext"]!.AsArray().Select(v => (string)v!));
+        var level = loss["data"]!.AsArray()[1]!;
+        Assert.Equal([Math.Log(11), Math.Log(11)], level["y"]!.AsArray().Select(v => (double)v!));
+        Assert.Equal([1.0, 3.0], level["x"]!.AsArray().Select(v => (double)v!));
+        Assert.StartsWith("ln 11 = 2.40", (string)level["name"]!, StringComparison.Ordinal);
+        Assert.Single(JsonNode.Parse(TrainingPlots.Curves([1, 2], [2.0, 1.0], [0.1, 0.5], "t").Figures[0].Json)!["data"]!.AsArray());
+    }
+
     [Theory]
     [InlineData(2.9912, 11, "above it")]
     [InlineData(2.4484, 11, "close to it")]
