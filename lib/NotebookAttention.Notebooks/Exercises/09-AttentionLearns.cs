@@ -76,7 +76,8 @@ public static partial class Exercises
                 return new ExerciseResult("2", ExerciseStatus.Wrong, $"{training.Model.Name} has no attention: this exercise needs the transformer.");
             }
 
-            var tasks = new List<ISequenceTask> { training.Task, new ReverseTask(4, 4), new ReverseTask(8, 8), new ReverseTask(12, 12), new RememberFirstTask(8) };
+            var tasks = new List<ISequenceTask> { training.Task, new ReverseTask(4, 4), new ReverseTask(8, 8), new ReverseTask(12, 12), new RememberFirstTask(8) }
+                .DistinctBy(task => task.Name).ToList();
             var measured = tasks.Select(task => UntrainedShares(model.Settings, task)).ToList();
             string? Mismatch(Func<int, double> formula)
             {
@@ -101,6 +102,12 @@ public static partial class Exercises
                 answer,
                 formula => (found = Mismatch(formula)) is null,
                 "Look at the untrained picture: its rows are not flat. But does anything make the random weights prefer the right key over the other n − 1?");
+            if (result.IsCorrect)
+            {
+                var means = string.Join("; ", tasks.Zip(measured).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.First.Name}: {p.Second.Average(x => x.Share):0.000}")));
+                return new ExerciseResult("2", ExerciseStatus.Correct, $"right: untrained models put on average {means} of the weight on the right key, and your formula agrees with each.");
+            }
+
             return found is null || result.Status != ExerciseStatus.Wrong ? result : new ExerciseResult("2", ExerciseStatus.Wrong, $"{found} {result.Message}");
         }
 

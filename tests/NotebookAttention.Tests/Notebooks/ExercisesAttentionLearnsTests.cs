@@ -54,6 +54,8 @@ public class ExercisesAttentionLearnsTests
         // 1/n must pass on all of them.
         var right = Exercises.AttentionLearns.ShareBeforeTraining(n => 1.0 / n, training);
         Assert.True(right.IsCorrect, right.Message);
+        Assert.Contains("reverse, 12 digits: 0.0", right.Message, StringComparison.Ordinal);
+        Console.WriteLine($"[{minLength}-{maxLength}, {heads} heads] {right.Message}");
 
         var probe = training.Share().First;
         Func<int, double>[] wrong =
