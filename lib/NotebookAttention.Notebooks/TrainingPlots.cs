@@ -280,9 +280,10 @@ public static class TrainingPlots
 
         if (level is not null)
         {
-            // The loss falls from top left to bottom right: the bottom left corner is free for the legend.
+            // The loss falls from top left to bottom right, and ln V is a line near the top: the space below that line on the
+            // right is free for the legend.
             layout.SetProperty("showlegend", true);
-            layout.SetProperty("legend", new Dictionary<string, object> { ["x"] = 0.02, ["xanchor"] = "left", ["y"] = 0.02, ["yanchor"] = "bottom", ["font"] = new Dictionary<string, object> { ["size"] = 10 }, ["bgcolor"] = "rgba(255,255,255,0.8)" });
+            layout.SetProperty("legend", new Dictionary<string, object> { ["x"] = 0.98, ["xanchor"] = "right", ["y"] = 0.85, ["yanchor"] = "top", ["font"] = new Dictionary<string, object> { ["size"] = 10 }, ["bgcolor"] = "rgba(255,255,255,0.8)" });
         }
 
         layout.SetProperty("yaxis", yAxis);
