@@ -224,8 +224,20 @@ public static class LongRangeTraining
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(distances);
         var settings = experiment.Settings with { ForgetBias = forgetBias };
-        var spots = distances.SelectMany(d => Spotted(settings, "LSTM", d, [settings.Seed])).ToList();
-        return Spots(Invariant($"The LSTM with its forget-gate bias starting at {forgetBias:0.##} (the table: {experiment.Settings.ForgetBias:0.##}), seed {settings.Seed}, {settings.Steps} steps of {settings.BatchSize}."), spots, experiment.Report.ForgetBiasSentence(spots, experiment.Settings.ForgetBias));
+        return ForgetBiasView(experiment, [.. distances.SelectMany(d => Spotted(settings, "LSTM", d, [settings.Seed]))]);
+    }
+
+    /// <summary>The view of <see cref="ForgetBias(LongRangeExperiment, double, int[])"/> for spots already measured.</summary>
+    /// <param name="experiment">The experiment the spots are compared with.</param>
+    /// <param name="spots">The LSTM's results with another forget-gate bias, one seed, at distances of the experiment.</param>
+    /// <returns>The view.</returns>
+    public static TableView ForgetBiasView(LongRangeExperiment experiment, IReadOnlyList<LongRangeSpot> spots)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(spots);
+        var sentence = experiment.Report.ForgetBiasSentence(spots, experiment.Settings.ForgetBias);
+        var settings = experiment.Settings;
+        return Spots(Invariant($"The LSTM with its forget-gate bias starting at {spots[0].ForgetBias:0.##} (the table: {settings.ForgetBias:0.##}), seed {spots[0].Seed}, {settings.Steps} steps of {settings.BatchSize}."), spots, sentence);
     }
 
     private static List<LongRangeSpot> Spotted(LongRangeSettings settings, string model, int distance, IReadOnlyList<int> seeds)

@@ -56,8 +56,8 @@ public sealed record LongRangeSettings
     /// <summary>
     /// The LSTM's forget-gate bias b_f at the start (<see cref="RecurrentSettings.ForgetBias"/>). The cell state is
     /// multiplied by about σ(b_f) per step at first, so the signal and the gradient that teaches the LSTM to keep it
-    /// shrink like σ(b_f)^L: σ(1)^20 ≈ 2e-3, σ(3)^20 ≈ 0.39. 1 is the usual start (Jozefowicz et al. 2015); Tallec and
-    /// Ollivier (2018) set it from the dependency length T (about ln(T − 1)).
+    /// shrink like σ(b_f)^L: σ(1)^20 ≈ 2e-3, σ(3)^20 ≈ 0.38. 1 is the usual start (Jozefowicz et al. 2015); Tallec and
+    /// Ollivier (2018) draw it from log U(1, T − 1) for dependencies up to length T.
     /// </summary>
     public double ForgetBias { get; init; } = 1.0;
 
