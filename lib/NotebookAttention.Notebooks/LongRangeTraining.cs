@@ -143,7 +143,7 @@ public static class LongRangeTraining
         var report = experiment.Report;
         IReadOnlyList<double> lengths = [.. report.Distances.Select(d => (double)report.Length(d))];
         return Plots.Curves(
-            Invariant($"Time per training step against n (median over {experiment.Settings.Steps} steps, batch {experiment.Settings.BatchSize}, {experiment.Settings.Threads} threads)"),
+            Invariant($"Time per training step against n (median over steps {experiment.Settings.Steps / 2 + 1}-{experiment.Settings.Steps}, batch {experiment.Settings.BatchSize}, {experiment.Settings.Threads} threads)"),
             "tokens per sequence n", "seconds per step",
             [.. report.Models.Select(m => (m, lengths, (IReadOnlyList<double>)[.. report.Distances.Select(d => report.Result(m, d).SecondsPerStep)]))]);
     }
@@ -190,6 +190,75 @@ public static class LongRangeTraining
         var settings = experiment.Settings;
         var title = Invariant($"Trained weights: every model trained from scratch at every L with the same budget ({settings.Steps} steps of {settings.BatchSize} sequences, Adam at {settings.LearningRate:G3}, gradients clipped to norm {settings.ClipNorm:G3}, seed {settings.Seed}), then tested on {report.Tested} fresh sequences. ")
             + Invariant($"\"Holds\": at least {100 * LongRangeReport.SolvedShare:0}% right; \"at chance\": at most {LongRangeReport.Percent(report.ChanceLimit)}, chance ({LongRangeReport.Percent(report.Chance)}) plus {LongRangeReport.StandardErrors:0} standard errors.");
+        return new TableView(title, html.ToString());
+    }
+
+    /// <summary>The class of the seed and forget-bias tables, for tests that read their numbers back.</summary>
+    public const string SpotClass = "na-long-range-spots";
+
+    /// <summary>
+    /// Attention retrained at the longest L with every seed of <see cref="LongRangeSettings.CheckSeeds"/> (everything
+    /// else as in <paramref name="settings"/>): a row per seed and the sentence <see cref="LongRangeReport.SeedSentence"/>
+    /// derives from them.
+    /// </summary>
+    /// <param name="settings">The settings.</param>
+    /// <returns>The view.</returns>
+    public static TableView Seeds(LongRangeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var longest = settings.Distances[^1];
+        var spots = Spotted(settings, "attention", longest, settings.CheckSeeds);
+        return Spots(Invariant($"Attention at L = {longest}, retrained from scratch with each seed ({settings.Steps} steps of {settings.BatchSize}), tested on {settings.TestSequences} fresh sequences each."), spots, LongRangeReport.SeedSentence(spots));
+    }
+
+    /// <summary>
+    /// The LSTM retrained with another starting forget-gate bias at some of the experiment's distances (same seed and
+    /// budget), next to the table's numbers, with the sentence <see cref="LongRangeReport.ForgetBiasSentence"/> derives.
+    /// </summary>
+    /// <param name="experiment">A finished experiment.</param>
+    /// <param name="forgetBias">The other starting bias b_f.</param>
+    /// <param name="distances">Distances of the experiment to retrain at.</param>
+    /// <returns>The view.</returns>
+    public static TableView ForgetBias(LongRangeExperiment experiment, double forgetBias, params int[] distances)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(distances);
+        var settings = experiment.Settings with { ForgetBias = forgetBias };
+        return ForgetBiasView(experiment, [.. distances.SelectMany(d => Spotted(settings, "LSTM", d, [settings.Seed]))]);
+    }
+
+    /// <summary>The view of <see cref="ForgetBias(LongRangeExperiment, double, int[])"/> for spots already measured.</summary>
+    /// <param name="experiment">The experiment the spots are compared with.</param>
+    /// <param name="spots">The LSTM's results with another forget-gate bias, one seed, at distances of the experiment.</param>
+    /// <returns>The view.</returns>
+    public static TableView ForgetBiasView(LongRangeExperiment experiment, IReadOnlyList<LongRangeSpot> spots)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(spots);
+        var sentence = experiment.Report.ForgetBiasSentence(spots, experiment.Settings.ForgetBias);
+        var settings = experiment.Settings;
+        return Spots(Invariant($"The LSTM with its forget-gate bias starting at {spots[0].ForgetBias:0.##} (the table: {settings.ForgetBias:0.##}), seed {spots[0].Seed}, {settings.Steps} steps of {settings.BatchSize}."), spots, sentence);
+    }
+
+    private static List<LongRangeSpot> Spotted(LongRangeSettings settings, string model, int distance, IReadOnlyList<int> seeds)
+    {
+        var line = LiveOutput.Line();
+        var spots = LongRangeExperiment.Spots(settings, model, distance, seeds, p => line.Report(Line(Invariant($"{model} at L = {distance}: seed {seeds[p.Run - 1]} ({p.Run} of {p.Runs}), step {p.Step.Step} of {settings.Steps}, batch accuracy {100 * p.Step.Accuracy:0.0}%"))), LiveOutput.CellCancellation);
+        line.Finish(Line(Invariant($"retrained {model} at L = {distance} with {seeds.Count} seed{(seeds.Count == 1 ? string.Empty : "s")}")));
+        return [.. spots];
+    }
+
+    private static TableView Spots(string title, IReadOnlyList<LongRangeSpot> spots, string sentence)
+    {
+        const string cell = "padding:2px 6px;text-align:right";
+        var html = new StringBuilder(Invariant($"<table class=\"na-table {SpotClass}\" style=\"border-collapse:collapse;font:12px monospace\"><thead><tr><th style=\"{cell}\">model</th><th style=\"{cell}\">L</th><th style=\"{cell}\">seed</th><th style=\"{cell}\">b_f</th><th style=\"{cell}\">right</th><th style=\"{cell}\">right (%)</th></tr></thead><tbody>"));
+        foreach (var s in spots)
+        {
+            html.Append(Invariant($"<tr data-model=\"{WebUtility.HtmlEncode(s.Model)}\" data-distance=\"{s.Distance}\" data-seed=\"{s.Seed}\" data-forget-bias=\"{s.ForgetBias:R}\" data-correct=\"{s.Correct}\" data-tested=\"{s.Tested}\">"))
+                .Append(Invariant($"<td style=\"{cell}\">{WebUtility.HtmlEncode(s.Model)}</td><td style=\"{cell}\">{s.Distance}</td><td style=\"{cell}\">{s.Seed}</td><td style=\"{cell}\">{s.ForgetBias:0.##}</td><td style=\"{cell}\">{s.Correct}/{s.Tested}</td><td style=\"{cell}\">{LongRangeReport.Percent(s.Accuracy)}</td></tr>"));
+        }
+
+        html.Append("</tbody></table><ul class=\"na-conclusions\" style=\"font:13px sans-serif;max-width:900px\"><li>").Append(WebUtility.HtmlEncode(sentence)).Append("</li></ul>");
         return new TableView(title, html.ToString());
     }
 

@@ -109,6 +109,74 @@ public partial class KernelTests
         Assert.Equal(!faster, growth.Contains("does not show its n² cost", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The seed table and the forget-bias table of notebook 10: each sentence is rebuilt from the rows' exact numbers
+    /// (which must match the shown ones), the seed count is recounted here, the notebook's own seed must be among the
+    /// check seeds with the same result as the main table, and the answers written in the solutions of exercises 1 and
+    /// 3 must follow from the printed results table.
+    /// </summary>
+    [Fact]
+    public void Notebook_10_seed_and_forget_bias_sentences_and_solution_numbers_follow_from_its_printed_tables()
+    {
+        var run = series.Run("10");
+        AssertRan(run);
+        var notebook = NotebookFile.Load(run.ExecutedPath);
+        var html = string.Concat(notebook.CodeCells.Select(Html));
+        var tables = SpotTable().Matches(html);
+        Assert.Equal(2, tables.Count);
+        var spotTables = tables.Select(t => (Spots: SpotRow().Matches(t.Groups["rows"].Value).Select(m =>
+        {
+            var spot = new LongRangeSpot(WebUtility.HtmlDecode(m.Groups["model"].Value), Integer(m, "distance"), Integer(m, "seed"), Real(m, "bias"), Integer(m, "correct"), Integer(m, "tested"));
+            Assert.Contains(Shown($">{spot.Correct}/{spot.Tested}</td><td style=\"padding:2px 6px;text-align:right\">{100.0 * spot.Correct / spot.Tested:0.0}%</td>"), m.Value, StringComparison.Ordinal);
+            return spot;
+        }).ToList(), Sentence: WebUtility.HtmlDecode(Sentence().Match(t.Groups["conclusions"].Value).Groups[1].Value))).ToList();
+
+        var (seeds, seedSentence) = spotTables[0];
+        Assert.Equal(LongRangeReport.SeedSentence(seeds), seedSentence);
+        Assert.True(seeds.Count >= 5, $"the seed table has {seeds.Count} seeds; it should show at least 5");
+        var held = seeds.Count(s => 100 * s.Correct >= 95 * s.Tested);
+        Assert.Contains(Shown($"with {held} of the {seeds.Count}"), seedSentence, StringComparison.Ordinal);
+        Assert.Equal(held < seeds.Count, seedSentence.Contains("depends on the seed", StringComparison.Ordinal));
+
+        var main = LongRangeTable().Match(html);
+        var mainRows = LongRangeRow().Matches(main.Groups["rows"].Value).ToList();
+        var tested = int.Parse(main.Groups["tested"].Value, CultureInfo.InvariantCulture);
+        var longest = mainRows.Max(m => Integer(m, "distance"));
+        var mainAttention = mainRows.Single(m => m.Groups["kind"].Value == "Attention" && Integer(m, "distance") == longest);
+        var seed = int.Parse(SeedOfTable().Match(html).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(Integer(mainAttention, "correct"), seeds.Single(s => s.Seed == seed).Correct);
+        Assert.All(seeds, s => Assert.Equal(longest, s.Distance));
+
+        var (biased, biasSentence) = spotTables[1];
+        var rows = mainRows.Select(m => new LongRangeResult(
+            WebUtility.HtmlDecode(m.Groups["model"].Value), Enum.Parse<LongRangeModelKind>(m.Groups["kind"].Value), Integer(m, "distance"), Integer(m, "length"),
+            Integer(m, "parameters"), Integer(m, "correct"), tested, Real(m, "seconds"), Real(m, "early"), Real(m, "late"))).ToList();
+        var report = new LongRangeReport(rows, double.Parse(main.Groups["chance"].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(report.ForgetBiasSentence(biased, 1), biasSentence);
+        var better = biased.Count(s => s.Correct > rows.Single(r => r.Model == s.Model && r.Distance == s.Distance).Correct);
+        Assert.Contains(Shown($"better at {better} of these {biased.Count} distances"), biasSentence, StringComparison.Ordinal);
+
+        // The solutions' numbers: exercise 1's (n2 / n1)^2 and exercise 3's Elman answer, from the printed table.
+        var markdown = string.Concat(notebook.Cells.OfType<System.Text.Json.Nodes.JsonObject>().Where(c => (string?)c["cell_type"] == "markdown").Select(NotebookFile.Source));
+        var lengths = rows.Select(r => (r.Distance, r.Length)).Distinct().OrderBy(p => p.Distance).ToList();
+        var growth = Math.Pow((double)lengths[^1].Length / lengths[^2].Length, 2);
+        Assert.Contains(Shown($"Math.Pow({lengths[^1].Length}.0 / {lengths[^2].Length}, 2); // the answer: about {growth:0.0}"), markdown, StringComparison.Ordinal);
+        var elman = int.Parse(ElmanAnswer().Match(markdown).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(report.AtChanceFrom("Elman RNN") ?? 0, elman);
+    }
+
+    [GeneratedRegex("""<table class="na-table na-long-range-spots"[^>]*>.*?<tbody>(?<rows>.*?)</tbody></table><ul class="na-conclusions"[^>]*>(?<conclusions>.*?)</ul>""", RegexOptions.Singleline)]
+    private static partial Regex SpotTable();
+
+    [GeneratedRegex("""<tr data-model="(?<model>[^"]+)" data-distance="(?<distance>\d+)" data-seed="(?<seed>-?\d+)" data-forget-bias="(?<bias>[^"]+)" data-correct="(?<correct>\d+)" data-tested="(?<tested>\d+)">.*?</tr>""", RegexOptions.Singleline)]
+    private static partial Regex SpotRow();
+
+    [GeneratedRegex(@"clipped to norm [^,]+, seed (\d+)\)")]
+    private static partial Regex SeedOfTable();
+
+    [GeneratedRegex(@"int\? elmanAtChanceFrom = (\d+); // the answer")]
+    private static partial Regex ElmanAnswer();
+
     private static int Integer(Match row, string group) => int.Parse(row.Groups[group].Value, CultureInfo.InvariantCulture);
 
     private static double Real(Match row, string group) => double.Parse(row.Groups[group].Value, CultureInfo.InvariantCulture);

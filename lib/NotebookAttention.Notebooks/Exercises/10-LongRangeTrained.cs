@@ -63,5 +63,35 @@ public static partial class Exercises
 
             return Exercise.Check("3", answer, report.AtChanceFrom(elman) ?? 0, FormattableString.Invariant($"In the table, find the Elman RNN's rows whose share right is at most {LongRangeReport.Percent(report.ChanceLimit)}; the answer is the L from which every longer L is such a row (0 if the longest is not)."));
         }
+
+        /// <summary>
+        /// Exercise 4: the longest L up to which the LSTM held (at least 95% right at every L up to it) in the learner's
+        /// own experiment run with another forget-gate bias, or 0 when it did not hold at the shortest L
+        /// (<see cref="LongRangeReport.HeldUpTo"/> on the learner's experiment). Unanswered until both the experiment and
+        /// the answer are given; an experiment with the notebook's bias of 1 is sent back (the point is to change it).
+        /// </summary>
+        /// <param name="answer">The learner's answer.</param>
+        /// <param name="mine">The learner's experiment, e.g. run with <c>settings with { ForgetBias = 3 }</c>.</param>
+        /// <returns>The verdict.</returns>
+        public static ExerciseResult LstmHeldUpTo(int? answer, LongRangeExperiment? mine)
+        {
+            if (mine is null)
+            {
+                return Exercise.Check("4", (int?)null, 0, string.Empty);
+            }
+
+            var lstm = mine.Report.RecurrentModels.FirstOrDefault(m => m.Contains("LSTM", StringComparison.Ordinal));
+            if (lstm is null)
+            {
+                return Exercise.Check("4", answer, int.MinValue, "your experiment trained no LSTM: run LongRangeExperiment.Run with the notebook's models.");
+            }
+
+            if (mine.Settings.ForgetBias == 1.0)
+            {
+                return Exercise.Check("4", answer, int.MinValue, "your experiment kept the forget-gate bias at 1: run it with settings with { ForgetBias = 3 }.");
+            }
+
+            return Exercise.Check("4", answer, mine.Report.HeldUpTo(lstm) ?? 0, FormattableString.Invariant($"In your experiment's table (mine.Report), the LSTM's share right must be at least {LongRangeReport.Percent(LongRangeReport.SolvedShare)} at every L up to the answer; the next L is below."));
+        }
     }
 }

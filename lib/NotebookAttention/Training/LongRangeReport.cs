@@ -44,7 +44,7 @@ public sealed record LongRangeResult(
 /// The rules. A model <em>holds</em> at L when at least <see cref="SolvedShare"/> of the test sequences are right;
 /// "held up to L" names the longest L up to which it held at every distance. A model is <em>at chance</em> when its
 /// accuracy is at most chance plus <see cref="StandardErrors"/> binomial standard errors, sqrt(p (1 − p) / tested):
-/// a guesser scores above that less than once in 700 tries. "At chance from L on" needs every longer L at chance too.
+/// a guesser lands above that in about 1 test in 500 (exact binomial for 512 tests: 1 in 521), and an accuracy at or below it is indistinguishable from guessing at that N, not proof of guessing. "At chance from L on" needs every longer L at chance too.
 /// Times are compared between the two longest distances only: a step at short L takes a few milliseconds, where a
 /// shared machine's time slices (about 4 ms when another program holds the core) would decide the ratio. Attention's
 /// time is said to grow faster than the recurrent models' only when its exponent there (time ∝ n^k) exceeds every
@@ -261,6 +261,64 @@ public sealed class LongRangeReport
         var (shorter, longer) = (Result(model, Distances[^2]), Result(model, Distances[^1]));
         return Math.Log(longer.SecondsPerStep / shorter.SecondsPerStep) / Math.Log((double)longer.Length / shorter.Length);
     }
+
+    /// <summary>
+    /// What retraining one model at one distance with several seeds showed: with how many it held (at least
+    /// <see cref="SolvedShare"/> right), which ones, and what the others reached.
+    /// </summary>
+    /// <param name="spots">Results of <see cref="LongRangeExperiment.Spots"/>: one model, one distance, distinct seeds.</param>
+    /// <returns>The sentence.</returns>
+    /// <exception cref="ArgumentException">The spots are empty or mix models or distances.</exception>
+    public static string SeedSentence(IReadOnlyList<LongRangeSpot> spots)
+    {
+        var (model, distance) = Group(spots);
+        var held = spots.Where(s => Holds(s.Correct, s.Tested)).ToList();
+        var opening = Say($"Retrained at L = {distance} with seeds {Join([.. spots.Select(s => s.Seed.ToString(CultureInfo.InvariantCulture))])}, everything else the same, {Subject(model)} held (at least {Percent(SolvedShare)} right) with {held.Count} of the {spots.Count}");
+        if (held.Count == spots.Count)
+        {
+            return opening + Say($": at this budget its result at L = {distance} did not depend on which of these seeds it started from.");
+        }
+
+        var others = spots.Except(held).Select(s => Say($"with seed {s.Seed} on {Percent(s.Accuracy)}")).ToList();
+        var which = held.Count == 0 ? string.Empty : Say($" (seed{(held.Count == 1 ? string.Empty : "s")} {Join([.. held.Select(s => s.Seed.ToString(CultureInfo.InvariantCulture))])})");
+        return opening + which + Say($"; it was right {Join(others)}: at this budget its result at L = {distance} depends on the seed, and one seed's table does not settle it.");
+    }
+
+    /// <summary>
+    /// What another starting forget-gate bias changed: the LSTM's accuracy with the spots' bias against this report's
+    /// at the same distances (same seed and budget).
+    /// </summary>
+    /// <param name="spots">Results of <see cref="LongRangeExperiment.Spots"/> for one model, each at a distance of this report, with one seed and one bias.</param>
+    /// <param name="reportBias">The forget-gate bias this report's runs started from.</param>
+    /// <returns>The sentence.</returns>
+    /// <exception cref="ArgumentException">The spots are empty, mix models, seeds or biases, or sit at a distance the report lacks.</exception>
+    public string ForgetBiasSentence(IReadOnlyList<LongRangeSpot> spots, double reportBias)
+    {
+        ArgumentNullException.ThrowIfNull(spots);
+        if (spots.Count == 0 || spots.Select(s => (s.Model, s.Seed, s.ForgetBias)).Distinct().Count() != 1 || spots.Any(s => !Distances.Contains(s.Distance)))
+        {
+            throw new ArgumentException("give spots of one model, one seed and one forget-gate bias, at distances of this report.", nameof(spots));
+        }
+
+        var model = spots[0].Model;
+        var with = Join([.. spots.Select(s => Say($"{Percent(s.Accuracy)} at L = {s.Distance}"))]);
+        var table = Join([.. spots.Select(s => Say($"{Percent(Result(model, s.Distance).Accuracy)} at L = {s.Distance}"))]);
+        var better = spots.Count(s => s.Correct > Result(model, s.Distance).Correct);
+        return Say($"With the forget-gate bias starting at {spots[0].ForgetBias:0.##} instead of {reportBias:0.##} (same seed, same steps), {Subject(model)} was right on {with}; with {reportBias:0.##} (the table) on {table}: the start was better at {better} of these {spots.Count} distances.");
+    }
+
+    private static (string Model, int Distance) Group(IReadOnlyList<LongRangeSpot> spots)
+    {
+        ArgumentNullException.ThrowIfNull(spots);
+        if (spots.Count == 0 || spots.Select(s => (s.Model, s.Distance)).Distinct().Count() != 1 || spots.Select(s => s.Seed).Distinct().Count() != spots.Count)
+        {
+            throw new ArgumentException("give spots of one model at one distance, one per seed, at least one.", nameof(spots));
+        }
+
+        return (spots[0].Model, spots[0].Distance);
+    }
+
+    private static bool Holds(int correct, int tested) => correct >= SolvedShare * tested;
 
     private LongRangeModelKind KindOf(string model) => Result(model, Distances[0]).Kind;
 

@@ -126,6 +126,32 @@ public partial class LongRangeTrainingTests
         Assert.Equal(ExerciseStatus.NotAnswered, Exercises.LongRangeTrained.ElmanAtChanceFrom(null, experiment).Status);
     }
 
+    [Fact]
+    public void Exercise_4_wants_where_the_lstm_held_in_the_learners_own_experiment_with_another_forget_bias()
+    {
+        var made = HandMade();
+        var mine = new LongRangeExperiment(made.Settings with { ForgetBias = 3 }, made.Report, made.Curves);
+        Assert.Equal(2, mine.Report.HeldUpTo("LSTM"));
+        Assert.True(Exercises.LongRangeTrained.LstmHeldUpTo(2, mine).IsCorrect);
+        Assert.False(Exercises.LongRangeTrained.LstmHeldUpTo(50, mine).IsCorrect);
+        Assert.False(Exercises.LongRangeTrained.LstmHeldUpTo(0, mine).IsCorrect);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.LongRangeTrained.LstmHeldUpTo(null, mine).Status);
+        Assert.Equal(ExerciseStatus.NotAnswered, Exercises.LongRangeTrained.LstmHeldUpTo(2, null).Status);
+        var unchanged = Exercises.LongRangeTrained.LstmHeldUpTo(2, made);
+        Assert.False(unchanged.IsCorrect);
+        Assert.Contains("ForgetBias = 3", unchanged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_spot_tables_carry_each_seed_and_bias_with_the_sentence()
+    {
+        var made = HandMade();
+        var html = LongRangeTraining.ForgetBiasView(made, [new LongRangeSpot("LSTM", 50, 2, 3, 400, 512), new LongRangeSpot("LSTM", 200, 2, 3, 70, 512)]).Html;
+        Assert.Contains("<tr data-model=\"LSTM\" data-distance=\"50\" data-seed=\"2\" data-forget-bias=\"3\" data-correct=\"400\" data-tested=\"512\">", html, StringComparison.Ordinal);
+        Assert.Contains(">400/512</td><td style=\"padding:2px 6px;text-align:right\">78.1%</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<li>" + System.Net.WebUtility.HtmlEncode(made.Report.ForgetBiasSentence([new LongRangeSpot("LSTM", 50, 2, 3, 400, 512), new LongRangeSpot("LSTM", 200, 2, 3, 70, 512)], 1)) + "</li>", html, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("""<tr data-model="(?<model>[^"]+)" data-kind="\w+" data-distance="(?<distance>\d+)" data-length="\d+" data-parameters="\d+" data-correct="(?<correct>\d+)" data-seconds="(?<seconds>[^"]+)" data-early="[^"]+" data-late="[^"]+">.*?</tr>""", RegexOptions.Singleline)]
     private static partial Regex Row();
 }
