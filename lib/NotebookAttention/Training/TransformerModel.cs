@@ -29,6 +29,9 @@ namespace NotebookAttention.Training;
 /// <para>Threads: a batch is cut into chunks of <see cref="ChunkSize"/> sequences whatever the thread count; each chunk
 /// sums its sequences' gradients in order, and the chunks are added in chunk order, so every thread count gives the
 /// same bits.</para>
+/// <para>Divergence: when the weights have grown until a step overflows fp64, both paths report a NaN loss (the
+/// reference path's checked library steps would throw; the model turns that into NaN), so <see cref="Trainer.Run"/>
+/// stops and puts the last good weights back for either path.</para>
 /// </remarks>
 public sealed partial class TransformerModel : ISequenceModel
 {
