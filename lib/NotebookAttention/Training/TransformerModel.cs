@@ -166,9 +166,10 @@ public sealed partial class TransformerModel : ISequenceModel
     {
         ArgumentNullException.ThrowIfNull(batch);
         Check.AtLeast(threads, 1, "threads", nameof(threads));
-        if (batch.VocabularySize != VocabularySize)
+        if (batch.VocabularySize > VocabularySize)
         {
-            throw new ArgumentException($"the batch has a vocabulary of {batch.VocabularySize} ids but the model reads {VocabularySize}: build the model with the task's vocabulary size.", nameof(batch));
+            // A larger model vocabulary is fine (the readout simply has ids no target uses), as for the recurrent models.
+            throw new ArgumentException($"the batch uses {batch.VocabularySize} token ids but the {Name} has a vocabulary of {VocabularySize}: make the model with VocabularySize = {batch.VocabularySize} (the task's) or more.", nameof(batch));
         }
 
         if (batch.PaddedLength > Settings.MaxLength)

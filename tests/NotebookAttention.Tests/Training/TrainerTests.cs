@@ -55,6 +55,30 @@ public class TrainerTests
     }
 
     [Theory]
+    [InlineData("attention, fast path")]
+    [InlineData("attention, reference path")]
+    [InlineData("Elman RNN")]
+    [InlineData("LSTM")]
+    public void A_model_whose_vocabulary_is_larger_than_the_task_trains_like_the_trainer_promises(string which)
+    {
+        // The trainer refuses only a smaller vocabulary; every model must then accept the larger one at every step
+        // (the readout has ids no target uses), or the run would pass the check and fail at step 1.
+        var task = new ReverseTask(2, 5);
+        var vocabulary = task.VocabularySize + 2;
+        ISequenceModel model = which switch
+        {
+            "attention, fast path" => new TransformerModel(new TransformerSettings(vocabulary, task.MaxLength, 4, 2, 8, 1)),
+            "attention, reference path" => new TransformerModel(new TransformerSettings(vocabulary, task.MaxLength, 4, 2, 8, 1, Path: TransformerPath.Reference)),
+            "Elman RNN" => new ElmanRnnModel(new RecurrentSettings(vocabulary, 4, 3, 1)),
+            _ => new LstmModel(new RecurrentSettings(vocabulary, 4, 3, 1)),
+        };
+        var run = Trainer.Run(model, task, new TrainingSettings(3, 8, 1e-2, EvaluateEvery: 3, EvaluationBatchSize: 8));
+        Assert.Equal(TrainingOutcome.Completed, run.Outcome);
+        Assert.Equal(3, run.Steps.Count);
+        Assert.All(run.Steps, s => Assert.True(double.IsFinite(s.Loss) && s.GradientNorm > 0, s.ToString()));
+    }
+
+    [Theory]
     [InlineData(RecurrentPath.Reference, 1e200, "1E+200")]
     [InlineData(RecurrentPath.Fast, 1e308, "1E+308")]
     public void A_run_whose_loss_turns_nan_stops_naming_the_step_and_learning_rate_and_restores_the_last_good_weights(RecurrentPath path, double learningRate, string printed)
