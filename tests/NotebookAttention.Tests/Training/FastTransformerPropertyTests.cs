@@ -21,7 +21,7 @@ public class FastTransformerPropertyTests
     /// tokens (ragged, so padded); targets dense (one in four unscored) or sparse (only the last position scored, as in
     /// the long-range task, which exercises the fast path's skipping of zero-gradient rows).
     /// </summary>
-    private static readonly Gen<(TransformerSettings Settings, SequenceBatch Batch)> Cases =
+    internal static readonly Gen<(TransformerSettings Settings, SequenceBatch Batch)> Cases =
         from layers in Gen.Int[1, 3]
         from heads in Gen.Int[1, 3]
         from width in Gen.Int[1, 4]
