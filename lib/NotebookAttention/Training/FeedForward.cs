@@ -87,11 +87,12 @@ public static class Gelu
     /// <summary>GELU'(x) for one number (see the remarks).</summary>
     /// <param name="x">Input.</param>
     /// <returns>The slope at x.</returns>
-    public static double Slope(double x)
-    {
-        var t = Math.Tanh(C * (x + (Cubic * x * x * x)));
-        return (0.5 * (1 + t)) + (0.5 * x * (1 - (t * t)) * C * (1 + (3 * Cubic * x * x)));
-    }
+    public static double Slope(double x) => Slope(x, Math.Tanh(C * (x + (Cubic * x * x * x))));
+
+    /// <summary>GELU'(x) given t = tanh(c (x + 0.044715 x³)) from the forward pass (the fast path keeps it).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static double Slope(double x, double t) =>
+        (0.5 * (1 + t)) + (0.5 * x * (1 - (t * t)) * C * (1 + (3 * Cubic * x * x)));
 
     /// <summary>GELU of every entry.</summary>
     /// <param name="input">H.</param>
