@@ -57,8 +57,8 @@ public sealed partial class TransformerModel
 
     /// <summary>
     /// The forward pass of one sequence into the workspace; returns its summed loss, correct count and predictions.
-    /// With <paramref name="logitGradient"/>, the logits' rows are overwritten by dZ = (P - onehot(y)) / N on scored rows
-    /// (and 0 elsewhere) for <see cref="BackwardFast"/>.
+    /// With <paramref name="logitGradient"/>, the logits' scored rows are overwritten by dZ = (P - onehot(y)) / N for
+    /// <see cref="BackwardFast"/>, which reads only the scored rows (dZ is 0 on the others).
     /// </summary>
     private (double Loss, int Correct, int[] Predictions) ForwardFast(FastWeights w, FastWorkspace work, SequenceBatch batch, int sequence, int scoredInBatch, bool logitGradient)
     {
@@ -121,10 +121,6 @@ public sealed partial class TransformerModel
             var row = work.Probabilities.AsSpan(t * v, v);
             var logits = work.Row.AsSpan(0, v);
             row.CopyTo(logits);
-            if (logitGradient)
-            {
-                row.Clear();                                                 // dZ = 0 where nothing is scored
-            }
 
             loss += SoftmaxCrossEntropy.Row(logits, targets[t], scoredInBatch, logitGradient ? row : [], out predictions[t]);   // -log p_y
             correct += targets[t] != SequenceBatch.Ignored && predictions[t] == targets[t] ? 1 : 0;
@@ -183,7 +179,8 @@ public sealed partial class TransformerModel
         var targets = batch.Targets[sequence];
         var last = parameters.Count - 4;
 
-        // dZ = (P - onehot(y)) / N on scored rows, 0 elsewhere: ForwardFast wrote it in place of the logits.
+        // dZ = (P - onehot(y)) / N on scored rows, 0 elsewhere: ForwardFast wrote the scored rows in place of the logits,
+        // and only those rows are read below.
         var logitGradient = work.Probabilities;
         var scored = new List<int>();
         for (var t = 0; t < n; t++)
