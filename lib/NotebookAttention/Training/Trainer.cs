@@ -79,14 +79,16 @@ public static class Trainer
                 return Finish(TrainingOutcome.Diverged, Diverged(step, $"the loss was {Number(outcome.Loss)} but the update made a weight NaN or infinite", step, optimizer));
             }
 
-            double? evaluationLoss = null, evaluationAccuracy = null;
+            var trainingSeconds = clock.Elapsed.TotalSeconds;                   // the step itself: forward, backward, clipping, update
+            double? evaluationLoss = null, evaluationAccuracy = null, evaluationSeconds = null;
             if (heldOut is not null && (step % settings.EvaluateEvery == 0 || step == settings.Steps))
             {
+                var evaluationClock = Stopwatch.StartNew();
                 var evaluation = model.Evaluate(heldOut, settings.Threads);
-                (evaluationLoss, evaluationAccuracy) = (evaluation.Loss, evaluation.Accuracy);
+                (evaluationLoss, evaluationAccuracy, evaluationSeconds) = (evaluation.Loss, evaluation.Accuracy, evaluationClock.Elapsed.TotalSeconds);
             }
 
-            var record = new TrainingStep(step, outcome.Loss, outcome.Accuracy, norm, outcome.InputGradientNorms.Count > 0 ? outcome.InputGradientNorms[0] : 0, clock.Elapsed.TotalSeconds, evaluationLoss, evaluationAccuracy);
+            var record = new TrainingStep(step, outcome.Loss, outcome.Accuracy, norm, outcome.InputGradientNorms.Count > 0 ? outcome.InputGradientNorms[0] : 0, trainingSeconds, evaluationLoss, evaluationAccuracy, evaluationSeconds);
             steps.Add(record);
             onStep?.Invoke(record);
         }

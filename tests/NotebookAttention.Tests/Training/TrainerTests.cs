@@ -154,6 +154,18 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Step_time_leaves_out_the_evaluation_which_is_timed_apart()
+    {
+        // A model whose evaluation takes 0.2 s: with the evaluation inside the step's time, Seconds would be >= 0.2.
+        var model = new SlowEvaluation(Model(), TimeSpan.FromSeconds(0.2));
+        var run = Trainer.Run(model, Task, new TrainingSettings(4, 8, 1e-2, EvaluateEvery: 2, EvaluationBatchSize: 8));
+        Assert.Equal([2, 4], run.Steps.Where(s => s.EvaluationSeconds is not null).Select(s => s.Step));
+        Assert.All(run.Steps.Where(s => s.EvaluationSeconds is not null), s => Assert.True(s.EvaluationSeconds >= 0.2 && s.Seconds < s.EvaluationSeconds, s.ToString()));
+        Assert.All(run.Steps.Where(s => s.EvaluationSeconds is null), s => Assert.Null(s.EvaluationAccuracy));
+        Assert.True(run.SecondsPerStep < 0.2, $"{run.SecondsPerStep} s per step");
+    }
+
+    [Fact]
     public void A_snapshot_restores_the_weights_and_refuses_a_model_of_another_shape()
     {
         var model = Model();
@@ -178,6 +190,24 @@ public class TrainerTests
         var after = Trainer.Evaluate(model, task, 256, seed: 99).Accuracy;
         Assert.Equal(TrainingOutcome.Completed, run.Outcome);
         Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: held-out accuracy {before:0.000} before, {after:0.000} after 150 steps");
+    }
+
+    /// <summary>A model whose evaluation sleeps for <c>delay</c>.</summary>
+    private sealed class SlowEvaluation(ISequenceModel inner, TimeSpan delay) : ISequenceModel
+    {
+        public string Name => inner.Name;
+
+        public IReadOnlyList<Parameter> Parameters => inner.Parameters;
+
+        public int VocabularySize => inner.VocabularySize;
+
+        public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1) => inner.LossAndGradients(batch, threads);
+
+        public BatchOutcome Evaluate(SequenceBatch batch, int threads = 1)
+        {
+            Thread.Sleep(delay);
+            return inner.Evaluate(batch, threads);
+        }
     }
 
     /// <summary>SGD whose update number <c>breakAt</c> writes +infinity into the first weight, as an overflowing update would.</summary>
