@@ -38,7 +38,7 @@ public sealed record TrainingRun(ISequenceModel Model, string TaskName, Training
     /// <summary>The last step that finished, or null when none did.</summary>
     public TrainingStep? Last => Steps.Count == 0 ? null : Steps[^1];
 
-    /// <summary>The last held-out accuracy measured, or null when no evaluation ran.</summary>
+    /// <summary>The last accuracy measured on the evaluation batch, or null when no evaluation ran.</summary>
     public double? FinalEvaluationAccuracy => Steps.LastOrDefault(s => s.EvaluationAccuracy is not null)?.EvaluationAccuracy;
 
     /// <summary>Mean seconds per finished training step (<see cref="TrainingStep.Seconds"/>: evaluations not included).</summary>

@@ -189,7 +189,7 @@ public class TrainerTests
         var run = Trainer.Run(model, task, new TrainingSettings(150, 16, 1e-2, Seed: 2));
         var after = Trainer.Evaluate(model, task, 256, seed: 99).Accuracy;
         Assert.Equal(TrainingOutcome.Completed, run.Outcome);
-        Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: held-out accuracy {before:0.000} before, {after:0.000} after 150 steps");
+        Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: evaluation accuracy {before:0.000} before, {after:0.000} after 150 steps");
     }
 
     /// <summary>A model whose evaluation sleeps for <c>delay</c>.</summary>
