@@ -80,7 +80,7 @@ public static class Gelu
     public const double Cubic = 0.044715;
 
     /// <summary>GELU(x) for one number.</summary>
-    /// <param name="x">Input.</param>
+    /// <param name="x">A pre-activation h of the feed-forward layer, any real number.</param>
     /// <returns>x/2 (1 + tanh(c (x + 0.044715 x³))).</returns>
     public static double Of(double x) => 0.5 * x * (1 + Math.Tanh(C * (x + (Cubic * x * x * x))));
 
