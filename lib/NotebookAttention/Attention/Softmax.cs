@@ -83,18 +83,9 @@ public static class Softmax
                 nameof(weightGradient));
         }
 
-        var weighted = weights.PointwiseMultiply(weightGradient);   // dA ∘ A
-        var rowSums = weighted.RowSums();                            // rowsum(dA ∘ A), one per query
-        var scoreGradient = weighted;                                // dS = dA ∘ A - A ∘ rowsum(dA ∘ A)
-        for (var query = 0; query < weights.RowCount; query++)
-        {
-            for (var key = 0; key < weights.ColumnCount; key++)
-            {
-                scoreGradient.At(query, key, weights.At(query, key) * (weightGradient.At(query, key) - rowSums[query]));
-            }
-        }
-
-        return scoreGradient;
+        var rowSums = weights.PointwiseMultiply(weightGradient).RowSums();             // rowsum(dA ∘ A), one per query
+        return Matrix<double>.Build.Dense(weights.RowCount, weights.ColumnCount, (query, key) =>
+            weights.At(query, key) * (weightGradient.At(query, key) - rowSums[query]));   // dS = A ∘ (dA - rowsum(dA ∘ A))
     }
 
     /// <summary>

@@ -39,13 +39,13 @@ public sealed class Adam : IOptimizer
     /// <inheritdoc />
     public double LearningRate { get; }
 
-    /// <summary>β1.</summary>
+    /// <summary>β1 ∈ [0, 1): decay of the first moment m (the running mean of gradients); 0.9 in Kingma and Ba (2015).</summary>
     public double Beta1 { get; }
 
-    /// <summary>β2.</summary>
+    /// <summary>β2 ∈ [0, 1): decay of the second moment v (the running mean of squared gradients); 0.999 in the paper.</summary>
     public double Beta2 { get; }
 
-    /// <summary>ε.</summary>
+    /// <summary>ε > 0, added to sqrt(v̂) so a weight with tiny gradients does not take a huge step; 1e-8 in the paper.</summary>
     public double Epsilon { get; }
 
     /// <summary>Steps taken so far (t of the bias correction).</summary>

@@ -73,7 +73,7 @@ public static class Residual
     /// <summary>y = x + f(x).</summary>
     /// <param name="input">x, shape [tokens x d].</param>
     /// <param name="sublayerOutput">f(x), the same shape.</param>
-    /// <returns>y.</returns>
+    /// <returns>y = x + f(x), [tokens x d]: the sublayer adds a correction to x, and x reaches the loss directly.</returns>
     public static Matrix<double> Add(Matrix<double> input, Matrix<double> sublayerOutput)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -80,18 +80,19 @@ public static class Gelu
     public const double Cubic = 0.044715;
 
     /// <summary>GELU(x) for one number.</summary>
-    /// <param name="x">Input.</param>
+    /// <param name="x">A pre-activation h of the feed-forward layer, any real number.</param>
     /// <returns>x/2 (1 + tanh(c (x + 0.044715 x³))).</returns>
     public static double Of(double x) => 0.5 * x * (1 + Math.Tanh(C * (x + (Cubic * x * x * x))));
 
     /// <summary>GELU'(x) for one number (see the remarks).</summary>
     /// <param name="x">Input.</param>
     /// <returns>The slope at x.</returns>
-    public static double Slope(double x)
-    {
-        var t = Math.Tanh(C * (x + (Cubic * x * x * x)));
-        return (0.5 * (1 + t)) + (0.5 * x * (1 - (t * t)) * C * (1 + (3 * Cubic * x * x)));
-    }
+    public static double Slope(double x) => Slope(x, Math.Tanh(C * (x + (Cubic * x * x * x))));
+
+    /// <summary>GELU'(x) given t = tanh(c (x + 0.044715 x³)) from the forward pass (the fast path keeps it).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static double Slope(double x, double t) =>
+        (0.5 * (1 + t)) + (0.5 * x * (1 - (t * t)) * C * (1 + (3 * Cubic * x * x)));
 
     /// <summary>GELU of every entry.</summary>
     /// <param name="input">H.</param>

@@ -31,7 +31,13 @@ public static class GradientCheck
     /// <summary>Compares analytic and numeric gradients at <paramref name="entries"/> sampled parameter entries.</summary>
     /// <param name="model">The model; its weights are restored exactly and its gradients are left at zero.</param>
     /// <param name="batch">The batch whose loss is differentiated.</param>
-    /// <param name="entries">Entries to sample (at least 1), uniformly over all parameter entries.</param>
+    /// <param name="entries">
+    /// Entries to check (at least 1), spread over the tensors: a uniform draw over all entries would almost never reach
+    /// the small tensors (LayerNorm gains, biases), so the tensors take turns in <see cref="ISequenceModel.Parameters"/>
+    /// order, one entry each per turn, until <paramref name="entries"/> are chosen; within a tensor the entries are
+    /// drawn without repeats, and a tensor whose entries are all chosen drops out. With at least as many entries as
+    /// tensors, every tensor is checked. Capped at the model's number of scalars.
+    /// </param>
     /// <param name="seed">Seed of the sampling.</param>
     /// <returns>Every sampled entry and the largest relative error.</returns>
     /// <exception cref="ArgumentException">The model has no parameters or <paramref name="entries"/> is below 1.</exception>
@@ -55,19 +61,11 @@ public static class GradientCheck
         model.LossAndGradients(batch);
         var random = new Xoshiro256StarStar(seed, threadSafe: false);
         var checks = new List<GradientEntry>(entries);
-        for (var e = 0; e < entries; e++)
+        foreach (var (index, flat) in Stratified(parameters, entries, random))
         {
-            var flat = (long)(random.NextDouble() * total);
-            var index = 0;
-            while (flat >= parameters[index].Count)
-            {
-                flat -= parameters[index].Count;
-                index++;
-            }
-
             var parameter = parameters[index];
-            var row = (int)(flat / parameter.Value.ColumnCount);
-            var column = (int)(flat % parameter.Value.ColumnCount);
+            var row = flat / parameter.Value.ColumnCount;
+            var column = flat % parameter.Value.ColumnCount;
             var analytic = parameter.Gradient[row, column];
             var numeric = NumericDerivative(model, batch, parameter, row, column);
             var error = Math.Abs(analytic - numeric) / Math.Max(Math.Max(Math.Abs(analytic), Math.Abs(numeric)), Floor);
@@ -80,6 +78,36 @@ public static class GradientCheck
         }
 
         return new GradientCheckResult(checks);
+    }
+
+    /// <summary>
+    /// The entries to check, as (parameter index, row-major flat index): round-robin over the tensors, each tensor's
+    /// entries in a seeded random order (a partial Fisher-Yates shuffle, so no entry is drawn twice).
+    /// </summary>
+    private static List<(int Parameter, int Flat)> Stratified(IReadOnlyList<Parameter> parameters, int entries, Random random)
+    {
+        var orders = parameters.Select(p => Enumerable.Range(0, p.Count).ToArray()).ToArray();
+        var taken = new int[parameters.Count];
+        var chosen = new List<(int, int)>(entries);
+        var total = parameters.Sum(p => (long)p.Count);
+        while (chosen.Count < Math.Min(entries, total))
+        {
+            for (var p = 0; p < parameters.Count && chosen.Count < entries; p++)
+            {
+                var order = orders[p];
+                if (taken[p] == order.Length)
+                {
+                    continue;
+                }
+
+                var pick = taken[p] + random.Next(order.Length - taken[p]);
+                (order[taken[p]], order[pick]) = (order[pick], order[taken[p]]);
+                chosen.Add((p, order[taken[p]]));
+                taken[p]++;
+            }
+        }
+
+        return chosen;
     }
 
     /// <summary>Richardson-extrapolated central difference of the loss in one entry (see the remarks).</summary>

@@ -20,13 +20,13 @@ public sealed class OptimizerChoice
     /// <summary>The name ("adam", "sgd" or the custom one).</summary>
     public string Name { get; }
 
-    /// <summary>"adam" or "sgd" (any letter case) as a choice.</summary>
-    /// <param name="name">The optimizer's name.</param>
+    /// <summary>"adam" or "sgd" (any letter case) as a choice, so settings can say <c>Optimizer: "sgd"</c>.</summary>
+    /// <param name="name">"adam" or "sgd"; anything else is refused with the names that work.</param>
     public static implicit operator OptimizerChoice(string name) => FromString(name);
 
     /// <summary>"adam" or "sgd" (any letter case) as a choice.</summary>
-    /// <param name="name">The optimizer's name.</param>
-    /// <returns>The choice.</returns>
+    /// <param name="name">"adam" or "sgd"; anything else is refused with the names that work.</param>
+    /// <returns>The choice, which builds the optimizer for a learning rate.</returns>
     public static OptimizerChoice FromString(string name) => name?.Trim().ToUpperInvariant() switch
     {
         "ADAM" => Adam,

@@ -145,9 +145,9 @@ public abstract partial class RecurrentModel : ISequenceModel
 
     /// <summary>A [rows x columns] matrix with entries drawn uniformly from [-bound, bound].</summary>
     /// <param name="random">The seeded generator.</param>
-    /// <param name="rows">Rows.</param>
-    /// <param name="columns">Columns.</param>
-    /// <param name="bound">Largest magnitude.</param>
+    /// <param name="rows">Rows of the weight (its input size, in the library's [in x out] layout).</param>
+    /// <param name="columns">Columns of the weight (its output size).</param>
+    /// <param name="bound">Largest magnitude, e.g. 1/sqrt(hidden) as torch initialises recurrent layers.</param>
     /// <returns>The matrix.</returns>
     protected static Matrix<double> Uniform(Random random, int rows, int columns, double bound)
     {

@@ -12,6 +12,10 @@ namespace NotebookAttention.Training;
 /// and the new weights are finite; if not, it puts back the weights of the last step whose loss and gradient were
 /// finite and stops with <see cref="TrainingOutcome.Diverged"/> and a message naming the step and the learning rate.
 /// Cancelling the token stops the run after the step in progress and keeps the weights learned so far.
+/// <para>Each run starts afresh apart from the weights: a new optimizer (Adam's moments at zero, its step count at 1)
+/// and the batches of <see cref="TrainingSettings.Seed"/> from the first one again. Running a stopped cell again
+/// therefore does not resume: Adam's bias-corrected first step moves every weight by about η, and the run sees the
+/// same batches it saw before. To continue, give a new Seed, and expect a bump in the loss curve as Adam restarts.</para>
 /// </remarks>
 public static class Trainer
 {
@@ -79,14 +83,16 @@ public static class Trainer
                 return Finish(TrainingOutcome.Diverged, Diverged(step, $"the loss was {Number(outcome.Loss)} but the update made a weight NaN or infinite", step, optimizer));
             }
 
-            double? evaluationLoss = null, evaluationAccuracy = null;
+            var trainingSeconds = clock.Elapsed.TotalSeconds;                   // the step itself: forward, backward, clipping, update
+            double? evaluationLoss = null, evaluationAccuracy = null, evaluationSeconds = null;
             if (heldOut is not null && (step % settings.EvaluateEvery == 0 || step == settings.Steps))
             {
+                var evaluationClock = Stopwatch.StartNew();
                 var evaluation = model.Evaluate(heldOut, settings.Threads);
-                (evaluationLoss, evaluationAccuracy) = (evaluation.Loss, evaluation.Accuracy);
+                (evaluationLoss, evaluationAccuracy, evaluationSeconds) = (evaluation.Loss, evaluation.Accuracy, evaluationClock.Elapsed.TotalSeconds);
             }
 
-            var record = new TrainingStep(step, outcome.Loss, outcome.Accuracy, norm, outcome.InputGradientNorms.Count > 0 ? outcome.InputGradientNorms[0] : 0, clock.Elapsed.TotalSeconds, evaluationLoss, evaluationAccuracy);
+            var record = new TrainingStep(step, outcome.Loss, outcome.Accuracy, norm, outcome.InputGradientNorms.Count > 0 ? outcome.InputGradientNorms[0] : 0, trainingSeconds, evaluationLoss, evaluationAccuracy, evaluationSeconds);
             steps.Add(record);
             onStep?.Invoke(record);
         }
@@ -111,7 +117,11 @@ public static class Trainer
         return model.Evaluate(task.Sample(sequences, new Random(seed)), threads);
     }
 
-    /// <summary>The seed of the held-out batch: derived from the run's seed, different from it, the same every time.</summary>
+    /// <summary>
+    /// The seed of the evaluation batch: derived from the run's seed, different from it, the same every time. The batch is
+    /// a fresh sample from the same generator, not a held-out set: it may repeat sequences the run trained on (a short
+    /// task has few distinct sequences; RememberFirstTask(2) has 80), so its accuracy measures the task, not memorisation.
+    /// </summary>
     /// <param name="seed">The run's seed.</param>
     /// <returns>Another seed.</returns>
     public static int HeldOutSeed(int seed) => unchecked((seed * -1640531535) + 0x5EED);

@@ -6,10 +6,11 @@ namespace NotebookAttention.Training;
 /// <param name="Accuracy">Share of this batch's scored positions predicted right, before the update.</param>
 /// <param name="GradientNorm">Global norm of the gradient before clipping.</param>
 /// <param name="FirstPositionGradient">Mean over the batch of ||dLoss/dx_0||: how much gradient reached the first input position.</param>
-/// <param name="Seconds">Wall-clock time of this step (forward, backward, update, and evaluation if it ran).</param>
-/// <param name="EvaluationLoss">Loss on the held-out batch after this step's update, when an evaluation ran.</param>
-/// <param name="EvaluationAccuracy">Accuracy on the held-out batch after this step's update, when an evaluation ran.</param>
-public sealed record TrainingStep(int Step, double Loss, double Accuracy, double GradientNorm, double FirstPositionGradient, double Seconds, double? EvaluationLoss = null, double? EvaluationAccuracy = null);
+/// <param name="Seconds">Wall-clock time of the training step alone (forward, backward, clipping, update); the evaluation is timed apart, in <paramref name="EvaluationSeconds"/>.</param>
+/// <param name="EvaluationLoss">Loss on the evaluation batch after this step's update, when an evaluation ran.</param>
+/// <param name="EvaluationAccuracy">Accuracy on the evaluation batch after this step's update, when an evaluation ran.</param>
+/// <param name="EvaluationSeconds">Wall-clock time of that evaluation, when one ran.</param>
+public sealed record TrainingStep(int Step, double Loss, double Accuracy, double GradientNorm, double FirstPositionGradient, double Seconds, double? EvaluationLoss = null, double? EvaluationAccuracy = null, double? EvaluationSeconds = null);
 
 /// <summary>How a training run ended.</summary>
 public enum TrainingOutcome
@@ -37,9 +38,9 @@ public sealed record TrainingRun(ISequenceModel Model, string TaskName, Training
     /// <summary>The last step that finished, or null when none did.</summary>
     public TrainingStep? Last => Steps.Count == 0 ? null : Steps[^1];
 
-    /// <summary>The last held-out accuracy measured, or null when no evaluation ran.</summary>
+    /// <summary>The last accuracy measured on the evaluation batch, or null when no evaluation ran.</summary>
     public double? FinalEvaluationAccuracy => Steps.LastOrDefault(s => s.EvaluationAccuracy is not null)?.EvaluationAccuracy;
 
-    /// <summary>Mean seconds per finished step.</summary>
+    /// <summary>Mean seconds per finished training step (<see cref="TrainingStep.Seconds"/>: evaluations not included).</summary>
     public double SecondsPerStep => Steps.Count == 0 ? 0 : Steps.Average(s => s.Seconds);
 }

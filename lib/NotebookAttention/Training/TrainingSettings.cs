@@ -5,11 +5,11 @@ namespace NotebookAttention.Training;
 /// <param name="BatchSize">Sequences per batch, at least 1.</param>
 /// <param name="LearningRate">η, a finite number above 0.</param>
 /// <param name="Optimizer">"adam" (the default when null) or "sgd", or <see cref="OptimizerChoice.Custom"/>.</param>
-/// <param name="ClipNorm">Largest global gradient norm before clipping (<see cref="GradientClipping"/>), or null for none; above 0.</param>
+/// <param name="ClipNorm">Largest global gradient norm (<see cref="GradientClipping"/>), above 0; clipping is on by default (1.0), null turns it off.</param>
 /// <param name="Seed">Seed of the batches (the task's generator): the same seed gives the same batches.</param>
 /// <param name="Threads">Threads for each batch, at least 1; the results do not depend on it.</param>
-/// <param name="EvaluateEvery">Measure loss and accuracy on a fixed held-out batch every this many steps (and after the last); 0 for never.</param>
-/// <param name="EvaluationBatchSize">Sequences in the held-out batch, at least 1.</param>
+/// <param name="EvaluateEvery">Measure loss and accuracy on a fixed evaluation batch every this many steps (and after the last); 0 for never. The batch is drawn fresh from the task with <see cref="Trainer.HeldOutSeed"/>; it is not disjoint from the training batches.</param>
+/// <param name="EvaluationBatchSize">Sequences in the evaluation batch, at least 1.</param>
 public sealed record TrainingSettings(
     int Steps,
     int BatchSize,
@@ -37,6 +37,6 @@ public sealed record TrainingSettings(
 
         Check.AtLeast(Threads, 1, "the thread count (Threads)", nameof(Threads));
         Check.AtLeast(EvaluateEvery, 0, "EvaluateEvery", nameof(EvaluateEvery));
-        Check.AtLeast(EvaluationBatchSize, 1, "the held-out batch size (EvaluationBatchSize)", nameof(EvaluationBatchSize));
+        Check.AtLeast(EvaluationBatchSize, 1, "the evaluation batch size (EvaluationBatchSize)", nameof(EvaluationBatchSize));
     }
 }

@@ -36,13 +36,13 @@ public sealed partial class TransformerModel
             var correct = 0;
             for (var sequence = chunk * ChunkSize; sequence < Math.Min(batch.Count, (chunk + 1) * ChunkSize); sequence++)
             {
-                var (loss, right, predicted) = ForwardFast(weights, work, batch, sequence);
+                var (loss, right, predicted) = ForwardFast(weights, work, batch, sequence, Math.Max(1, scoredInBatch), backward);
                 lossSum += loss;
                 correct += right;
                 predictions.Add(predicted);
                 if (gradients is not null)
                 {
-                    BackwardFast(weights, work, batch, sequence, Math.Max(1, scoredInBatch), gradients, inputNormSums);
+                    BackwardFast(weights, work, batch, sequence, gradients, inputNormSums);
                 }
             }
 
@@ -55,8 +55,12 @@ public sealed partial class TransformerModel
         }
     }
 
-    /// <summary>The forward pass of one sequence into the workspace; returns its summed loss, correct count and predictions.</summary>
-    private (double Loss, int Correct, int[] Predictions) ForwardFast(FastWeights w, FastWorkspace work, SequenceBatch batch, int sequence)
+    /// <summary>
+    /// The forward pass of one sequence into the workspace; returns its summed loss, correct count and predictions.
+    /// With <paramref name="logitGradient"/>, the logits' scored rows are overwritten by dZ = (P - onehot(y)) / N for
+    /// <see cref="BackwardFast"/>, which reads only the scored rows (dZ is 0 on the others).
+    /// </summary>
+    private (double Loss, int Correct, int[] Predictions) ForwardFast(FastWeights w, FastWorkspace work, SequenceBatch batch, int sequence, int scoredInBatch, bool logitGradient)
     {
         var d = Settings.DModel;
         var n = batch.PaddedLength;
@@ -112,27 +116,14 @@ public sealed partial class TransformerModel
         var targets = batch.Targets[sequence];
         for (var t = 0; t < n; t++)
         {
+            // The reference path's softmax cross-entropy, one row at a time; the logits are copied out first because
+            // their row receives dZ.
             var row = work.Probabilities.AsSpan(t * v, v);
-            var best = 0;
-            for (var j = 1; j < v; j++)
-            {
-                best = row[j] > row[best] ? j : best;
-            }
+            var logits = work.Row.AsSpan(0, v);
+            row.CopyTo(logits);
 
-            predictions[t] = best;
-            var max = row[best];
-            TensorPrimitives.Subtract(row, max, row);                       // z - max z
-            var targetShifted = targets[t] == SequenceBatch.Ignored ? 0 : row[targets[t]];
-            var scratch = work.Row.AsSpan(0, v);
-            TensorPrimitives.Exp(row, scratch);
-            var logSumExp = Math.Log(TensorPrimitives.Sum(scratch));         // logsumexp(z) - max z
-            TensorPrimitives.Subtract(row, logSumExp, row);
-            TensorPrimitives.Exp(row, row);                                  // p = softmax(z)
-            if (targets[t] != SequenceBatch.Ignored)
-            {
-                loss += logSumExp - targetShifted;                           // -log p_y
-                correct += best == targets[t] ? 1 : 0;
-            }
+            loss += SoftmaxCrossEntropy.Row(logits, targets[t], scoredInBatch, logitGradient ? row : [], out predictions[t]);   // -log p_y
+            correct += targets[t] != SequenceBatch.Ignored && predictions[t] == targets[t] ? 1 : 0;
         }
 
         return (loss, correct, predictions);
@@ -178,7 +169,7 @@ public sealed partial class TransformerModel
     }
 
     /// <summary>The backward pass of one sequence (after <see cref="ForwardFast"/> on the same workspace).</summary>
-    private void BackwardFast(FastWeights w, FastWorkspace work, SequenceBatch batch, int sequence, int scoredInBatch, double[][] g, double[] inputNormSums)
+    private void BackwardFast(FastWeights w, FastWorkspace work, SequenceBatch batch, int sequence, double[][] g, double[] inputNormSums)
     {
         var d = Settings.DModel;
         var f = Settings.FeedForward;
@@ -188,21 +179,16 @@ public sealed partial class TransformerModel
         var targets = batch.Targets[sequence];
         var last = parameters.Count - 4;
 
-        // dZ = (P - onehot(y)) / N on scored rows, 0 elsewhere.
+        // dZ = (P - onehot(y)) / N on scored rows, 0 elsewhere: ForwardFast wrote the scored rows in place of the logits,
+        // and only those rows are read below.
         var logitGradient = work.Probabilities;
         var scored = new List<int>();
         for (var t = 0; t < n; t++)
         {
-            var row = logitGradient.AsSpan(t * v, v);
-            if (targets[t] == SequenceBatch.Ignored)
+            if (targets[t] != SequenceBatch.Ignored)
             {
-                row.Clear();
-                continue;
+                scored.Add(t);
             }
-
-            TensorPrimitives.Divide(row, scoredInBatch, row);
-            row[targets[t]] -= 1.0 / scoredInBatch;
-            scored.Add(t);
         }
 
         var dx = work.Gradient;
@@ -385,9 +371,7 @@ public sealed partial class TransformerModel
     {
         for (var i = 0; i < count; i++)
         {
-            var h = input[i];
-            var t = tanh[i];
-            gradient[i] *= (0.5 * (1 + t)) + (0.5 * h * (1 - (t * t)) * Gelu.C * (1 + (3 * Gelu.Cubic * h * h)));
+            gradient[i] *= Gelu.Slope(input[i], tanh[i]);                       // the reference path's slope, given the forward's tanh
         }
     }
 

@@ -6,7 +6,29 @@ namespace NotebookAttention.Training;
 /// <summary>The reference path: every step a library call that reads like its equation, forward then backward.</summary>
 public sealed partial class TransformerModel
 {
+    /// <summary>
+    /// One chunk on the reference path. Its library steps refuse NaN and fp64 overflow with an
+    /// <see cref="ArgumentException"/> (a learner calling them by hand should hear which step broke). Here the batch was
+    /// checked by <see cref="CheckBatch"/> and the shapes are the model's own, so such an exception can only mean the
+    /// weights have grown until a step overflowed: the chunk reports a NaN loss and NaN gradients instead, as the fast
+    /// path and the recurrent models do, so that <see cref="Trainer.Run"/> stops the run and puts the last good weights back.
+    /// </summary>
     private ChunkResult ReferenceChunk(SequenceBatch batch, int chunk, int scoredInBatch, bool backward)
+    {
+        try
+        {
+            return ReferenceChunkChecked(batch, chunk, scoredInBatch, backward);
+        }
+        catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+        {
+            var sequences = Math.Min(batch.Count, (chunk + 1) * ChunkSize) - (chunk * ChunkSize);
+            var predictions = Enumerable.Range(0, sequences).Select(_ => (IReadOnlyList<int>)new int[batch.PaddedLength]).ToList();
+            var gradients = backward ? parameters.Select(p => Matrix<double>.Build.Dense(p.Value.RowCount, p.Value.ColumnCount, double.NaN)).ToArray() : null;
+            return new ChunkResult(double.NaN, 0, predictions, Enumerable.Repeat(double.NaN, batch.PaddedLength).ToArray(), gradients);
+        }
+    }
+
+    private ChunkResult ReferenceChunkChecked(SequenceBatch batch, int chunk, int scoredInBatch, bool backward)
     {
         var gradients = backward ? parameters.Select(p => Matrix<double>.Build.Dense(p.Value.RowCount, p.Value.ColumnCount)).ToArray() : null;
         var inputNormSums = new double[batch.PaddedLength];

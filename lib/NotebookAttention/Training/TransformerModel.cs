@@ -23,12 +23,17 @@ namespace NotebookAttention.Training;
 /// <para>Why more than one layer: with one layer, a query at position i is built from its token and position alone,
 /// so in a batch of different lengths it cannot know the length needed to find key len - 1 - i; in two layers the
 /// first can read the length (it sees exactly the real tokens, through the padding mask) and the second can use it.</para>
-/// <para>Initialisation (seeded, xoshiro256**, in the order of <see cref="Parameters"/>): embeddings N(0, 1), so the
-/// residual stream starts at unit scale like the sublayers' outputs; weights Xavier-uniform U(-a, a), a =
-/// sqrt(6 / (in + out)); biases 0; LayerNorm gains 1 and biases 0.</para>
+/// <para>Initialisation (seeded, xoshiro256**, in the order of <see cref="Parameters"/>): token and position embeddings
+/// each N(0, 1), so x = E[id] + P[t] starts with variance 2 per entry (pre-LN normalises it before every sublayer, so the
+/// scale only sets how much the residual stream weighs against the sublayers' outputs); weights Xavier-uniform
+/// (Glorot and Bengio 2010) U(-a, a), a = sqrt(6 / (in + out)), which keeps the variance of activations and gradients
+/// about the same through a layer; biases 0; LayerNorm gains 1 and biases 0.</para>
 /// <para>Threads: a batch is cut into chunks of <see cref="ChunkSize"/> sequences whatever the thread count; each chunk
 /// sums its sequences' gradients in order, and the chunks are added in chunk order, so every thread count gives the
 /// same bits.</para>
+/// <para>Divergence: when the weights have grown until a step overflows fp64, both paths report a NaN loss (the
+/// reference path's checked library steps would throw; the model turns that into NaN), so <see cref="Trainer.Run"/>
+/// stops and puts the last good weights back for either path.</para>
 /// </remarks>
 public sealed partial class TransformerModel : ISequenceModel
 {
@@ -163,9 +168,10 @@ public sealed partial class TransformerModel : ISequenceModel
     {
         ArgumentNullException.ThrowIfNull(batch);
         Check.AtLeast(threads, 1, "threads", nameof(threads));
-        if (batch.VocabularySize != VocabularySize)
+        if (batch.VocabularySize > VocabularySize)
         {
-            throw new ArgumentException($"the batch has a vocabulary of {batch.VocabularySize} ids but the model reads {VocabularySize}: build the model with the task's vocabulary size.", nameof(batch));
+            // A larger model vocabulary is fine (the readout simply has ids no target uses), as for the recurrent models.
+            throw new ArgumentException($"the batch uses {batch.VocabularySize} token ids but the {Name} has a vocabulary of {VocabularySize}: make the model with VocabularySize = {batch.VocabularySize} (the task's) or more.", nameof(batch));
         }
 
         if (batch.PaddedLength > Settings.MaxLength)

@@ -9,7 +9,7 @@ namespace NotebookAttention.Tests.Training;
 
 /// <summary>
 /// Notebook 09's promise, checked outside the kernel: with the settings typed in the notebook (read from its cells, so
-/// the two cannot drift apart), the transformer reverses new sequences with at least 99% of the tokens right within the
+/// the two cannot drift apart), the transformer reverses a fresh seeded batch of sequences with at least 99% of the tokens right within the
 /// notebook's step budget, and its attention ends on the ideal anti-diagonal.
 /// </summary>
 public partial class AttentionLearnsBudgetTests

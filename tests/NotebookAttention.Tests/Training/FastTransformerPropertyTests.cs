@@ -21,7 +21,7 @@ public class FastTransformerPropertyTests
     /// tokens (ragged, so padded); targets dense (one in four unscored) or sparse (only the last position scored, as in
     /// the long-range task, which exercises the fast path's skipping of zero-gradient rows).
     /// </summary>
-    private static readonly Gen<(TransformerSettings Settings, SequenceBatch Batch)> Cases =
+    internal static readonly Gen<(TransformerSettings Settings, SequenceBatch Batch)> Cases =
         from layers in Gen.Int[1, 3]
         from heads in Gen.Int[1, 3]
         from width in Gen.Int[1, 4]
@@ -50,8 +50,9 @@ public class FastTransformerPropertyTests
             // Rounding errors are relative to the terms a gradient is summed from, and those can be far larger than the
             // sum: the key bias b_K's gradient is zero in exact arithmetic (softmax ignores a shift shared by a row's
             // scores), and LayerNorm's backward pass subtracts two means from dx̂. So each tensor is compared relative
-            // to its own norm with a floor of 1e-2 times the whole gradient's norm.
-            var floor = 1e-2 * Math.Sqrt(reference.Parameters.Sum(p => Math.Pow(p.Gradient.FrobeniusNorm(), 2)));
+            // to its own norm with a floor of 1e-1 times the whole gradient's norm: at d_model = 2 LayerNorm amplifies rounding to
+            // about 1.1e-12 of the whole gradient (seen: embedding.token, CsCheck seed 9Jt_TFzI9eH2), so a 1e-2 floor failed now and then.
+            var floor = 1e-1 * Math.Sqrt(reference.Parameters.Sum(p => Math.Pow(p.Gradient.FrobeniusNorm(), 2)));
             for (var p = 0; p < reference.Parameters.Count; p++)
             {
                 var a = reference.Parameters[p].Gradient;

@@ -55,6 +55,30 @@ public class TrainerTests
     }
 
     [Theory]
+    [InlineData("attention, fast path")]
+    [InlineData("attention, reference path")]
+    [InlineData("Elman RNN")]
+    [InlineData("LSTM")]
+    public void A_model_whose_vocabulary_is_larger_than_the_task_trains_like_the_trainer_promises(string which)
+    {
+        // The trainer refuses only a smaller vocabulary; every model must then accept the larger one at every step
+        // (the readout has ids no target uses), or the run would pass the check and fail at step 1.
+        var task = new ReverseTask(2, 5);
+        var vocabulary = task.VocabularySize + 2;
+        ISequenceModel model = which switch
+        {
+            "attention, fast path" => new TransformerModel(new TransformerSettings(vocabulary, task.MaxLength, 4, 2, 8, 1)),
+            "attention, reference path" => new TransformerModel(new TransformerSettings(vocabulary, task.MaxLength, 4, 2, 8, 1, Path: TransformerPath.Reference)),
+            "Elman RNN" => new ElmanRnnModel(new RecurrentSettings(vocabulary, 4, 3, 1)),
+            _ => new LstmModel(new RecurrentSettings(vocabulary, 4, 3, 1)),
+        };
+        var run = Trainer.Run(model, task, new TrainingSettings(3, 8, 1e-2, EvaluateEvery: 3, EvaluationBatchSize: 8));
+        Assert.Equal(TrainingOutcome.Completed, run.Outcome);
+        Assert.Equal(3, run.Steps.Count);
+        Assert.All(run.Steps, s => Assert.True(double.IsFinite(s.Loss) && s.GradientNorm > 0, s.ToString()));
+    }
+
+    [Theory]
     [InlineData(RecurrentPath.Reference, 1e200, "1E+200")]
     [InlineData(RecurrentPath.Fast, 1e308, "1E+308")]
     public void A_run_whose_loss_turns_nan_stops_naming_the_step_and_learning_rate_and_restores_the_last_good_weights(RecurrentPath path, double learningRate, string printed)
@@ -130,6 +154,18 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Step_time_leaves_out_the_evaluation_which_is_timed_apart()
+    {
+        // A model whose evaluation takes 0.2 s: with the evaluation inside the step's time, Seconds would be >= 0.2.
+        var model = new SlowEvaluation(Model(), TimeSpan.FromSeconds(0.2));
+        var run = Trainer.Run(model, Task, new TrainingSettings(4, 8, 1e-2, EvaluateEvery: 2, EvaluationBatchSize: 8));
+        Assert.Equal([2, 4], run.Steps.Where(s => s.EvaluationSeconds is not null).Select(s => s.Step));
+        Assert.All(run.Steps.Where(s => s.EvaluationSeconds is not null), s => Assert.True(s.EvaluationSeconds >= 0.2 && s.Seconds < s.EvaluationSeconds, s.ToString()));
+        Assert.All(run.Steps.Where(s => s.EvaluationSeconds is null), s => Assert.Null(s.EvaluationAccuracy));
+        Assert.True(run.SecondsPerStep < 0.2, $"{run.SecondsPerStep} s per step");
+    }
+
+    [Fact]
     public void A_snapshot_restores_the_weights_and_refuses_a_model_of_another_shape()
     {
         var model = Model();
@@ -153,7 +189,25 @@ public class TrainerTests
         var run = Trainer.Run(model, task, new TrainingSettings(150, 16, 1e-2, Seed: 2));
         var after = Trainer.Evaluate(model, task, 256, seed: 99).Accuracy;
         Assert.Equal(TrainingOutcome.Completed, run.Outcome);
-        Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: held-out accuracy {before:0.000} before, {after:0.000} after 150 steps");
+        Assert.True(after >= 0.95 && before < 0.5, $"{model.Name}: evaluation accuracy {before:0.000} before, {after:0.000} after 150 steps");
+    }
+
+    /// <summary>A model whose evaluation sleeps for <c>delay</c>.</summary>
+    private sealed class SlowEvaluation(ISequenceModel inner, TimeSpan delay) : ISequenceModel
+    {
+        public string Name => inner.Name;
+
+        public IReadOnlyList<Parameter> Parameters => inner.Parameters;
+
+        public int VocabularySize => inner.VocabularySize;
+
+        public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1) => inner.LossAndGradients(batch, threads);
+
+        public BatchOutcome Evaluate(SequenceBatch batch, int threads = 1)
+        {
+            Thread.Sleep(delay);
+            return inner.Evaluate(batch, threads);
+        }
     }
 
     /// <summary>SGD whose update number <c>breakAt</c> writes +infinity into the first weight, as an overflowing update would.</summary>
