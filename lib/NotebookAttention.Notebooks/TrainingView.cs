@@ -232,7 +232,7 @@ public sealed class TrainingView
         return new ShareReport(Heads, Probe.Count, first.Step, AttentionShare.OnAnswersAcrossHeads(first.Heads, Answers), last.Step, AttentionShare.OnAnswersAcrossHeads(last.Heads, Answers));
     }
 
-    /// <summary>Accuracy on new sequences the model never trained on (a seeded batch from the task).</summary>
+    /// <summary>Accuracy on a fixed batch drawn from the task with its own seed, not the training batches' (a short task can repeat a training sequence by chance).</summary>
     /// <param name="sequences">How many sequences.</param>
     /// <param name="seed">Seed of the batch (not the training seed, so the sequences are new).</param>
     /// <returns>The result and what it says about the 99% goal.</returns>
@@ -373,7 +373,7 @@ public sealed record FirstLossReport(double Loss, int Outputs)
     public override string ToString() => Sentence;
 }
 
-/// <summary>Accuracy on new sequences, against the 99% goal.</summary>
+/// <summary>Accuracy on a fixed evaluation batch drawn with its own seed, against the 99% goal.</summary>
 /// <param name="Sequences">Sequences in the batch.</param>
 /// <param name="Correct">Scored positions predicted right.</param>
 /// <param name="Scored">Scored positions.</param>
@@ -391,7 +391,7 @@ public sealed record HeldOutAccuracy(int Sequences, int Correct, int Scored, dou
 
     /// <summary>The sentence the notebook prints.</summary>
     public string Sentence => string.Create(CultureInfo.InvariantCulture,
-        $"On {Sequences:N0} new sequences: {Correct:N0} of {Scored:N0} tokens right ({100 * Accuracy:0.00}%), loss {Loss:0.0000}. ")
+        $"On {Sequences:N0} sequences drawn with another seed: {Correct:N0} of {Scored:N0} tokens right ({100 * Accuracy:0.00}%), loss {Loss:0.0000}. ")
         + (ReachesGoal ? "That reaches the 99% goal." : "That is below the 99% goal: train longer, or change the learning rate.");
 
     /// <inheritdoc />
