@@ -65,31 +65,21 @@ public sealed class RememberFirstTask : ISequenceTask
     public IReadOnlyList<string> Symbols { get; }
 
     /// <inheritdoc />
-    public SequenceBatch Sample(int batchSize, Random random)
+    public SequenceBatch Sample(int batchSize, Random random) => SequenceBatch.Draw(batchSize, random, VocabularySize, PadId, random =>
     {
-        Check.AtLeast(batchSize, 1, "the batch size", nameof(batchSize));
-        ArgumentNullException.ThrowIfNull(random);
-        var inputs = new List<IReadOnlyList<int>>(batchSize);
-        var targets = new List<IReadOnlyList<int>>(batchSize);
-        for (var s = 0; s < batchSize; s++)
+        var tokens = new int[Distance + 1];
+        var target = new int[Distance + 1];
+        Array.Fill(target, SequenceBatch.Ignored);
+        tokens[0] = FirstSignalId + random.Next(Signals);
+        for (var i = 1; i < Distance; i++)
         {
-            var tokens = new int[Distance + 1];
-            var target = new int[Distance + 1];
-            Array.Fill(target, SequenceBatch.Ignored);
-            tokens[0] = FirstSignalId + random.Next(Signals);
-            for (var i = 1; i < Distance; i++)
-            {
-                tokens[i] = random.Next(Digits);
-            }
-
-            tokens[Distance] = QueryId;
-            target[Distance] = tokens[0];
-            inputs.Add(tokens);
-            targets.Add(target);
+            tokens[i] = random.Next(Digits);
         }
 
-        return new SequenceBatch(inputs, targets, VocabularySize, PadId);
-    }
+        tokens[Distance] = QueryId;
+        target[Distance] = tokens[0];
+        return (tokens, target);
+    });
 
     /// <inheritdoc />
     /// <remarks>Every position is unscored except the '?', whose answer is position 0 (the signal).</remarks>

@@ -52,27 +52,17 @@ public sealed class ReverseTask : ISequenceTask
     public IReadOnlyList<string> Symbols { get; }
 
     /// <inheritdoc />
-    public SequenceBatch Sample(int batchSize, Random random)
+    public SequenceBatch Sample(int batchSize, Random random) => SequenceBatch.Draw(batchSize, random, VocabularySize, PadId, random =>
     {
-        Check.AtLeast(batchSize, 1, "the batch size", nameof(batchSize));
-        ArgumentNullException.ThrowIfNull(random);
-        var inputs = new List<IReadOnlyList<int>>(batchSize);
-        var targets = new List<IReadOnlyList<int>>(batchSize);
-        for (var s = 0; s < batchSize; s++)
+        var length = random.Next(MinLength, MaxLength + 1);
+        var digits = new int[length];
+        for (var i = 0; i < length; i++)
         {
-            var length = random.Next(MinLength, MaxLength + 1);
-            var digits = new int[length];
-            for (var i = 0; i < length; i++)
-            {
-                digits[i] = random.Next(Digits);
-            }
-
-            inputs.Add(digits);
-            targets.Add([.. Enumerable.Range(0, length).Select(i => digits[length - 1 - i])]);
+            digits[i] = random.Next(Digits);
         }
 
-        return new SequenceBatch(inputs, targets, VocabularySize, PadId);
-    }
+        return (digits, [.. Enumerable.Range(0, length).Select(i => digits[length - 1 - i])]);
+    });
 
     /// <inheritdoc />
     public IReadOnlyList<int> AnswerPositions(IReadOnlyList<int> sequence)

@@ -74,6 +74,26 @@ public sealed class SequenceBatch
         Targets = [.. targets.Select(s => (IReadOnlyList<int>)[.. s, .. Enumerable.Repeat(Ignored, length - s.Count)])];
     }
 
+    /// <summary>
+    /// Draws <paramref name="batchSize"/> sequences, one call of <paramref name="draw"/> each (in order, so a seeded
+    /// generator gives the same batch), and pads them: the sampling loop every task shares.
+    /// </summary>
+    internal static SequenceBatch Draw(int batchSize, Random random, int vocabularySize, int padId, Func<Random, (int[] Inputs, int[] Targets)> draw)
+    {
+        Check.AtLeast(batchSize, 1, "the batch size", nameof(batchSize));
+        ArgumentNullException.ThrowIfNull(random);
+        var inputs = new List<IReadOnlyList<int>>(batchSize);
+        var targets = new List<IReadOnlyList<int>>(batchSize);
+        for (var s = 0; s < batchSize; s++)
+        {
+            var (sequence, target) = draw(random);
+            inputs.Add(sequence);
+            targets.Add(target);
+        }
+
+        return new SequenceBatch(inputs, targets, vocabularySize, padId);
+    }
+
     /// <summary>Number of sequences.</summary>
     public int Count => Inputs.Count;
 
