@@ -25,7 +25,7 @@ public class GradientComparisonTests
         foreach (var row in comparison.Recurrent)
         {
             var rnn = ElmanRnn.WithSpectralRadius(16, 8, row.SpectralRadius, seed: 7);
-            var numeric = Enumerable.Range(0, 40).Select(d => FiniteDifferences.JacobianOfRow(m => rnn.Forward(m).Row(last), x, last - d).FrobeniusNorm()).ToArray();   // index = distance
+            var numeric = Enumerable.Range(0, 40).Select(d => NumericGradients.JacobianOfRow(m => rnn.Forward(m).Row(last), x, last - d).FrobeniusNorm()).ToArray();   // index = distance
             var seed = row.Seeds.Single();
 
             // Central differences carry about 1e-10 of rounding error: tiny (vanished) norms are compared absolutely, large ones relatively.
@@ -41,7 +41,7 @@ public class GradientComparisonTests
 
         var projections = QkvProjections.Create(8, 8, 8, seed: 7);
         var withPositions = PositionalEncoding.AddTo(shared);
-        var attentionNorms = Enumerable.Range(0, 40).Select(t => FiniteDifferences.JacobianOfRow(m => AttentionGradients.LastOutput(projections, m), withPositions, t).FrobeniusNorm()).ToArray();
+        var attentionNorms = Enumerable.Range(0, 40).Select(t => NumericGradients.JacobianOfRow(m => AttentionGradients.LastOutput(projections, m), withPositions, t).FrobeniusNorm()).ToArray();
         var attention = comparison.Attention.Single(r => r.N == 40);
         var attentionAnalytic = AttentionGradients.GradientNorms(projections, withPositions);
         Assert.All(Enumerable.Range(0, 40), t => Assert.True(Math.Abs(attentionNorms[t] - attentionAnalytic[t]) < 1e-7 + (1e-6 * attentionAnalytic[t]), $"attention, t = {t}: {attentionNorms[t]:E3} by differences, {attentionAnalytic[t]:E3} by the chain rule"));

@@ -66,7 +66,7 @@ public class RecurrenceTests
         Property.Holds(cases, c =>
         {
             var analytic = c.rnn.Jacobian(c.x, c.t);
-            var numeric = FiniteDifferences.JacobianOfRow(x => c.rnn.Forward(x).Row(x.RowCount - 1), c.x, c.t);
+            var numeric = NumericGradients.JacobianOfRow(x => c.rnn.Forward(x).Row(x.RowCount - 1), c.x, c.t);
             Assert.True(Generators.MaxAbsDifference(analytic, numeric) < 1e-6, $"difference {Generators.MaxAbsDifference(analytic, numeric):E2}");
             Assert.Equal(c.rnn.GradientNorms(c.x)[c.t], analytic.FrobeniusNorm(), 9);
         });
@@ -88,7 +88,7 @@ public class RecurrenceTests
         Property.Holds(cases, c =>
         {
             var analytic = AttentionGradients.Jacobian(c.projections, c.x, c.t);
-            var numeric = FiniteDifferences.JacobianOfRow(x => AttentionGradients.LastOutput(c.projections, x), c.x, c.t);
+            var numeric = NumericGradients.JacobianOfRow(x => AttentionGradients.LastOutput(c.projections, x), c.x, c.t);
             Assert.True(Generators.MaxAbsDifference(analytic, numeric) < 1e-6, $"difference {Generators.MaxAbsDifference(analytic, numeric):E2}");
         });
     }

@@ -3,7 +3,8 @@ using MathNet.Numerics.LinearAlgebra;
 namespace NotebookAttention.Tests.Support;
 
 /// <summary>
-/// Numeric gradients of a scalar function of a matrix, and the relative error they are compared with.
+/// Numeric gradients of a scalar function of a matrix (entry by entry, along a direction) and Jacobians of a vector
+/// function, and the relative error they are compared with.
 /// </summary>
 /// <remarks>
 /// <para>Derivative: Richardson-extrapolated central differences, D = (4 D(h/2) - D(h)) / 3 with
@@ -99,6 +100,46 @@ internal static class NumericGradients
     /// <summary>The same for vectors.</summary>
     public static void Close(Vector<double> analytic, Vector<double> numeric, string what) =>
         Close(analytic.ToRowMatrix(), numeric.ToRowMatrix(), what);
+
+    /// <summary>
+    /// d f / d direction at x: the derivative of t ↦ f(x + t·direction) at t = 0, with x restored bit for bit after.
+    /// </summary>
+    public static double Along(Func<double> f, Matrix<double> x, Matrix<double> direction)
+    {
+        var original = x.Clone();
+        double At(double t)
+        {
+            original.Add(direction * t, x);
+            return f();
+        }
+
+        var derivative = Richardson(At, 0);
+        original.CopyTo(x);
+        return derivative;
+    }
+
+    /// <summary>
+    /// The Jacobian of a vector function of X with respect to row <paramref name="t"/> of X, one column per entry of the
+    /// row, by plain central differences with step 1e-6. Not Richardson with <see cref="Step"/>: the Elman RNNs this
+    /// checks include exploding ones (spectral radius 2, 40 steps) whose outputs bend sharply within 1e-3, where a wide
+    /// step and its extrapolation both miss; the callers compare with an absolute floor of 1e-7 that covers this
+    /// difference's rounding error (about 1e-10).
+    /// </summary>
+    public static Matrix<double> JacobianOfRow(Func<Matrix<double>, Vector<double>> f, Matrix<double> x, int t)
+    {
+        const double h = 1e-6;
+        var columns = new List<Vector<double>>();
+        for (var c = 0; c < x.ColumnCount; c++)
+        {
+            var plus = x.Clone();
+            var minus = x.Clone();
+            plus[t, c] += h;
+            minus[t, c] -= h;
+            columns.Add((f(plus) - f(minus)) / (2 * h));
+        }
+
+        return Matrix<double>.Build.DenseOfColumnVectors(columns);
+    }
 
     private static double Richardson(Func<double, double> f, double x)
     {

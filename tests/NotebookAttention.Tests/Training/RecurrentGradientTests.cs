@@ -11,12 +11,11 @@ namespace NotebookAttention.Tests.Training;
 /// </summary>
 public class RecurrentGradientTests(ITestOutputHelper output)
 {
-    private const double Step = 1e-5;
     private const double Tolerance = 1e-6;
 
     /// <summary>
     /// For every parameter P with gradient g: the directional derivative of the loss along g/||g||, along a random unit
-    /// direction, and along one random entry, each by central differences, must match what g predicts (||g||, g·u and
+    /// direction, and along one random entry, each by the same Richardson-extrapolated central differences as every other gradient check (NumericGradients), must match what g predicts (||g||, g·u and
     /// g_ij) within 1e-6 of ||g||. Dividing by the parameter's gradient norm, not by the entry, keeps an entry whose
     /// gradient is nearly 0 from turning rounding noise into a huge "relative" error, while an error of 1e-6·||g|| in
     /// any of the three is still caught.
@@ -54,7 +53,7 @@ public class RecurrentGradientTests(ITestOutputHelper output)
 
                 foreach (var (u, predicted) in checks)
                 {
-                    var numeric = Directional(model, batch, p, u);
+                    var numeric = NumericGradients.Along(() => model.Evaluate(batch).Loss, p.Value, u);
                     var error = Math.Abs(numeric - predicted) / Math.Max(norm, 1e-4);
                     lock (lockObject)
                     {
@@ -91,17 +90,5 @@ public class RecurrentGradientTests(ITestOutputHelper output)
             Assert.Equal(0.0, dEmbedding.Row(n).L2Norm());
             Assert.True(outcome.InputGradientNorms[^1] > 0, "the last position's input gradient is zero although its target is scored");
         });
-    }
-
-    private static double Directional(RecurrentModel model, SequenceBatch batch, Parameter p, Matrix<double> u)
-    {
-        var original = p.Value.Clone();
-        p.Value.Add(u * Step, p.Value);
-        var plus = model.Evaluate(batch).Loss;
-        original.CopyTo(p.Value);
-        p.Value.Subtract(u * Step, p.Value);
-        var minus = model.Evaluate(batch).Loss;
-        original.CopyTo(p.Value);
-        return (plus - minus) / (2 * Step);
     }
 }
