@@ -22,6 +22,12 @@ public interface ISequenceModel
     /// <summary>Number of token ids the model reads and predicts.</summary>
     int VocabularySize { get; }
 
+    /// <summary>
+    /// The longest sequence the model can read (a transformer's rows of learned positions), or null when any length
+    /// works (a recurrent network). <see cref="Trainer.Run"/> refuses a task whose sequences are longer, before step 1.
+    /// </summary>
+    int? MaxLength { get; }
+
     /// <summary>Forward pass, loss and backward pass: adds dLoss/dθ to every parameter's gradient.</summary>
     /// <param name="batch">The batch.</param>
     /// <param name="threads">Worker threads (1 or more); the result does not depend on it.</param>

@@ -79,6 +79,10 @@ public abstract partial class RecurrentModel : ISequenceModel
     /// <inheritdoc />
     public int VocabularySize => Settings.VocabularySize;
 
+    /// <inheritdoc />
+    /// <remarks>Null: a recurrent network reads sequences of any length.</remarks>
+    public int? MaxLength => null;
+
     /// <summary>Number of learned scalars: embedding V·e, the cell's own, readout h·V + V.</summary>
     public int ParameterCount => Parameters.Sum(p => p.Count);
 

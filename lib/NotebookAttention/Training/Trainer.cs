@@ -37,9 +37,9 @@ public static class Trainer
             throw new ArgumentException($"the {model.Name} has a vocabulary of {model.VocabularySize} ids but the task \"{task.Name}\" uses {task.VocabularySize}: make the model with VocabularySize = {task.VocabularySize}.", nameof(model));
         }
 
-        if (model is TransformerModel transformer && transformer.Settings.MaxLength < task.MaxLength)
+        if (model.MaxLength is { } longest && longest < task.MaxLength)
         {
-            throw new ArgumentException($"the task \"{task.Name}\" makes sequences of up to {task.MaxLength} tokens but the {model.Name} has position vectors for {transformer.Settings.MaxLength}: make the model with MaxLength = {task.MaxLength}.", nameof(model));
+            throw new ArgumentException($"the task \"{task.Name}\" makes sequences of up to {task.MaxLength} tokens but the {model.Name} reads at most {longest}: make the model with MaxLength = {task.MaxLength}.", nameof(model));
         }
 
         var optimizer = settings.OptimizerOrDefault.Create(settings.LearningRate);

@@ -119,6 +119,10 @@ public sealed partial class TransformerModel : ISequenceModel
     /// <inheritdoc />
     public int VocabularySize => Settings.VocabularySize;
 
+    /// <inheritdoc />
+    /// <remarks><see cref="TransformerSettings.MaxLength"/>: one learned position vector per position.</remarks>
+    public int? MaxLength => Settings.MaxLength;
+
     /// <summary>Number of learned scalars, summed over <see cref="Parameters"/>.</summary>
     public int ParameterCount { get; }
 

@@ -87,6 +87,8 @@ public class DivergenceTests
 
         public int VocabularySize => Task.VocabularySize;
 
+        public int? MaxLength => null;
+
         public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1)
         {
             var w = weight.Value[0, 0];

@@ -201,6 +201,8 @@ public class TrainerTests
 
         public int VocabularySize => inner.VocabularySize;
 
+        public int? MaxLength => inner.MaxLength;
+
         public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1) => inner.LossAndGradients(batch, threads);
 
         public BatchOutcome Evaluate(SequenceBatch batch, int threads = 1)

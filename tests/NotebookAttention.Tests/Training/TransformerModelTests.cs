@@ -236,6 +236,8 @@ public class TransformerModelTests
 
         public int VocabularySize => inner.VocabularySize;
 
+        public int? MaxLength => inner.MaxLength;
+
         public BatchOutcome LossAndGradients(SequenceBatch batch, int threads = 1)
         {
             var outcome = inner.LossAndGradients(batch, threads);
