@@ -122,8 +122,8 @@ public sealed record PeerResult(PeerCase Case, string LibraryPath, double Librar
 
 /// <summary>
 /// The library against PyTorch on the same sizes, in one run: every case is timed in <c>rounds</c> rounds that
-/// alternate library and PyTorch, each round the median of enough calls to fill about 0.3 s, and the medians of the
-/// rounds compared. PyTorch's fp32 result is checked against fp64 (torch.float64) before it is timed: a BLAS kernel
+/// alternate library and PyTorch (with a pause before each side, see <see cref="Settle"/>), each round the median of
+/// enough calls to fill about 0.3 s, and the medians of the rounds compared. PyTorch's fp32 result is checked against fp64 (torch.float64) before it is timed: a BLAS kernel
 /// chosen wrongly for the CPU would give wrong numbers fast.
 /// </summary>
 public static class PeerComparison
@@ -216,7 +216,9 @@ public static class PeerComparison
             var torchMedians = new List<double>();
             for (var round = 0; round < rounds; round++)
             {
+                Settle();
                 libraryMedians.Add(Median(Time(run, libraryReps)));
+                Settle();
                 torchMedians.Add(Median(Times(peer, id, torchReps)));
             }
 
@@ -282,6 +284,12 @@ public static class PeerComparison
         var reps = Reps(Math.Max(Time(tiled, 1)[0], Time(materialized, 1)[0]));
         return Median(Time(tiled, reps)) <= Median(Time(materialized, reps)) ? (tiled, "tiled") : (materialized, "materialized");
     }
+
+    /// <summary>
+    /// Waits before one side is timed, so that the other side's idle workers have gone to sleep: OpenBLAS's threads
+    /// spin for about 2^28 cycles (0.1 s) after a product, and on 2 cores a spinning thread takes half the machine.
+    /// </summary>
+    private static void Settle() => Thread.Sleep(250);
 
     private static int Reps(double firstMs) => Math.Clamp((int)Math.Ceiling(300 / Math.Max(firstMs, 1e-3)), 1, 200);
 
