@@ -134,24 +134,11 @@ public static class TiledAttention
 
     private static void CheckInputs(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, int blockSize, Mask? mask)
     {
+        Check.AttentionShapes(queries, keys, values);
         Check.Finite(queries, "queries Q", nameof(queries));
         Check.Finite(keys, "keys K", nameof(keys));
         Check.Finite(values, "values V", nameof(values));
         Check.AtLeast(blockSize, 1, "block size (keys per block)", nameof(blockSize));
-        if (queries.ColumnCount != keys.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"Q is {Check.Shape(queries)} but K is {Check.Shape(keys)}: a query and a key are compared by dot product, so both need the same length d_k (same number of columns).",
-                nameof(keys));
-        }
-
-        if (values.RowCount != keys.RowCount)
-        {
-            throw new ArgumentException(
-                $"K is {Check.Shape(keys)} but V is {Check.Shape(values)}: every key needs its value, so both need the same number of rows.",
-                nameof(values));
-        }
-
         if (mask is not null && (mask.Queries != queries.RowCount || mask.Keys != keys.RowCount))
         {
             throw new ArgumentException(
