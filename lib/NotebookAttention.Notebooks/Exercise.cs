@@ -31,9 +31,9 @@ public sealed record ExerciseResult(string Name, ExerciseStatus Status, string M
     {
         var (mark, color) = Status switch
         {
-            ExerciseStatus.Correct => ("✅", "#1a7f37"),
-            ExerciseStatus.Wrong => ("❌", "#cf222e"),
-            _ => ("✏️", "#6e7781"),
+            ExerciseStatus.Correct => ("✓", "#1a7f37"),
+            ExerciseStatus.Wrong => ("✗", "#cf222e"),
+            _ => ("✎", "#6e7781"),
         };
         return $"<div class=\"na-exercise na-{Status.ToString().ToLowerInvariant()}\" style=\"font:14px sans-serif;color:{color}\">{mark} Exercise {WebUtility.HtmlEncode(Name)}: {WebUtility.HtmlEncode(Message)}</div>";
     }
@@ -117,7 +117,7 @@ public static class Exercise
     }
 
     private static ExerciseResult NotAnswered(string name) =>
-        new(name, ExerciseStatus.NotAnswered, "not answered yet: write your answer where this cell says ✏️ and run the cell again (the solution is folded below it).");
+        new(name, ExerciseStatus.NotAnswered, "not answered yet: write your answer where this cell says ✎ and run the cell again (the solution is folded below it).");
 
     private static ExerciseResult Correct(string name, string answer) => new(name, ExerciseStatus.Correct, $"right ({answer}).");
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using Plotly.NET;
@@ -11,6 +10,12 @@ namespace NotebookAttention.Notebooks;
 /// </summary>
 public sealed class Figure
 {
+    /// <summary>
+    /// The widest a chart is drawn, in pixels: a VS Code notebook gives its outputs about 800 to 900 pixels, the runner's
+    /// pages 1068. A wider chart would be cut at the edge of the output; rows of charts wrap instead (<see cref="FigureGrid"/>).
+    /// </summary>
+    public const int MaxWidth = 800;
+
     private static int counter;
 
     internal Figure(GenericChart chart, string title, string table, int width, int height, string note = "")
@@ -110,10 +115,17 @@ public sealed class FigureGrid
         }
 
         html.Append(Figure.NoteHtml(Figures.Select(f => f.Note)));
-        html.Append(CultureInfo.InvariantCulture, $"<div class=\"na-grid\" style=\"display:grid;grid-template-columns:repeat({Columns}, max-content);gap:4px\">");
-        foreach (var figure in Figures)
+        // A row that is wider than the output wraps (flex-wrap) instead of being cut at its edge; a full-width empty
+        // item ends each row of Columns figures, so a 2 x 2 grid stays two rows of two wherever they fit.
+        html.Append("<div class=\"na-grid\" style=\"display:flex;flex-wrap:wrap;gap:4px\">");
+        for (var i = 0; i < Figures.Count; i++)
         {
-            html.Append("<div>").Append(figure.ChartHtml()).Append("</div>");
+            if (i > 0 && i % Columns == 0)
+            {
+                html.Append("<div class=\"na-grid-break\" style=\"flex-basis:100%;height:0\"></div>");
+            }
+
+            html.Append("<div>").Append(Figures[i].ChartHtml()).Append("</div>");
         }
 
         html.Append("</div>");

@@ -57,7 +57,7 @@ public static class LayerPlots
         }
 
         var combined = GenericChart.combine(traces);
-        var cell = Math.Clamp(900 / heads, 48, 80);
+        var cell = Math.Clamp((Figure.MaxWidth - 110) / heads, 24, 80);   // every head in one row that fits Figure.MaxWidth
         var width = 110 + (cell * heads);
         var height = 90 + (cell * layers.Count);
         var title = shown < valid

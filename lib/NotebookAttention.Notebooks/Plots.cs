@@ -230,7 +230,7 @@ public static class Plots
             trace.SetProperty("zmax", high);
         }
 
-        var width = size ?? Math.Clamp(160 + (22 * values.ColumnCount), 320, 900);
+        var width = Math.Min(size ?? Math.Clamp(160 + (22 * values.ColumnCount), 320, Figure.MaxWidth), Figure.MaxWidth);
         var height = size ?? Math.Clamp(140 + (22 * values.RowCount), 300, 900);
         Style(chart, title, width, height, note);
         var layout = GenericChart.getLayout(chart);
@@ -362,7 +362,7 @@ public static class Plots
         labels = [.. labels.Take(shown).Select(LongInput.Label)];
         var positions = Enumerable.Range(0, shown).ToArray();
         var chart = PlotlyChart.Column<double, int, string>(values.Take(shown), Keys: positions, Name: valueTitle);
-        var width = Math.Clamp(200 + (30 * shown), 400, 900);
+        var width = Math.Clamp(200 + (30 * shown), 400, Figure.MaxWidth);
         Style(chart, title, width, 360, note);
         var layout = GenericChart.getLayout(chart);
         layout.SetProperty("xaxis", Axis(string.Empty, labels, reversed: false));

@@ -98,14 +98,14 @@ public sealed class TrainingView
     /// </summary>
     /// <param name="cancel">Stops the run after the step in progress; null for the running cell's stop button.</param>
     /// <exception cref="InvalidOperationException">The model was already trained (by this view or another one): its first
-    /// picture would not be "before training". Make a new model and view (run the ✏️ cells again from the model cell).</exception>
+    /// picture would not be "before training". Make a new model and view (run the ✎ cells again from the model cell).</exception>
     public void Train(CancellationToken? cancel = null)
     {
         var trained = TrainedSteps.GetOrCreateValue(Model);
         if (Run is not null || trained.Value > 0)
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"this model has already been trained for {trained.Value:N0} steps; training it again would label its trained attention \"step 0 (untrained)\" and restart its curves. For more steps, raise `steps` in the ✏️ cell and run the cells again from the model cell (a new, untrained model)."));
+                $"this model has already been trained for {trained.Value:N0} steps; training it again would label its trained attention \"step 0 (untrained)\" and restart its curves. For more steps, raise `steps` in the ✎ cell and run the cells again from the model cell (a new, untrained model)."));
         }
 
         var pictured = SnapshotSteps(Settings.Steps, Snapshots).ToHashSet();

@@ -76,7 +76,7 @@ public static class PageWriter
         {
             var page = Path.ChangeExtension(run.Name, ".html");
             var title = File.Exists(run.ExecutedPath) ? TitleOf(NotebookFile.Load(run.ExecutedPath), run.Name) : run.Name;
-            var status = run.Succeeded ? "✅ ran" : $"❌ {run.Errors.Count} error(s): {WebUtility.HtmlEncode(run.Errors[0].Message)}";
+            var status = run.Succeeded ? "✓ ran" : $"✗ {run.Errors.Count} error(s): {WebUtility.HtmlEncode(run.Errors[0].Message)}";
             rows.Append(CultureInfo.InvariantCulture, $"<tr><td><a href=\"{page}\">{WebUtility.HtmlEncode(title)}</a></td><td>{status}</td><td>{run.CodeCells}</td><td>{run.Seconds:0.0} s</td><td>{Size(run.ExecutedPath)}</td><td><a href=\"{run.Name}\">{run.Name}</a></td></tr>");
         }
 

@@ -21,7 +21,7 @@ public sealed record ExerciseCells(int Number, int AnswerCell, string Check, str
 public static partial class ExerciseLayout
 {
     /// <summary>The comment that marks an answer cell.</summary>
-    public const string AnswerMarker = "// ✏️ your answer";
+    public const string AnswerMarker = "// ✎ your answer";
 
     /// <summary>Reads every exercise of a notebook, checking the layout as it goes.</summary>
     /// <param name="notebook">The notebook.</param>

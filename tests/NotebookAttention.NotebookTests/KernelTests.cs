@@ -103,7 +103,7 @@ public partial class KernelTests(SeriesFixture series)
         foreach (var exercise in exercises)
         {
             var verdicts = ExerciseLayout.Verdicts(Html((JsonObject)executed.Cells[exercise.AnswerCell]!));
-            Assert.True(verdicts.SequenceEqual(["correct"]), $"the solution to exercise {exercise.Number} of {run.Name} showed [{string.Join(", ", verdicts)}], not one ✅");
+            Assert.True(verdicts.SequenceEqual(["correct"]), $"the solution to exercise {exercise.Number} of {run.Name} showed [{string.Join(", ", verdicts)}], not one ✓");
         }
     }
 

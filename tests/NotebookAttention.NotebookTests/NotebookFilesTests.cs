@@ -72,13 +72,13 @@ public partial class NotebookFilesTests
         var sources = notebook.CodeCells.Select(NotebookFile.Source).ToList();
         if (sources.Any(s => s.Contains("Learner.Sentence(", StringComparison.Ordinal)))
         {
-            Assert.Single(sources, s => s.Contains("✏️ YOUR SENTENCE", StringComparison.Ordinal) && s.Contains("Learner.Sentence(", StringComparison.Ordinal));
+            Assert.Single(sources, s => s.Contains("✎ YOUR SENTENCE", StringComparison.Ordinal) && s.Contains("Learner.Sentence(", StringComparison.Ordinal));
         }
         else
         {
             // A notebook that trains on generated tasks never reads the sentence: it must tell the learner so at the
             // top, and the kernel tests then run it once instead of with every sentence (KernelTests.TakesSentence).
-            Assert.DoesNotContain(sources, s => s.Contains("✏️ YOUR SENTENCE", StringComparison.Ordinal));
+            Assert.DoesNotContain(sources, s => s.Contains("✎ YOUR SENTENCE", StringComparison.Ordinal));
             var first = NotebookFile.Source(notebook.Cells.OfType<JsonObject>().First(c => (string?)c["cell_type"] == "markdown"));
             Assert.True(first.Contains(NoSentence, StringComparison.Ordinal), $"{name} reads no sentence: its first cell must say \"{NoSentence}\" (and why).");
         }

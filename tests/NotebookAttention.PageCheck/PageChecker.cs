@@ -15,24 +15,57 @@ namespace NotebookAttention.PageCheck;
 /// <param name="ScriptErrors">Uncaught script errors.</param>
 /// <param name="Seconds">From the start of navigation until every chart was drawn (or the wait gave up).</param>
 /// <param name="BudgetSeconds">The most <paramref name="Seconds"/> may be, or null for no limit.</param>
-public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, int Sliders, int SlidersDrawn, IReadOnlyList<string> ScriptErrors, double Seconds, double? BudgetSeconds)
+/// <param name="Overflowing">
+/// Charts drawn wider than the page's content, at the page's own width or at a VS Code-like output width of
+/// <see cref="PageChecker.NotebookOutputWidth"/> pixels: "title: drawn to x px of a y px page".
+/// </param>
+/// <param name="Emoji">Characters on the page that only a colour emoji font draws (<see cref="EmojiCharacters"/>).</param>
+public sealed record PageReport(string Page, int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, int Sliders, int SlidersDrawn, IReadOnlyList<string> ScriptErrors, double Seconds, double? BudgetSeconds, IReadOnlyList<string> Overflowing, IReadOnlyList<string> Emoji)
 {
     /// <summary>Drawn within the budget, when there is one.</summary>
     public bool InTime => BudgetSeconds is not { } budget || Seconds <= budget;
 
-    /// <summary>Every chart, heatmap and slider drawn, at least one chart, no script error, within the time budget.</summary>
-    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && SlidersDrawn == Sliders && ScriptErrors.Count == 0 && InTime;
+    /// <summary>
+    /// Every chart, heatmap and slider drawn, at least one chart, no script error, within the time budget, every chart
+    /// inside the page's width, no emoji.
+    /// </summary>
+    public bool Passed => Charts > 0 && Drawn == Charts && HeatmapsDrawn == Heatmaps && SlidersDrawn == Sliders && ScriptErrors.Count == 0 && InTime
+        && Overflowing.Count == 0 && Emoji.Count == 0;
 
     /// <inheritdoc />
     public override string ToString() =>
         $"{(Passed ? "ok  " : "FAIL")} {Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(Page)))}/{Path.GetFileName(Page)}: {Drawn}/{Charts} charts drawn, {HeatmapsDrawn}/{Heatmaps} heatmaps drawn, {(Sliders > 0 ? $"{SlidersDrawn}/{Sliders} sliders drawn, " : string.Empty)}{ScriptErrors.Count} script errors, "
         + string.Create(CultureInfo.InvariantCulture, $"drawn in {Seconds:0.0} s{(BudgetSeconds is { } budget ? $" (budget {budget:0.#} s{(InTime ? string.Empty : ": too slow")})" : string.Empty)}, {new FileInfo(Page).Length / 1e6:0.00} MB")
-        + string.Concat(ScriptErrors.Select(e => $"\n       script error: {e}"));
+        + string.Concat(ScriptErrors.Select(e => $"\n       script error: {e}"))
+        + string.Concat(Overflowing.Select(o => $"\n       wider than the page: {o}"))
+        + (Emoji.Count > 0 ? $"\n       emoji (empty boxes without a colour emoji font): {string.Join(", ", Emoji)}" : string.Empty);
 }
 
 /// <summary>Drives Debian's Chromium through Playwright, offline.</summary>
 public static class PageChecker
 {
+    /// <summary>
+    /// The output width of a notebook in VS Code, in pixels (about 800 to 900): each page is also laid out at this
+    /// content width, and no chart may be drawn wider.
+    /// </summary>
+    public const int NotebookOutputWidth = 800;
+
+    /// <summary>The page width the runner's pages are checked at first (their content is at most 1100 - 2 x 16 pixels wide).</summary>
+    private const int PageViewportWidth = 1200;
+
+    /// <summary>Each chart's drawn right edge against the right edge of the page's content; a list of the charts beyond it.</summary>
+    private const string OverflowScript = """
+        () => {
+          const content = (document.querySelector('main') ?? document.body).getBoundingClientRect();
+          return [...document.querySelectorAll('.na-chart')].flatMap(c => {
+            const drawn = c.querySelector('.main-svg')?.getBoundingClientRect() ?? c.getBoundingClientRect();
+            const title = c.querySelector('.gtitle')?.textContent ?? c.id;
+            return drawn.right > content.right + 0.5
+              ? [`${title}: drawn to ${Math.round(drawn.right - content.left)} px of a ${Math.round(content.width)} px page`] : [];
+          });
+        }
+        """;
+
     private static readonly string[] ChromiumArguments =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
 
@@ -50,7 +83,7 @@ public static class PageChecker
         var reports = new List<PageReport>();
         foreach (var path in pages)
         {
-            await using var context = await browser.NewContextAsync(new() { Offline = true, ViewportSize = new() { Width = 1200, Height = 900 } });
+            await using var context = await browser.NewContextAsync(new() { Offline = true, ViewportSize = new() { Width = PageViewportWidth, Height = 900 } });
             var page = await context.NewPageAsync();
             var errors = new List<string>();
             page.PageError += (_, error) => errors.Add(error);
@@ -73,13 +106,23 @@ public static class PageChecker
                   ];
                 }
                 """);
+            var text = await page.EvaluateAsync<string>("() => document.body.innerText + ' ' + [...document.querySelectorAll('svg text')].map(t => t.textContent).join(' ')");
+            var overflowing = new List<string>(await page.EvaluateAsync<string[]>(OverflowScript));
             if (screenshots is not null)
             {
                 Directory.CreateDirectory(screenshots);
                 await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, Path.ChangeExtension(Path.GetFileName(path), ".png")), FullPage = true });
             }
 
-            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], errors, seconds, budgetSeconds));
+            // The same page in a VS Code-sized output: the body's padding is 16 px on each side.
+            await page.SetViewportSizeAsync(NotebookOutputWidth + 32, 900);
+            overflowing.AddRange((await page.EvaluateAsync<string[]>(OverflowScript)).Select(o => $"{o} (at a VS Code-like width)"));
+            if (screenshots is not null)
+            {
+                await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, Path.GetFileNameWithoutExtension(path) + $"-{NotebookOutputWidth}px.png"), FullPage = true });
+            }
+
+            reports.Add(new PageReport(path, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], errors, seconds, budgetSeconds, overflowing, EmojiCharacters.In(text)));
         }
 
         return reports;

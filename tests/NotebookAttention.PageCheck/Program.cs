@@ -1,6 +1,7 @@
 using NotebookAttention.PageCheck;
 
-// Opens rendered notebook pages in headless Chromium with the network blocked and checks that every chart is drawn.
+// Opens rendered notebook pages in headless Chromium with the network blocked and checks that every chart is drawn,
+// fits the page (at the page's width and at a VS Code-like 800 px) and that no character needs a colour emoji font.
 // usage: dotnet run --project tests/NotebookAttention.PageCheck -- PAGE.html|FOLDER ... [--screenshots DIR] [--chromium PATH] [--max-seconds S]
 // --max-seconds: a page fails when drawing every chart, from the start of navigation, takes longer.
 var pages = new List<string>();

@@ -33,7 +33,7 @@ public partial class AttentionLearnsBudgetTests
         }
 
         var task = TaskCell().Match(code);
-        Assert.True(task.Success, "notebook 09's ✏️ cell no longer builds new ReverseTask(minLength: …, maxLength: …)");
+        Assert.True(task.Success, "notebook 09's ✎ cell no longer builds new ReverseTask(minLength: …, maxLength: …)");
         return new NotebookSettings(
             int.Parse(task.Groups[1].Value, CultureInfo.InvariantCulture),
             int.Parse(task.Groups[2].Value, CultureInfo.InvariantCulture),
