@@ -289,11 +289,11 @@ public static class PeerComparison
     /// Waits before one side is timed, so that the other side's idle workers have gone to sleep: OpenBLAS's threads
     /// spin for about 2^28 cycles (0.1 s) after a product, and on 2 cores a spinning thread takes half the machine.
     /// </summary>
-    private static void Settle() => Thread.Sleep(250);
+    internal static void Settle() => Thread.Sleep(250);
 
-    private static int Reps(double firstMs) => Math.Clamp((int)Math.Ceiling(300 / Math.Max(firstMs, 1e-3)), 1, 200);
+    internal static int Reps(double firstMs) => Math.Clamp((int)Math.Ceiling(300 / Math.Max(firstMs, 1e-3)), 1, 200);
 
-    private static double[] Time(Action run, int reps)
+    internal static double[] Time(Action run, int reps)
     {
         var times = new double[reps];
         for (var i = 0; i < reps; i++)
@@ -306,10 +306,10 @@ public static class PeerComparison
         return times;
     }
 
-    private static double[] Times(TorchPeer peer, string id, int reps) =>
+    internal static double[] Times(TorchPeer peer, string id, int reps) =>
         peer.Send(new JsonObject { ["op"] = "time", ["id"] = id, ["reps"] = reps })["ms"]!.AsArray().Select(t => t!.GetValue<double>()).ToArray();
 
-    private static double Median(IReadOnlyList<double> values)
+    internal static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
