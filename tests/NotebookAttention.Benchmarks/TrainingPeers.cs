@@ -55,7 +55,8 @@ public static class TrainingPeers
     /// <summary>
     /// The cases: the Elman RNN and the LSTM at n = 51 and 201 (notebook 10's sizes), the transformer with one and two
     /// layers at n = 8 (notebook 09's reverse task) and 51 and 201 (notebook 10's task), the models and batches of
-    /// <see cref="TrainingBenchmarks"/> and <see cref="TransformerWorkload"/>.
+    /// <see cref="TrainingBenchmarks"/> and <see cref="TransformerWorkload"/>; and notebook 09's other choice, the
+    /// two-layer transformer on reverse batches of 4 to 8 digits, whose padding the peer must mask as the library does.
     /// </summary>
     /// <returns>The cases.</returns>
     public static IReadOnlyList<TrainingPeerCase> Cases()
@@ -80,6 +81,11 @@ public static class TrainingPeers
             }
         }
 
+        // Notebook 09's other choice, ReverseTask(4, 8) with two layers: a padded batch, so the padding masks are proven too.
+        var padded = TransformerWorkload.Settings(8, 2);
+        var paddedSizes = new JsonObject { ["vocabulary"] = padded.VocabularySize, ["max_length"] = padded.MaxLength, ["d_model"] = padded.DModel, ["heads"] = padded.Heads, ["feed_forward"] = padded.FeedForward, ["layers"] = padded.Layers };
+        cases.Add(new TrainingPeerCase(string.Create(CultureInfo.InvariantCulture, $"transformer, 2 layers, d_model {padded.DModel}, 1 head, 4-8 digits (padded)"), 8, () =>
+            (new TransformerModel(padded), new ReverseTask(4, 8).Sample(TransformerWorkload.ReverseBatch, new Random(1))), "transformer", paddedSizes));
         return cases;
 
         static SequenceBatch RememberFirst(int n) => new RememberFirstTask(n - 1).Sample(TrainingBenchmarks.Batch, new Random(1));
@@ -144,10 +150,10 @@ public static class TrainingPeers
             var gradientError = GradientError(gradients, torchGradients);
             var updateError = UpdateError(before, after, torchAfter);
             var modules = reply["modules"]!.GetValue<string>();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  same model? loss {lossError:E1}, gradients {gradientError:E1}, Adam update {updateError:E1}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  same model? loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}, Adam update {updateError:0.0E+0}"));
             if (!(lossError <= Tolerance && gradientError <= Tolerance && updateError <= UpdateTolerance))
             {
-                var problem = string.Create(CultureInfo.InvariantCulture, $"PyTorch's model is not the library's (loss {lossError:E1}, gradients {gradientError:E1}: at most {Tolerance:E0}; Adam update {updateError:E1}: at most {UpdateTolerance:E0}): not timed");
+                var problem = string.Create(CultureInfo.InvariantCulture, $"PyTorch's model is not the library's (loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}: at most {Tolerance:0E+0}; Adam update {updateError:0.0E+0}: at most {UpdateTolerance:0E+0}): not timed");
                 results.Add(new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, double.NaN, double.NaN, problem));
                 peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
                 continue;
@@ -221,15 +227,15 @@ public static class TrainingPeers
             yield break;
         }
 
-        yield return Concatenate(c, $"One step = zero the gradients, loss and gradients of the batch, one Adam update (η = {LearningRate:0.###}, β1 = 0.9, β2 = 0.999, ε = 1e-8), fp64 on both sides, the library's fast path on {Environment.ProcessorCount} threads and PyTorch {peer["torch"]} on {peer["threads"]}; the models and batches of the training table (notebooks 09-10's sizes; the Elman RNN and the LSTM on remember-the-first-token batches of {TrainingBenchmarks.Batch} sequences, the transformer on notebook 09's reverse task at n = 8 and notebook 10's task at n = 51 and 201). ",
+        yield return Concatenate(c, $"One step = zero the gradients, loss and gradients of the batch, one Adam update (η = {LearningRate:0.###}, β1 = 0.9, β2 = 0.999, ε = 1e-8), fp64 on both sides, the library's fast path on {Environment.ProcessorCount} threads and PyTorch {peer["torch"]} on {peer["threads"]}; the models and batches of the training table (notebooks 09-10's sizes; the Elman RNN and the LSTM on remember-the-first-token batches of {TrainingBenchmarks.Batch} sequences, the transformer on notebook 09's reverse task at n = 8 (also with 4-8 digits, a padded batch) and notebook 10's task at n = 51 and 201). ",
             "PyTorch builds each model from its own modules: torch.nn.Embedding, torch.nn.RNN (tanh) or torch.nn.LSTM (gates i, f, g, o, as the library's; its second bias bias_hh held at 0 and frozen, since the library has one bias per gate) and torch.nn.Linear for the readout at every position; for the transformer, pre-LN blocks of torch.nn.LayerNorm (ε = 1e-5), torch.nn.MultiheadAttention (key-padding mask; padding queries' outputs set to 0 as the library's fully masked rows) and two torch.nn.Linear around F.gelu(approximate='tanh'), learned positions, a final LayerNorm and a readout at every position; the loss is F.cross_entropy over the scored positions (ignore_index = -1), the optimizer torch.optim.Adam. ",
-            $"Before anything is timed, the same model is proven: the library's initial parameters ([in x out] weights transposed into PyTorch's [out x in]) and its batch go to PyTorch, both take one step, and the loss and every parameter's gradient must agree to {Tolerance:E0} relative (gradient: the worst parameter's ‖Δg‖ / ‖g‖), Adam's update to {UpdateTolerance:E0} (an entry whose gradient is near ε magnifies differences by η / ε). A model that differs is reported here and not timed. Then library and PyTorch steps alternate for 3 rounds (each the median of enough steps to fill about 0.3 s). The library's step must be faster (speed-up above 1x).");
+            $"Before anything is timed, the same model is proven: the library's initial parameters ([in x out] weights transposed into PyTorch's [out x in]) and its batch go to PyTorch, both take one step, and the loss and every parameter's gradient must agree to {Tolerance:0E+0} relative (gradient: the worst parameter's ‖Δg‖ / ‖g‖), Adam's update to {UpdateTolerance:0E+0} (an entry whose gradient is near ε magnifies differences by η / ε). A model that differs is reported here and not timed. Then library and PyTorch steps alternate for 3 rounds (each the median of enough steps to fill about 0.3 s). The library's step must be faster (speed-up above 1x).");
         yield return string.Empty;
         yield return "| Model step | n | batch | loss / gradients / Adam vs library | library | PyTorch | speed-up | target | met |";
         yield return "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |";
         foreach (var r in results)
         {
-            var agreement = double.IsNaN(r.LossError) ? "-" : string.Create(c, $"{r.LossError:E1} / {r.GradientError:E1} / {r.UpdateError:E1}");
+            var agreement = double.IsNaN(r.LossError) ? "-" : string.Create(c, $"{r.LossError:0.0E+0} / {r.GradientError:0.0E+0} / {r.UpdateError:0.0E+0}");
             if (r.Problem is not null)
             {
                 yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Sequences} | {agreement} | - | - | not measured: {r.Problem} | >1x | no |");
