@@ -210,20 +210,8 @@ public static class PeerComparison
                 continue;
             }
 
-            var libraryReps = Reps(Time(run, 1)[0]);
-            var torchReps = Reps(Times(peer, id, 1)[0]);
-            var libraryMedians = new List<double>();
-            var torchMedians = new List<double>();
-            for (var round = 0; round < rounds; round++)
-            {
-                Settle();
-                libraryMedians.Add(Median(Time(run, libraryReps)));
-                Settle();
-                torchMedians.Add(Median(Times(peer, id, torchReps)));
-            }
-
-            peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
-            results.Add(new PeerResult(c, path, Median(libraryMedians), Median(torchMedians), torchError, null));
+            var (libraryMs, torchMs) = Alternate(run, peer, id, rounds);
+            results.Add(new PeerResult(c, path, libraryMs, torchMs, torchError, null));
             GC.Collect();
         }
 
@@ -239,12 +227,13 @@ public static class PeerComparison
     {
         ArgumentNullException.ThrowIfNull(results);
         var c = CultureInfo.InvariantCulture;
-        yield return string.Empty;
-        yield return "## Side by side with PyTorch (same machine, same run)";
-        yield return string.Empty;
+        foreach (var line in Heading("Side by side with PyTorch (same machine, same run)", peer, why))
+        {
+            yield return line;
+        }
+
         if (peer is null)
         {
-            yield return $"PyTorch: not measured in this run ({why}). Every row below needs it; none is quoted from elsewhere.";
             yield break;
         }
 
@@ -286,14 +275,50 @@ public static class PeerComparison
     }
 
     /// <summary>
+    /// Times a prepared case in <paramref name="rounds"/> rounds that alternate library and PyTorch (each side after a
+    /// <see cref="Settle"/>, each round the median of enough calls to fill about 0.3 s), then releases the peer's case.
+    /// </summary>
+    /// <returns>The medians of the rounds' medians, library and PyTorch, in ms.</returns>
+    internal static (double LibraryMs, double TorchMs) Alternate(Action run, TorchPeer peer, string id, int rounds)
+    {
+        var libraryReps = Reps(Time(run, 1)[0]);
+        var torchReps = Reps(Times(peer, id, 1)[0]);
+        var libraryMedians = new List<double>();
+        var torchMedians = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            Settle();
+            libraryMedians.Add(Median(Time(run, libraryReps)));
+            Settle();
+            torchMedians.Add(Median(Times(peer, id, torchReps)));
+        }
+
+        peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
+        return (Median(libraryMedians), Median(torchMedians));
+    }
+
+    /// <summary>A section's heading, and without a peer the line that says so.</summary>
+    /// <returns>Markdown lines.</returns>
+    internal static IEnumerable<string> Heading(string title, JsonObject? peer, string why)
+    {
+        yield return string.Empty;
+        yield return $"## {title}";
+        yield return string.Empty;
+        if (peer is null)
+        {
+            yield return $"PyTorch: not measured in this run ({why}). Every row below needs it; none is quoted from elsewhere.";
+        }
+    }
+
+    /// <summary>
     /// Waits before one side is timed, so that the other side's idle workers have gone to sleep: OpenBLAS's threads
     /// spin for about 2^28 cycles (0.1 s) after a product, and on 2 cores a spinning thread takes half the machine.
     /// </summary>
-    internal static void Settle() => Thread.Sleep(250);
+    private static void Settle() => Thread.Sleep(250);
 
-    internal static int Reps(double firstMs) => Math.Clamp((int)Math.Ceiling(300 / Math.Max(firstMs, 1e-3)), 1, 200);
+    private static int Reps(double firstMs) => Math.Clamp((int)Math.Ceiling(300 / Math.Max(firstMs, 1e-3)), 1, 200);
 
-    internal static double[] Time(Action run, int reps)
+    private static double[] Time(Action run, int reps)
     {
         var times = new double[reps];
         for (var i = 0; i < reps; i++)
@@ -306,10 +331,10 @@ public static class PeerComparison
         return times;
     }
 
-    internal static double[] Times(TorchPeer peer, string id, int reps) =>
+    private static double[] Times(TorchPeer peer, string id, int reps) =>
         peer.Send(new JsonObject { ["op"] = "time", ["id"] = id, ["reps"] = reps })["ms"]!.AsArray().Select(t => t!.GetValue<double>()).ToArray();
 
-    internal static double Median(IReadOnlyList<double> values)
+    private static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;

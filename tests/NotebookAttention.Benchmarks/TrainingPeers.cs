@@ -75,20 +75,21 @@ public static class TrainingPeers
             foreach (var layers in new[] { 1, 2 })
             {
                 var s = TransformerWorkload.Settings(n, layers);
-                var sizes = new JsonObject { ["vocabulary"] = s.VocabularySize, ["max_length"] = s.MaxLength, ["d_model"] = s.DModel, ["heads"] = s.Heads, ["feed_forward"] = s.FeedForward, ["layers"] = s.Layers };
                 var label = string.Create(CultureInfo.InvariantCulture, $"transformer, {layers} layer{(layers > 1 ? "s" : string.Empty)}, d_model {s.DModel}, {s.Heads} head{(s.Heads > 1 ? "s" : string.Empty)}");
-                cases.Add(new TrainingPeerCase(label, n, () => TransformerWorkload.Create(n, layers), "transformer", sizes));
+                cases.Add(new TrainingPeerCase(label, n, () => TransformerWorkload.Create(n, layers), "transformer", TransformerSizes(s)));
             }
         }
 
         // Notebook 09's other choice, ReverseTask(4, 8) with two layers: a padded batch, so the padding masks are proven too.
         var padded = TransformerWorkload.Settings(8, 2);
-        var paddedSizes = new JsonObject { ["vocabulary"] = padded.VocabularySize, ["max_length"] = padded.MaxLength, ["d_model"] = padded.DModel, ["heads"] = padded.Heads, ["feed_forward"] = padded.FeedForward, ["layers"] = padded.Layers };
         cases.Add(new TrainingPeerCase(string.Create(CultureInfo.InvariantCulture, $"transformer, 2 layers, d_model {padded.DModel}, 1 head, 4-8 digits (padded)"), 8, () =>
-            (new TransformerModel(padded), new ReverseTask(4, 8).Sample(TransformerWorkload.ReverseBatch, new Random(1))), "transformer", paddedSizes));
+            (new TransformerModel(padded), new ReverseTask(4, 8).Sample(TransformerWorkload.ReverseBatch, new Random(1))), "transformer", TransformerSizes(padded)));
         return cases;
 
         static SequenceBatch RememberFirst(int n) => new RememberFirstTask(n - 1).Sample(TrainingBenchmarks.Batch, new Random(1));
+
+        static JsonObject TransformerSizes(TransformerSettings s) =>
+            new() { ["vocabulary"] = s.VocabularySize, ["max_length"] = s.MaxLength, ["d_model"] = s.DModel, ["heads"] = s.Heads, ["feed_forward"] = s.FeedForward, ["layers"] = s.Layers };
     }
 
     /// <summary>Checks and times every case against the peer, or records why it could not.</summary>
@@ -106,78 +107,7 @@ public static class TrainingPeers
             return [];
         }
 
-        var results = new List<TrainingPeerResult>();
-        for (var i = 0; i < cases.Count; i++)
-        {
-            var c = cases[i];
-            var id = string.Create(CultureInfo.InvariantCulture, $"training{i}");
-            Console.WriteLine($"training step side by side with PyTorch: {c.Label}, n = {c.N} ...");
-            var (model, batch) = c.Create();
-            var adam = new Adam(LearningRate);
-            var before = model.Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray();
-            var request = new JsonObject
-            {
-                ["op"] = "prepare_training",
-                ["id"] = id,
-                ["model"] = c.PeerModel,
-                ["sizes"] = c.Sizes.DeepClone(),
-                ["parameters"] = new JsonArray([.. model.Parameters.Select((p, k) => (JsonNode)new JsonArray(p.Value.RowCount, p.Value.ColumnCount, Numbers(before[k])))]),
-                ["batch"] = new JsonObject
-                {
-                    ["inputs"] = new JsonArray([.. batch.Inputs.Select(s => (JsonNode)new JsonArray([.. s.Select(t => (JsonNode)t)]))]),
-                    ["targets"] = new JsonArray([.. batch.Targets.Select(s => (JsonNode)new JsonArray([.. s.Select(t => (JsonNode)t)]))]),
-                    ["lengths"] = new JsonArray([.. batch.Lengths.Select(t => (JsonNode)t)]),
-                },
-                ["adam"] = new JsonObject { ["lr"] = adam.LearningRate, ["beta1"] = adam.Beta1, ["beta2"] = adam.Beta2, ["eps"] = adam.Epsilon },
-            };
-
-            var loss = Step(model, batch, adam, out var gradients);
-            var after = model.Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray();
-            JsonObject reply;
-            try
-            {
-                reply = peer.Send(request);
-            }
-            catch (InvalidOperationException error)
-            {
-                results.Add(new TrainingPeerResult(c, batch.Count, "-", double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, error.Message));
-                continue;
-            }
-
-            var torchGradients = Arrays(reply["gradients"]!);
-            var torchAfter = Arrays(reply["parameters"]!);
-            var lossError = Math.Abs(reply["loss"]!.GetValue<double>() - loss) / Math.Abs(loss);
-            var gradientError = GradientError(gradients, torchGradients);
-            var updateError = UpdateError(before, after, torchAfter);
-            var modules = reply["modules"]!.GetValue<string>();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  same model? loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}, Adam update {updateError:0.0E+0}"));
-            if (!(lossError <= Tolerance && gradientError <= Tolerance && updateError <= UpdateTolerance))
-            {
-                var problem = string.Create(CultureInfo.InvariantCulture, $"PyTorch's model is not the library's (loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}: at most {Tolerance:0E+0}; Adam update {updateError:0.0E+0}: at most {UpdateTolerance:0E+0}): not timed");
-                results.Add(new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, double.NaN, double.NaN, problem));
-                peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
-                continue;
-            }
-
-            Action run = () => Step(model, batch, adam, out _);
-            var libraryReps = PeerComparison.Reps(PeerComparison.Time(run, 1)[0]);
-            var torchReps = PeerComparison.Reps(PeerComparison.Times(peer, id, 1)[0]);
-            var libraryMedians = new List<double>();
-            var torchMedians = new List<double>();
-            for (var round = 0; round < rounds; round++)
-            {
-                PeerComparison.Settle();
-                libraryMedians.Add(PeerComparison.Median(PeerComparison.Time(run, libraryReps)));
-                PeerComparison.Settle();
-                torchMedians.Add(PeerComparison.Median(PeerComparison.Times(peer, id, torchReps)));
-            }
-
-            peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
-            results.Add(new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, PeerComparison.Median(libraryMedians), PeerComparison.Median(torchMedians), null));
-            GC.Collect();
-        }
-
-        return results;
+        return [.. cases.Select((c, i) => Measure(peer, c, string.Create(CultureInfo.InvariantCulture, $"training{i}"), rounds))];
     }
 
     /// <summary>
@@ -218,12 +148,13 @@ public static class TrainingPeers
     {
         ArgumentNullException.ThrowIfNull(results);
         var c = CultureInfo.InvariantCulture;
-        yield return string.Empty;
-        yield return "## One training step against PyTorch (same machine, same run)";
-        yield return string.Empty;
+        foreach (var line in PeerComparison.Heading("One training step against PyTorch (same machine, same run)", peer, why))
+        {
+            yield return line;
+        }
+
         if (peer is null)
         {
-            yield return $"PyTorch: not measured in this run ({why}). Every row below needs it; none is quoted from elsewhere.";
             yield break;
         }
 
@@ -270,7 +201,63 @@ public static class TrainingPeers
         return $"{goal} {text} | {(met ? "yes" : "no")} |";
     }
 
-    private static double Step(ISequenceModel model, SequenceBatch batch, Adam adam, out double[][] gradients)
+    /// <summary>One case: the library's first step and the peer's from the same parameters and batch, compared; then, if they agree, the alternating rounds.</summary>
+    private static TrainingPeerResult Measure(TorchPeer peer, TrainingPeerCase c, string id, int rounds)
+    {
+        Console.WriteLine($"training step side by side with PyTorch: {c.Label}, n = {c.N} ...");
+        var (model, batch) = c.Create();
+        var adam = new Adam(LearningRate);
+        var before = model.Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray();
+        var request = new JsonObject
+        {
+            ["op"] = "prepare_training",
+            ["id"] = id,
+            ["model"] = c.PeerModel,
+            ["sizes"] = c.Sizes.DeepClone(),
+            ["parameters"] = new JsonArray([.. model.Parameters.Select((p, k) => (JsonNode)new JsonArray(p.Value.RowCount, p.Value.ColumnCount, Numbers(before[k])))]),
+            ["batch"] = new JsonObject
+            {
+                ["inputs"] = new JsonArray([.. batch.Inputs.Select(s => (JsonNode)new JsonArray([.. s.Select(t => (JsonNode)t)]))]),
+                ["targets"] = new JsonArray([.. batch.Targets.Select(s => (JsonNode)new JsonArray([.. s.Select(t => (JsonNode)t)]))]),
+                ["lengths"] = new JsonArray([.. batch.Lengths.Select(t => (JsonNode)t)]),
+            },
+            ["adam"] = new JsonObject { ["lr"] = adam.LearningRate, ["beta1"] = adam.Beta1, ["beta2"] = adam.Beta2, ["eps"] = adam.Epsilon },
+        };
+
+        var gradients = new double[model.Parameters.Count][];
+        var loss = Step(model, batch, adam, gradients);
+        var after = model.Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray();
+        JsonObject reply;
+        try
+        {
+            reply = peer.Send(request);
+        }
+        catch (InvalidOperationException error)
+        {
+            return new TrainingPeerResult(c, batch.Count, "-", double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, error.Message);
+        }
+
+        var torchGradients = Arrays(reply["gradients"]!);
+        var torchAfter = Arrays(reply["parameters"]!);
+        var lossError = Math.Abs(reply["loss"]!.GetValue<double>() - loss) / Math.Abs(loss);
+        var gradientError = GradientError(gradients, torchGradients);
+        var updateError = UpdateError(before, after, torchAfter);
+        var modules = reply["modules"]!.GetValue<string>();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  same model? loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}, Adam update {updateError:0.0E+0}"));
+        if (!(lossError <= Tolerance && gradientError <= Tolerance && updateError <= UpdateTolerance))
+        {
+            var problem = string.Create(CultureInfo.InvariantCulture, $"PyTorch's model is not the library's (loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}: at most {Tolerance:0E+0}; Adam update {updateError:0.0E+0}: at most {UpdateTolerance:0E+0}): not timed");
+            peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
+            return new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, double.NaN, double.NaN, problem);
+        }
+
+        var (libraryMs, torchMs) = PeerComparison.Alternate(() => Step(model, batch, adam, null), peer, id, rounds);
+        GC.Collect();
+        return new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, libraryMs, torchMs, null);
+    }
+
+    /// <summary>One training step; with <paramref name="gradients"/>, a copy of the gradients taken before Adam's update (the check only: not timed).</summary>
+    private static double Step(ISequenceModel model, SequenceBatch batch, Adam adam, double[][]? gradients)
     {
         foreach (var p in model.Parameters)
         {
@@ -278,7 +265,14 @@ public static class TrainingPeers
         }
 
         var outcome = model.LossAndGradients(batch, Environment.ProcessorCount);
-        gradients = [.. model.Parameters.Select(p => p.Gradient.ToRowMajorArray())];
+        if (gradients is not null)
+        {
+            for (var p = 0; p < gradients.Length; p++)
+            {
+                gradients[p] = model.Parameters[p].Gradient.ToRowMajorArray();
+            }
+        }
+
         adam.Update(model.Parameters);
         return outcome.Loss;
     }

@@ -144,8 +144,11 @@ class Slot:
         self.tensor, self.transpose, self.start, self.stop = tensor, transpose, start, stop
 
     def view(self, data):
+        """The library's [rows x cols] view of `data` (the tensor's values or its gradient); a 1-d bias is a [1 x n] row."""
         part = data if self.start is None else data[self.start:self.stop]
-        return part.t() if self.transpose else part.reshape(-1, part.shape[-1]) if part.dim() == 2 else part.reshape(1, -1)
+        if self.transpose:
+            return part.t()
+        return part if part.dim() == 2 else part.reshape(1, -1)
 
     def load(self, rows, cols, values):
         with torch.no_grad():
