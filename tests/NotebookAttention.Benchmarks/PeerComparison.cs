@@ -210,20 +210,8 @@ public static class PeerComparison
                 continue;
             }
 
-            var libraryReps = Reps(Time(run, 1)[0]);
-            var torchReps = Reps(Times(peer, id, 1)[0]);
-            var libraryMedians = new List<double>();
-            var torchMedians = new List<double>();
-            for (var round = 0; round < rounds; round++)
-            {
-                Settle();
-                libraryMedians.Add(Median(Time(run, libraryReps)));
-                Settle();
-                torchMedians.Add(Median(Times(peer, id, torchReps)));
-            }
-
-            peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
-            results.Add(new PeerResult(c, path, Median(libraryMedians), Median(torchMedians), torchError, null));
+            var (libraryMs, torchMs) = Alternate(run, peer, id, rounds);
+            results.Add(new PeerResult(c, path, libraryMs, torchMs, torchError, null));
             GC.Collect();
         }
 
@@ -239,12 +227,13 @@ public static class PeerComparison
     {
         ArgumentNullException.ThrowIfNull(results);
         var c = CultureInfo.InvariantCulture;
-        yield return string.Empty;
-        yield return "## Side by side with PyTorch (same machine, same run)";
-        yield return string.Empty;
+        foreach (var line in Heading("Side by side with PyTorch (same machine, same run)", peer, why))
+        {
+            yield return line;
+        }
+
         if (peer is null)
         {
-            yield return $"PyTorch: not measured in this run ({why}). Every row below needs it; none is quoted from elsewhere.";
             yield break;
         }
 
@@ -283,6 +272,42 @@ public static class PeerComparison
         Action materialized = () => FastAttention.Materialized(work.Queries, work.Keys, work.Values, work.Output, work.N, work.N, work.D, work.D, mask);
         var reps = Reps(Math.Max(Time(tiled, 1)[0], Time(materialized, 1)[0]));
         return Median(Time(tiled, reps)) <= Median(Time(materialized, reps)) ? (tiled, "tiled") : (materialized, "materialized");
+    }
+
+    /// <summary>
+    /// Times a prepared case in <paramref name="rounds"/> rounds that alternate library and PyTorch (each side after a
+    /// <see cref="Settle"/>, each round the median of enough calls to fill about 0.3 s), then releases the peer's case.
+    /// </summary>
+    /// <returns>The medians of the rounds' medians, library and PyTorch, in ms.</returns>
+    internal static (double LibraryMs, double TorchMs) Alternate(Action run, TorchPeer peer, string id, int rounds)
+    {
+        var libraryReps = Reps(Time(run, 1)[0]);
+        var torchReps = Reps(Times(peer, id, 1)[0]);
+        var libraryMedians = new List<double>();
+        var torchMedians = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            Settle();
+            libraryMedians.Add(Median(Time(run, libraryReps)));
+            Settle();
+            torchMedians.Add(Median(Times(peer, id, torchReps)));
+        }
+
+        peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
+        return (Median(libraryMedians), Median(torchMedians));
+    }
+
+    /// <summary>A section's heading, and without a peer the line that says so.</summary>
+    /// <returns>Markdown lines.</returns>
+    internal static IEnumerable<string> Heading(string title, JsonObject? peer, string why)
+    {
+        yield return string.Empty;
+        yield return $"## {title}";
+        yield return string.Empty;
+        if (peer is null)
+        {
+            yield return $"PyTorch: not measured in this run ({why}). Every row below needs it; none is quoted from elsewhere.";
+        }
     }
 
     /// <summary>

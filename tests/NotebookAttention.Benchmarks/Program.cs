@@ -10,8 +10,9 @@ using NotebookAttention.Cost;
 using NotebookAttention.Fast;
 
 // Measures the fast attention kernels against the baselines and writes RESULTS.md beside this file.
-// usage: dotnet run -c Release --project tests/NotebookAttention.Benchmarks [-- --quick | --peers-only]
-// --peers-only runs only the side-by-side comparison with PyTorch and prints its table (RESULTS.md is left alone).
+// usage: dotnet run -c Release --project tests/NotebookAttention.Benchmarks [-- --quick | --peers-only [--training-only]]
+// --peers-only runs only the side-by-side comparisons with PyTorch (attention, then the training steps) and prints
+// their tables (RESULTS.md is left alone); with --training-only as well, only the training steps.
 var quick = args.Contains("--quick");
 var root = FindRoot();
 var resultsPath = Path.Combine(root, "tests", "NotebookAttention.Benchmarks", "RESULTS.md");
@@ -19,7 +20,10 @@ var peerScript = Path.Combine(root, "tests", "NotebookAttention.Benchmarks", "Pe
 if (args.Contains("--peers-only"))
 {
     using var onlyPeer = TorchPeer.TryStart(peerScript, Environment.ProcessorCount, out var onlyWhy);
-    foreach (var line in PeerComparison.Table(onlyPeer?.Info, onlyWhy, PeerComparison.Run(onlyPeer, onlyWhy, PeerComparison.Cases())))
+    var onlyTraining = args.Contains("--training-only");
+    List<string> lines = onlyTraining ? [] : PeerComparison.Table(onlyPeer?.Info, onlyWhy, PeerComparison.Run(onlyPeer, onlyWhy, PeerComparison.Cases())).ToList();
+    lines.AddRange(TrainingPeers.Table(onlyPeer?.Info, onlyWhy, TrainingPeers.Run(onlyPeer, onlyWhy, TrainingPeers.Cases())));
+    foreach (var line in lines)
     {
         Console.WriteLine(line);
     }
@@ -53,18 +57,20 @@ var checks = CheckCost.Measure(new Workload(4096, 64), rounds: 201);
 
 Console.WriteLine("side by side with PyTorch (Debian's python3-torch), when it is installed ...");
 IReadOnlyList<PeerResult> peerResults;
+IReadOnlyList<TrainingPeerResult> trainingPeerResults;
 System.Text.Json.Nodes.JsonObject? peerInfo;
 string peerWhy;
 using (var peer = TorchPeer.TryStart(peerScript, Environment.ProcessorCount, out peerWhy))
 {
     peerInfo = peer?.Info;
     peerResults = PeerComparison.Run(peer, peerWhy, PeerComparison.Cases());
+    trainingPeerResults = TrainingPeers.Run(peer, peerWhy, TrainingPeers.Cases());
 }
 
 // The ceiling is measured again after the runs and the higher value kept: other load only ever lowers it.
 ceiling = Math.Max(ceiling, Machine.MeasureFmaCeiling(TimeSpan.FromSeconds(3)));
 var wideCeiling = Machine.MeasureWideFmaCeiling(TimeSpan.FromSeconds(3));
-File.WriteAllText(resultsPath, Results.Render(ceiling, wideCeiling, rows, bigSeconds, bigBytes, checks, quick, peerInfo, peerWhy, peerResults));
+File.WriteAllText(resultsPath, Results.Render(ceiling, wideCeiling, rows, bigSeconds, bigBytes, checks, quick, peerInfo, peerWhy, peerResults, trainingPeerResults));
 Console.WriteLine($"wrote {resultsPath}");
 return 0;
 
@@ -107,7 +113,7 @@ namespace NotebookAttention.Benchmarks
         /// <summary>The markdown text.</summary>
         public static string Render(
             double ceiling, double? wideCeiling, IReadOnlyList<Row> rows, double bigSeconds, long bigBytes, CheckCost checks, bool quick,
-            System.Text.Json.Nodes.JsonObject? peer, string peerWhy, IReadOnlyList<PeerResult> peerResults)
+            System.Text.Json.Nodes.JsonObject? peer, string peerWhy, IReadOnlyList<PeerResult> peerResults, IReadOnlyList<TrainingPeerResult> trainingPeerResults)
         {
             var text = new StringBuilder();
             var c = CultureInfo.InvariantCulture;
@@ -186,12 +192,18 @@ namespace NotebookAttention.Benchmarks
                 }
             }
 
+            text.AppendLine(TrainingPeers.Target(peer, peerWhy, trainingPeerResults));
             foreach (var line in PeerComparison.Table(peer, peerWhy, peerResults))
             {
                 text.AppendLine(line);
             }
 
             foreach (var line in TrainingBenchmarks.Table(rows))
+            {
+                text.AppendLine(line);
+            }
+
+            foreach (var line in TrainingPeers.Table(peer, peerWhy, trainingPeerResults))
             {
                 text.AppendLine(line);
             }
