@@ -1,6 +1,7 @@
 using System.Globalization;
 using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 
 namespace NotebookAttention.Pretrained;
@@ -105,10 +106,10 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
 
     /// <summary>
     /// Entropy, and the shares of each head's attention mass over the real pieces (same, previous, next piece,
-    /// [CLS], [SEP], punctuation, other: disjoint, summing to 1; see <see cref="NotebookAttention.Attention.HeadTraits"/>), for every head.
+    /// [CLS], [SEP], punctuation, other: disjoint, summing to 1; see <see cref="NotebookAttention.Analysis.HeadTraits"/>), for every head.
     /// </summary>
     /// <returns>One entry per layer and head.</returns>
-    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, ValidLength);
+    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Analysis.HeadTraits.Measure(Attention, ValidLength);
 
     /// <summary>The text (shortened to 200 characters here), the number of pieces and padding, and whether the text was cut.</summary>
     public string Summary =>

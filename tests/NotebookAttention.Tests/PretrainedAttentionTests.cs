@@ -1,3 +1,4 @@
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Pretrained;
 

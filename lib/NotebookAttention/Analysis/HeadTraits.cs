@@ -1,6 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Attention;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// Measured traits of one attention head: how spread out its weights are (entropy), and where its attention mass

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using NotebookAttention.Attention;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// The four weight maps of the d_k demonstration, measured (a small and a large d_k, each without and with the

@@ -1,6 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Attention;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// How spread one map of attention weights is: the mean over its rows of the largest weight and of the entropy.
