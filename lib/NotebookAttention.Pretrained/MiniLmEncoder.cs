@@ -57,7 +57,6 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
     /// <summary>Where a word piece is: its position among the tokens.</summary>
     /// <param name="piece">A word piece as the tokenizer wrote it (lowercase; continuations start with ##).</param>
     /// <param name="occurrence">Which occurrence, 0 for the first.</param>
-    /// <returns>The position.</returns>
     /// <exception cref="ArgumentException">The piece is not there; the message lists the pieces that are.</exception>
     public int Position(string piece, int occurrence = 0)
     {
@@ -134,7 +133,6 @@ public sealed class MiniLmEncoder
     private readonly MiniLmLayer[] layers;
 
     /// <summary>Builds the encoder from the model's weights.</summary>
-    /// <param name="weights">The weights.</param>
     public MiniLmEncoder(MiniLmWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
