@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using NotebookAttention.Analysis;
-using NotebookAttention.Attention;
 using NotebookAttention.Cost;
 using NotebookAttention.Pretrained;
 using NotebookAttention.Runner;

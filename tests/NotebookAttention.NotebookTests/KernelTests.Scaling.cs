@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using NotebookAttention.Analysis;
-using NotebookAttention.Attention;
 using NotebookAttention.Runner;
 using NotebookAttention.Tokens;
 

@@ -1,5 +1,4 @@
 using NotebookAttention.Analysis;
-using NotebookAttention.Attention;
 using NotebookAttention.Pretrained;
 
 namespace NotebookAttention.Tests;

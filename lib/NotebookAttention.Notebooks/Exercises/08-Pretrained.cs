@@ -1,6 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
 using NotebookAttention.Analysis;
-using NotebookAttention.Attention;
 using NotebookAttention.Cost;
 
 namespace NotebookAttention.Notebooks;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using NotebookAttention.Attention;
 
 namespace NotebookAttention.Analysis;
 

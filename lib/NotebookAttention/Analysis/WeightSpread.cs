@@ -1,5 +1,4 @@
 using MathNet.Numerics.LinearAlgebra;
-using NotebookAttention.Attention;
 
 namespace NotebookAttention.Analysis;
 
