@@ -404,51 +404,6 @@ public static class CostSweeps
             : head + " " + sizes + string.Create(c, $", past {string.Join(" and ", outgrown.Select(l => $"{l.Name} ({l.Bytes / 1024:N0} KiB per instance)"))}: the whole matrix, written once and read back, no longer stays in that level, so the extra time is consistent with it going to a slower one. A timing shows that the two coincide; a cache counter would be needed to prove the cause.") + untested;
     }
 
-    /// <summary>
-    /// The online softmax of a row of scores, taken <paramref name="block"/> scores at a time as the tiled kernel
-    /// takes keys: one line per block with its largest score, the running maximum m, the factor e^(m_old - m_new)
-    /// that rescales the running sum, and the running sum l = sum e^(s - m); then the weights e^(s - m) / l against
-    /// notebook 02's <see cref="Softmax.Stable"/>, which needs the whole row first.
-    /// </summary>
-    /// <param name="scores">The row.</param>
-    /// <param name="block">Scores per block.</param>
-    /// <returns>The steps and the largest difference.</returns>
-    public static string OnlineSoftmaxSteps(IReadOnlyList<double> scores, int block)
-    {
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
-        var c = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.AppendLine(c, $"{"block",-8}{"block max",-12}{"running m",-12}{"rescale",-12}running l");
-        var m = double.NegativeInfinity;
-        var l = 0.0;
-        for (var first = 0; first < scores.Count; first += block)
-        {
-            var part = scores.Skip(first).Take(block).ToList();
-            var newMax = Math.Max(m, part.Max());
-            var rescale = Math.Exp(m - newMax);   // e^(-inf) = 0 before the first block
-            l = OnlineSoftmaxRescale(l, m, newMax) + part.Sum(s => Math.Exp(s - newMax));
-            m = newMax;
-            text.AppendLine(c, $"{first / block,-8}{part.Max(),-12:0.###}{m,-12:0.###}{rescale,-12:0.####}{l:0.####}");
-        }
-
-        var online = Vector<double>.Build.DenseOfEnumerable(scores.Select(s => Math.Exp(s - m) / l));
-        var whole = Softmax.Stable(Vector<double>.Build.DenseOfEnumerable(scores));
-        text.Append(c, $"online weights: [{string.Join(", ", online.Select(w => w.ToString("0.####", c)))}]; largest difference from Softmax.Stable: {(online - whole).AbsoluteMaximum():G2}");
-        return text.ToString();
-    }
-
-    /// <summary>
-    /// One step of the online softmax: a running sum l = sum e^(s - m) kept against the maximum m, re-expressed
-    /// against a new maximum m' &gt;= m: l e^(m - m'). (An empty sum, m = minus infinity, stays 0.)
-    /// </summary>
-    /// <param name="sum">The running sum l.</param>
-    /// <param name="oldMax">The maximum it was kept against.</param>
-    /// <param name="newMax">The new maximum.</param>
-    /// <returns>The rescaled sum.</returns>
-    public static double OnlineSoftmaxRescale(double sum, double oldMax, double newMax) =>
-        double.IsNegativeInfinity(oldMax) ? 0 : sum * Math.Exp(oldMax - newMax);
-
     /// <summary>What a sliding window of <paramref name="window"/> lets n tokens see, computed: the pairs it keeps against all n² pairs.</summary>
     /// <param name="n">Tokens.</param>
     /// <param name="window">The window w.</param>

@@ -52,14 +52,19 @@ public class TransformerStepBenchmarks
 /// <summary>The transformer workloads of <see cref="TransformerStepBenchmarks"/> and the matrix-product FLOPs of one step.</summary>
 public static class TransformerWorkload
 {
-    /// <summary>Sequences per batch.</summary>
-    public const int BatchSize = 32;
+    /// <summary>Notebook 09's reverse task: d_model, heads, feed-forward width and batch of its training cells.</summary>
+    public const int ReverseDModel = 32, ReverseHeads = 1, ReverseFeedForward = 64, ReverseBatch = 32;
+
+    /// <summary>Sequences per batch: notebook 09's at n = 8, notebook 10's (<see cref="LongRangeSettings.Notebook"/>) otherwise.</summary>
+    /// <param name="n">Sequence length.</param>
+    /// <returns>The batch size.</returns>
+    public static int BatchSize(int n) => n == 8 ? ReverseBatch : LongRangeSettings.Notebook.BatchSize;
 
     /// <summary>
-    /// A seeded model (fast path) and batch of <see cref="BatchSize"/> sequences of length <paramref name="n"/>: n = 8 the
-    /// reverse task (<see cref="ReverseTask"/>, d_model 32, 2 heads, d_ff 64, every position scored), any other n the
-    /// remember-the-first-token task at L = n - 1 (<see cref="RememberFirstTask"/>, d_model 32, 1 head, d_ff 64, one
-    /// scored position).
+    /// A seeded model (fast path) and batch of <see cref="BatchSize"/> sequences of length <paramref name="n"/>: n = 8
+    /// notebook 09's reverse task (<see cref="ReverseTask"/>, every position scored), any other n notebook 10's
+    /// remember-the-first-token task at L = n - 1 (<see cref="RememberFirstTask"/>, one scored position), each at the
+    /// notebook's sizes.
     /// </summary>
     /// <param name="n">Sequence length.</param>
     /// <param name="layers">Transformer layers.</param>
@@ -68,16 +73,20 @@ public static class TransformerWorkload
     {
         ISequenceTask task = n == 8 ? new ReverseTask(8, 8) : new RememberFirstTask(n - 1);
         var settings = Settings(n, layers);
-        return (new TransformerModel(settings), task.Sample(BatchSize, new Random(1)));
+        return (new TransformerModel(settings), task.Sample(BatchSize(n), new Random(1)));
     }
 
     /// <summary>The model sizes <see cref="Create"/> uses.</summary>
     /// <param name="n">Sequence length.</param>
     /// <param name="layers">Transformer layers.</param>
     /// <returns>The settings.</returns>
-    public static TransformerSettings Settings(int n, int layers) => n == 8
-        ? new TransformerSettings(new ReverseTask(8, 8).VocabularySize, 8, DModel: 32, Heads: 2, FeedForward: 64, Seed: 1, Layers: layers)
-        : new TransformerSettings(new RememberFirstTask(n - 1).VocabularySize, n, DModel: 32, Heads: 1, FeedForward: 64, Seed: 1, Layers: layers);
+    public static TransformerSettings Settings(int n, int layers)
+    {
+        var notebook10 = LongRangeSettings.Notebook;
+        return n == 8
+            ? new TransformerSettings(new ReverseTask(8, 8).VocabularySize, 8, ReverseDModel, ReverseHeads, ReverseFeedForward, Seed: 1, Layers: layers)
+            : new TransformerSettings(new RememberFirstTask(n - 1).VocabularySize, n, notebook10.DModel, notebook10.Heads, notebook10.FeedForward, Seed: 1, Layers: layers);
+    }
 
     /// <summary>
     /// The FLOPs of one step's matrix products for <see cref="TransformerStepBenchmarks"/>' methods (null for other
@@ -94,7 +103,7 @@ public static class TransformerWorkload
             nameof(TransformerStepBenchmarks.TransformerTwoLayerStep) => 2,
             _ => null,
         };
-        return layers is { } l ? Flops(Settings(n, l), BatchSize, n, scored: n == 8 ? n : 1) : null;
+        return layers is { } l ? Flops(Settings(n, l), BatchSize(n), n, scored: n == 8 ? n : 1) : null;
     }
 
     /// <summary>

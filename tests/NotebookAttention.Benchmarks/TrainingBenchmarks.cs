@@ -6,7 +6,7 @@ namespace NotebookAttention.Benchmarks;
 
 /// <summary>
 /// One training step (loss and gradients of a batch, then an Adam update) of the Elman RNN and the LSTM at notebook 10's
-/// sizes (its LongRangeSettings.Notebook when this was written): remember-the-first-token batches of
+/// sizes (read from <see cref="LongRangeSettings.Notebook"/>, so they follow the notebook): remember-the-first-token batches of
 /// <see cref="Batch"/> sequences of n = L + 1 tokens, hidden <see cref="Hidden"/>, embedding <see cref="Embedding"/>,
 /// fp64 fast path, all cores. The transformer's step is <see cref="TransformerStepBenchmarks"/>; <see cref="Table"/>
 /// puts all three in one table of RESULTS.md.
@@ -14,17 +14,17 @@ namespace NotebookAttention.Benchmarks;
 [MemoryDiagnoser]
 public class TrainingBenchmarks
 {
-    /// <summary>Sequences per batch.</summary>
-    public const int Batch = 64;
+    /// <summary>Sequences per batch: notebook 10's.</summary>
+    public static int Batch => LongRangeSettings.Notebook.BatchSize;
 
-    /// <summary>h of the recurrent models.</summary>
-    public const int Hidden = 16;
+    /// <summary>h of the recurrent models: notebook 10's.</summary>
+    public static int Hidden => LongRangeSettings.Notebook.Hidden;
 
-    /// <summary>e of the recurrent models.</summary>
-    public const int Embedding = 8;
+    /// <summary>e of the recurrent models: notebook 10's.</summary>
+    public static int Embedding => LongRangeSettings.Notebook.Embedding;
 
     /// <summary>Ids of <see cref="RememberFirstTask"/> (10 digits, 8 signals, '?', padding).</summary>
-    public const int Vocabulary = 20;
+    public static int Vocabulary => new RememberFirstTask(1).VocabularySize;
 
     private readonly Dictionary<string, (ISequenceModel Model, IOptimizer Optimizer)> models = [];
     private SequenceBatch batch = null!;
@@ -39,7 +39,7 @@ public class TrainingBenchmarks
     {
         var task = new RememberFirstTask(N - 1);
         batch = task.Sample(Batch, new Random(1));
-        var settings = new RecurrentSettings(Vocabulary, Hidden, Embedding, Seed: 1);
+        var settings = new RecurrentSettings(Vocabulary, Hidden, Embedding, Seed: 1, LongRangeSettings.Notebook.ForgetBias);
         models[nameof(ElmanStep)] = (new ElmanRnnModel(settings), new Adam(1e-3));
         models[nameof(LstmStep)] = (new LstmModel(settings), new Adam(1e-3));
     }
@@ -76,7 +76,7 @@ public class TrainingBenchmarks
             return null;
         }
 
-        const double b = Batch, e = Embedding, h = Hidden, v = Vocabulary;
+        double b = Batch, e = Embedding, h = Hidden, v = Vocabulary;
         return (n * 2 * b * ((e * g) + (h * g) + (h * v))) + (n * 4 * b * ((e * g) + (h * g))) + (4 * b * h * v);
     }
 
@@ -100,9 +100,9 @@ public class TrainingBenchmarks
 
         var c = CultureInfo.InvariantCulture;
         yield return string.Empty;
-        yield return "## One training step (notebook 10's sizes)";
+        yield return "## One training step (notebooks 09 and 10's sizes)";
         yield return string.Empty;
-        yield return string.Create(c, $"Loss and gradients of a remember-the-first-token batch (n = L + 1 tokens, {Vocabulary} ids) and an Adam update, fp64 on the fast paths, all cores; the Elman RNN and the LSTM with batch {Batch}, hidden {Hidden}, embedding {Embedding}; the transformer at TransformerWorkload's sizes (n = 8 is notebook 09's reverse task). FLOPs count the matrix products the fast paths do (TrainingBenchmarks.Flops and TransformerWorkload.Flops state the formulas); fp64 SIMD holds half as many numbers per register as fp32, so its FMA ceiling is half the fp32 one above.");
+        yield return string.Create(c, $"Loss and gradients of a remember-the-first-token batch (n = L + 1 tokens, {Vocabulary} ids) and an Adam update, fp64 on the fast paths, all cores; the Elman RNN and the LSTM with batch {Batch}, hidden {Hidden}, embedding {Embedding}; the transformer as notebook 10 trains it at n = 51 and 201 (d_model {TransformerWorkload.Settings(51, 1).DModel}, {TransformerWorkload.Settings(51, 1).Heads} heads, feed-forward {TransformerWorkload.Settings(51, 1).FeedForward}, batch {TransformerWorkload.BatchSize(51)}) and as notebook 09 trains it on its reverse task at n = 8 (d_model {TransformerWorkload.Settings(8, 1).DModel}, {TransformerWorkload.Settings(8, 1).Heads} head, feed-forward {TransformerWorkload.Settings(8, 1).FeedForward}, batch {TransformerWorkload.BatchSize(8)}); the two-layer rows add a second block. FLOPs count the matrix products the fast paths do (TrainingBenchmarks.Flops and TransformerWorkload.Flops state the formulas); fp64 SIMD holds half as many numbers per register as fp32, so its FMA ceiling is half the fp32 one above.");
         yield return string.Empty;
         yield return "| Model step | n | median | GFLOP (counted) | GFLOP/s | allocated |";
         yield return "| --- | ---: | ---: | ---: | ---: | ---: |";

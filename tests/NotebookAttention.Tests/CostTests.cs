@@ -99,15 +99,21 @@ public class CostTests
         // other jobs either side can lose a round, so only a factor of 4 either way is asked: it catches flops
         // counted per instruction or per float instead of per lane pair, or time in the wrong unit.
         // Without x86 FMA (an Arm machine) the loop below cannot run here: only the upper bound is checked there.
+        // At least 3 rounds; on a busy machine up to 12, until the two agree: a miscount is there in every round, while
+        // a round spoiled by other jobs is not. A round of the reference loop above the issue limit is impossible and
+        // is dropped: once, on a virtual machine shared with other jobs, it timed 286.6 GFLOP/s on one thread (its
+        // clock stood still while the loop ran). The library's value gets no such pardon.
+        const double issueLimit = 2 * 16 * 6.0;
         var ceiling = 0.0;
         var here = 0.0;
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < 12 && (round < 3 || !(ceiling > here / 4 && ceiling < here * 4)); round++)
         {
             ceiling = Math.Max(ceiling, Machine.MeasureFmaCeiling(TimeSpan.FromMilliseconds(250), threads: 1));
-            here = Fma.IsSupported ? Math.Max(here, VectorFmaGflops(TimeSpan.FromMilliseconds(50))) : ceiling;
+            var loop = Fma.IsSupported ? VectorFmaGflops(TimeSpan.FromMilliseconds(50)) : ceiling;
+            here = loop <= issueLimit ? Math.Max(here, loop) : here;
         }
 
-        Assert.InRange(ceiling, 0, 2 * 16 * 6.0);
+        Assert.InRange(ceiling, 0, issueLimit);
         Assert.True(ceiling > here / 4 && ceiling < here * 4, $"the ceiling is {ceiling:0.0} GFLOP/s, the same loop timed here {here:0.0}");
     }
 

@@ -1,3 +1,4 @@
+using NotebookAttention.Attention;
 using NotebookAttention.Cost;
 using NotebookAttention.Fast;
 
@@ -40,10 +41,33 @@ public static partial class Exercises
 
         /// <summary>
         /// Exercise 3: the online softmax's running sum after a block: l = 2.5 kept against m = 3, a new block with
-        /// maximum 5 whose terms e^(s - 5) sum to 1.2 (<see cref="CostSweeps.OnlineSoftmaxRescale"/>).
+        /// maximum 5 whose terms e^(s - 5) sum to 1.2 (<see cref="TiledAttention.Rescale"/>).
         /// </summary>
         /// <param name="answer">The learner's new running sum.</param>
         public static ExerciseResult RescaledSum(double? answer) =>
-            Exercise.Check("3", answer, CostSweeps.OnlineSoftmaxRescale(2.5, 3, 5) + 1.2, 0.001, "The old terms were e^(s - 3); against the new maximum they are e^(s - 5) = e^(s - 3) · e^(3 - 5). Rescale the old sum, then add the new block's.");
+            Exercise.Check("3", answer, (2.5 * TiledAttention.Rescale(3, 5)) + 1.2, 0.001, "The old terms were e^(s - 3); against the new maximum they are e^(s - 5) = e^(s - 3) · e^(3 - 5). Rescale the old sum, then add the new block's.");
+   
+        /// <summary>
+        /// Exercise 4: with one key per block, how many times the running sum of the learner's traced row is rescaled
+        /// by a factor below 1 after its first allowed key: once for every key whose score beats every allowed score
+        /// before it (computed from the trace's scores with <see cref="TiledAttention.Rescale"/>).
+        /// </summary>
+        /// <param name="answer">The learner's count.</param>
+        /// <param name="trace">The row traced in the notebook (any block size: its scores are the row's scores).</param>
+        /// <returns>The verdict.</returns>
+        public static ExerciseResult RescalesOneKeyAtATime(int? answer, OnlineSoftmaxTrace trace)
+        {
+            ArgumentNullException.ThrowIfNull(trace);
+            var m = double.NegativeInfinity;
+            var rescales = 0;
+            foreach (var score in trace.Blocks.SelectMany(block => block.Scores))
+            {
+                var next = Math.Max(m, score);
+                rescales += !double.IsNegativeInfinity(m) && TiledAttention.Rescale(m, next) < 1 ? 1 : 0;
+                m = next;
+            }
+
+            return Exercise.Check("4", answer, rescales, "A block of one key rescales the running sum only when its score is larger than every score before it: go through the row's scores from left to right and count the new records, not counting the first key.");
+        }
     }
 }

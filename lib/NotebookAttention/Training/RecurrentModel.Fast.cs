@@ -17,11 +17,10 @@ public enum RecurrentPath
 public abstract partial class RecurrentModel
 {
     /// <summary>
-    /// Which implementation <see cref="LossAndGradients"/> and <see cref="Evaluate"/> run (default
-    /// <see cref="RecurrentPath.Fast"/>). The two agree to about 1e-12 (sums are added in a different order), tested on
-    /// generated models and batches.
+    /// Which implementation <see cref="LossAndGradients"/> and <see cref="Evaluate"/> run: <see cref="RecurrentSettings.Path"/>,
+    /// fixed when the model is made, as <see cref="TransformerSettings.Path"/> is for the transformer.
     /// </summary>
-    public RecurrentPath Path { get; set; } = RecurrentPath.Fast;
+    public RecurrentPath Path => Settings.Path;
 
     /// <summary>
     /// The cell forward over a chunk on flat buffers: X is [steps x rows x e] (step-major), the result H is

@@ -66,9 +66,8 @@ public class DivergenceTests
             return new TransformerModel(new TransformerSettings(Task.VocabularySize, Task.MaxLength, 4, 2, 8, 3, Path: path));
         }
 
-        var settings = new RecurrentSettings(Task.VocabularySize, 4, 3, 7);
+        var settings = new RecurrentSettings(Task.VocabularySize, 4, 3, 7, Path: which.EndsWith("reference path", StringComparison.Ordinal) ? RecurrentPath.Reference : RecurrentPath.Fast);
         RecurrentModel model = which.StartsWith("LSTM", StringComparison.Ordinal) ? new LstmModel(settings) : new ElmanRnnModel(settings);
-        model.Path = which.EndsWith("reference path", StringComparison.Ordinal) ? RecurrentPath.Reference : RecurrentPath.Fast;
         return model;
     }
 

@@ -39,8 +39,7 @@ public class FastPathTests
 
     private static (BatchOutcome Outcome, Matrix<double>[] Gradients) Run(RecurrentKind kind, RecurrentSettings settings, SequenceBatch batch, RecurrentPath path, int threads)
     {
-        var model = ModelCase.Build(kind, settings);
-        model.Path = path;
+        var model = ModelCase.Build(kind, settings with { Path = path });
         var outcome = model.LossAndGradients(batch, threads);
         var evaluation = model.Evaluate(batch, threads);
         Assert.Equal(outcome.Loss, evaluation.Loss);

@@ -18,12 +18,7 @@ internal sealed record ModelCase(RecurrentKind Kind, RecurrentSettings Settings,
 {
     public SequenceBatch Batch => new(Inputs, Targets, Settings.VocabularySize, PadId);
 
-    public RecurrentModel Build()
-    {
-        var model = Build(Kind, Settings);
-        model.Path = Path;
-        return model;
-    }
+    public RecurrentModel Build() => Build(Kind, Settings with { Path = Path });
 
     public static RecurrentModel Build(RecurrentKind kind, RecurrentSettings settings) =>
         kind == RecurrentKind.Elman ? new ElmanRnnModel(settings) : new LstmModel(settings);

@@ -86,8 +86,7 @@ public class TrainerTests
         // SGD with a huge η and no clipping: the updates throw the weights towards fp64's limit until a forward pass
         // overflows (inf - inf = NaN). The reference path gets there at η = 1e200; the fast path's fused multiply-adds
         // saturate to ±infinity instead (tanh(±inf) = ±1, the loss stays finite), so it needs η near fp64's largest number.
-        var model = Model();
-        model.Path = path;
+        var model = new ElmanRnnModel(Model().Settings with { Path = path });
         var snapshots = new List<ParameterSnapshot> { ParameterSnapshot.Of(model) };   // [j]: the weights step j + 1 starts from
         var run = Trainer.Run(model, Task, new TrainingSettings(20, 8, learningRate, "sgd", ClipNorm: null), _ => snapshots.Add(ParameterSnapshot.Of(model)));
         Assert.Equal(TrainingOutcome.Diverged, run.Outcome);
