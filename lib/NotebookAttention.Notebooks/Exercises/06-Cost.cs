@@ -54,7 +54,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's count.</param>
         /// <param name="trace">The row traced in the notebook (any block size: its scores are the row's scores).</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult RescalesOneKeyAtATime(int? answer, OnlineSoftmaxTrace trace)
         {
             ArgumentNullException.ThrowIfNull(trace);
