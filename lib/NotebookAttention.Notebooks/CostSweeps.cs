@@ -18,7 +18,6 @@ public static class CostSweeps
     /// <summary>Powers of two from <paramref name="from"/> to <paramref name="to"/>.</summary>
     /// <param name="from">Smallest n.</param>
     /// <param name="to">Largest n.</param>
-    /// <returns>The lengths.</returns>
     public static int[] Lengths(int from, int to)
     {
         var lengths = new List<int>();
@@ -35,7 +34,6 @@ public static class CostSweeps
     /// <param name="d">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Reference(IEnumerable<int> lengths, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Measurement.Curve(lengths, n =>
         {
@@ -48,7 +46,6 @@ public static class CostSweeps
     /// <param name="d">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Materialized(IEnumerable<int> lengths, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Fast(lengths, d, (q, k, v, o, n) => FastAttention.Materialized(q, k, v, o, n, n, d, d), maxSecondsPerRun, Label("materialized", progress));
 
@@ -57,7 +54,6 @@ public static class CostSweeps
     /// <param name="d">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Tiled(IEnumerable<int> lengths, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Fast(lengths, d, (q, k, v, o, n) => FastAttention.Tiled(q, k, v, o, n, n, d, d), maxSecondsPerRun, Label("tiled", progress));
 
@@ -67,7 +63,6 @@ public static class CostSweeps
     /// <param name="d">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> SlidingWindow(IEnumerable<int> lengths, int window, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Fast(lengths, d, (q, k, v, o, n) => SlidingWindowAttention.Compute(q, k, v, o, n, d, d, window), maxSecondsPerRun, Label($"window {window}", progress));
 
@@ -76,7 +71,6 @@ public static class CostSweeps
     /// <param name="d">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Linear(IEnumerable<int> lengths, int d = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Fast(lengths, d, (q, k, v, o, n) => FastLinearAttention.Compute(q, k, v, o, n, d, d), maxSecondsPerRun, Label("linear", progress));
 
@@ -89,7 +83,6 @@ public static class CostSweeps
     /// <param name="lengths">The n values.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> FreshScoreBuffer(IEnumerable<int> lengths, double maxSecondsPerRun = 2, IProgress<string>? progress = null) =>
         Measurement.Curve(lengths, n =>
         {
@@ -177,7 +170,6 @@ public static class CostSweeps
 
     /// <summary>Fits the time of the longer half of a sweep (short runs are dominated by fixed overhead).</summary>
     /// <param name="points">A sweep.</param>
-    /// <returns>The power law.</returns>
     public static PowerLawFit TimeFit(IReadOnlyList<CostPoint> points) => Fit(points, p => p.Seconds);
 
     /// <summary>
@@ -199,7 +191,6 @@ public static class CostSweeps
     /// </summary>
     /// <param name="expected">The exponent the arithmetic predicts: 2 for exact attention, 1 for the approximations.</param>
     /// <param name="sweeps">Named sweeps.</param>
-    /// <returns>The lines.</returns>
     public static string Growth(double expected, params (string Name, IReadOnlyList<CostPoint> Points)[] sweeps)
     {
         ArgumentNullException.ThrowIfNull(sweeps);
@@ -246,7 +237,6 @@ public static class CostSweeps
     /// </summary>
     /// <param name="exact">The exact kernel's sweep.</param>
     /// <param name="approximations">Named sweeps of the approximations.</param>
-    /// <returns>The text.</returns>
     public static string CrossoverReport(IReadOnlyList<CostPoint> exact, params (string Name, IReadOnlyList<CostPoint> Points)[] approximations)
     {
         ArgumentNullException.ThrowIfNull(exact);
@@ -320,7 +310,6 @@ public static class CostSweeps
     /// <param name="materialized">The materialized sweep.</param>
     /// <param name="tiled">The tiled sweep.</param>
     /// <param name="fresh">The same lengths' <see cref="FreshScoreBuffer"/> sweep (a last column), or null.</param>
-    /// <returns>The text.</returns>
     public static string ScoreMatrixStep(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled, IReadOnlyList<CostPoint>? fresh = null)
     {
         ArgumentNullException.ThrowIfNull(materialized);
@@ -365,7 +354,6 @@ public static class CostSweeps
     /// step's added time that allocating and writing a fresh matrix alone took is said, and that cause is no longer
     /// listed as unmeasured.
     /// </param>
-    /// <returns>The sentences.</returns>
     public static string ScoreMatrixStepConclusion(IReadOnlyList<CostPoint> materialized, IReadOnlyList<CostPoint> tiled, IReadOnlyList<CacheLevel> caches, IReadOnlyList<CostPoint>? fresh = null)
     {
         ArgumentNullException.ThrowIfNull(materialized);

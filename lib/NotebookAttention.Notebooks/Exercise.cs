@@ -50,7 +50,6 @@ public static class Exercise
     /// <param name="answer">The learner's answer, or null while unanswered.</param>
     /// <param name="expected">The right answer.</param>
     /// <param name="hint">A hint shown when the answer is wrong.</param>
-    /// <returns>The verdict.</returns>
     public static ExerciseResult Check(string name, int? answer, int expected, string hint) =>
         answer is null ? NotAnswered(name)
         : answer == expected ? Correct(name, answer.Value.ToString(CultureInfo.InvariantCulture))
@@ -62,7 +61,6 @@ public static class Exercise
     /// <param name="expected">The right answer.</param>
     /// <param name="tolerance">How far off an answer may be and still count.</param>
     /// <param name="hint">A hint shown when the answer is wrong.</param>
-    /// <returns>The verdict.</returns>
     public static ExerciseResult Check(string name, double? answer, double expected, double tolerance, string hint) =>
         answer is null ? NotAnswered(name)
         : Math.Abs(answer.Value - expected) <= tolerance ? Correct(name, answer.Value.ToString("G6", CultureInfo.InvariantCulture))
@@ -73,7 +71,6 @@ public static class Exercise
     /// <param name="answer">The learner's answer, or null while unanswered.</param>
     /// <param name="expected">The right answer.</param>
     /// <param name="hint">A hint shown when the answer is wrong.</param>
-    /// <returns>The verdict.</returns>
     public static ExerciseResult Check(string name, string? answer, string expected, string hint) =>
         string.IsNullOrWhiteSpace(answer) ? NotAnswered(name)
         : string.Equals(answer.Trim(), expected.Trim(), StringComparison.OrdinalIgnoreCase) ? Correct(name, answer.Trim())
@@ -84,7 +81,6 @@ public static class Exercise
     /// <param name="answer">The learner's answer, or null while unanswered.</param>
     /// <param name="expected">The right answer.</param>
     /// <param name="hint">A hint shown when the answer is wrong.</param>
-    /// <returns>The verdict.</returns>
     public static ExerciseResult Check(string name, (int, int)? answer, (int, int) expected, string hint) =>
         answer is null ? NotAnswered(name)
         : answer.Value == expected ? Correct(name, answer.Value.ToString())

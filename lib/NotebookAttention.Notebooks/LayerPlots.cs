@@ -1,5 +1,6 @@
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Cost;
 using Plotly.NET;
@@ -174,7 +175,6 @@ public static class LayerPlots
     /// <param name="traits">From <see cref="HeadTraits.Measure(IReadOnlyList{MultiHeadAttentionResult}, int?)"/>.</param>
     /// <param name="sortBy">One of <see cref="HeadTraits.Names"/>; entropy sorts lowest (most focused) first, the others highest first.</param>
     /// <param name="top">How many heads to list, or null for all.</param>
-    /// <returns>The table.</returns>
     /// <exception cref="ArgumentException">The trait name is unknown; the message lists the names.</exception>
     public static TableView Traits(IReadOnlyList<HeadTraits> traits, string sortBy = "previous token", int? top = null)
     {
@@ -230,7 +230,6 @@ public static class LayerPlots
     /// <summary>Word pieces as a row of numbered boxes; special pieces ([CLS], [SEP], [UNK], [PAD]) stand out.</summary>
     /// <param name="caption">Text above the pieces, e.g. the sentence and what happened to it.</param>
     /// <param name="pieces">The pieces in order.</param>
-    /// <returns>The view.</returns>
     public static TableView Pieces(string caption, IReadOnlyList<string> pieces)
     {
         ArgumentNullException.ThrowIfNull(caption);

@@ -56,7 +56,6 @@ public static class LiveOutput
 
     /// <summary>Starts a line that will be updated in place; nothing is shown until the first <see cref="LiveLine.Report"/>.</summary>
     /// <param name="minimumInterval">Least time between two updates sent to the front end (the last one is always sent).</param>
-    /// <returns>The line.</returns>
     public static LiveLine Line(TimeSpan? minimumInterval = null) =>
         new(show, show is not null && updatesInPlace(), minimumInterval ?? TimeSpan.FromMilliseconds(250));
 }

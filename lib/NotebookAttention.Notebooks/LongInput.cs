@@ -39,7 +39,6 @@ public static class LongInput
     /// <param name="shown">Items drawn.</param>
     /// <param name="total">Items in the input.</param>
     /// <param name="items">What the items are, plural ("tokens", "bars").</param>
-    /// <returns>The note.</returns>
     public static string Note(int shown, int total, string items) =>
         string.Create(CultureInfo.InvariantCulture, $"showing the first {shown:N0} of {total:N0} {items}");
 
@@ -67,13 +66,10 @@ public static class LongInput
     /// <param name="start">First position drawn.</param>
     /// <param name="count">Positions drawn.</param>
     /// <param name="total">Positions in the input.</param>
-    /// <returns>The note.</returns>
     public static string WindowNote(int start, int count, int total) =>
         string.Create(CultureInfo.InvariantCulture, $"showing tokens {start:N0} to {start + count - 1:N0} of {total:N0}");
 
     /// <summary>A token as a picture labels it: whole up to <see cref="LabelLength"/> characters, else cut and ending in "…".</summary>
-    /// <param name="token">The token.</param>
-    /// <returns>The label.</returns>
     public static string Label(string token) => Shorten(token, LabelLength);
 
     /// <summary>A chart title with its note: the note on a second, smaller line (plotly reads the markup).</summary>

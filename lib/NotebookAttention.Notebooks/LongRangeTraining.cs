@@ -23,7 +23,6 @@ public static class LongRangeTraining
     /// the front end can) ending in a summary the series runner prints, and the cell's stop button: stopping keeps
     /// nothing half-measured, it stops the experiment.
     /// </summary>
-    /// <param name="settings">The settings.</param>
     /// <returns>The finished experiment.</returns>
     public static LongRangeExperiment Train(LongRangeSettings settings)
     {
@@ -46,7 +45,6 @@ public static class LongRangeTraining
     /// <param name="distance">L.</param>
     /// <param name="sequences">How many to show.</param>
     /// <param name="seed">Seed of the generator that draws them.</param>
-    /// <returns>The view.</returns>
     public static TableView Examples(int distance, int sequences = 4, int seed = 1)
     {
         var task = new RememberFirstTask(distance);
@@ -62,7 +60,6 @@ public static class LongRangeTraining
     /// <summary>The three models' parameters side by side, tensor by tensor, for the task at distance L.</summary>
     /// <param name="settings">Sizes and seed.</param>
     /// <param name="distance">L (attention's positions are sized by the sequence length).</param>
-    /// <returns>The view.</returns>
     public static TableView Parameters(LongRangeSettings settings, int distance)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -118,7 +115,6 @@ public static class LongRangeTraining
     /// </summary>
     /// <param name="experiment">A finished experiment.</param>
     /// <param name="distance">L, one of the experiment's distances.</param>
-    /// <returns>The figure.</returns>
     public static Figure GradientChart(LongRangeExperiment experiment, int distance)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -136,7 +132,6 @@ public static class LongRangeTraining
 
     /// <summary>Median seconds per training step against the sequence length n, one line per model, log-log.</summary>
     /// <param name="experiment">A finished experiment.</param>
-    /// <returns>The figure.</returns>
     public static Figure TimeChart(LongRangeExperiment experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -154,7 +149,6 @@ public static class LongRangeTraining
     /// and check that every sentence follows.
     /// </summary>
     /// <param name="experiment">A finished experiment.</param>
-    /// <returns>The view.</returns>
     public static TableView Table(LongRangeExperiment experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -201,8 +195,6 @@ public static class LongRangeTraining
     /// else as in <paramref name="settings"/>): a row per seed and the sentence <see cref="LongRangeReport.SeedSentence"/>
     /// derives from them.
     /// </summary>
-    /// <param name="settings">The settings.</param>
-    /// <returns>The view.</returns>
     public static TableView Seeds(LongRangeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -218,7 +210,6 @@ public static class LongRangeTraining
     /// <param name="experiment">A finished experiment.</param>
     /// <param name="forgetBias">The other starting bias b_f.</param>
     /// <param name="distances">Distances of the experiment to retrain at.</param>
-    /// <returns>The view.</returns>
     public static TableView ForgetBias(LongRangeExperiment experiment, double forgetBias, params int[] distances)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -230,7 +221,6 @@ public static class LongRangeTraining
     /// <summary>The view of <see cref="ForgetBias(LongRangeExperiment, double, int[])"/> for spots already measured.</summary>
     /// <param name="experiment">The experiment the spots are compared with.</param>
     /// <param name="spots">The LSTM's results with another forget-gate bias, one seed, at distances of the experiment.</param>
-    /// <returns>The view.</returns>
     public static TableView ForgetBiasView(LongRangeExperiment experiment, IReadOnlyList<LongRangeSpot> spots)
     {
         ArgumentNullException.ThrowIfNull(experiment);

@@ -55,7 +55,6 @@ public sealed class PaddingConventions
     /// <param name="head">The head.</param>
     /// <param name="batch">The padded batch.</param>
     /// <param name="sentence">Which sentence.</param>
-    /// <returns>The comparison.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sentence"/> is not in the batch.</exception>
     public static PaddingConventions Compare(SelfAttention head, PaddedBatch batch, int sentence)
     {
@@ -196,7 +195,6 @@ public sealed class FullyMaskedRow
     }
 
     /// <summary>The row's weights under both conventions, titled with <see cref="Conclusion"/>.</summary>
-    /// <returns>The table.</returns>
     public TableView Table()
     {
         var shown = LongInput.Shown(FiniteWeights.Count);
@@ -234,7 +232,6 @@ public sealed class ParameterCounts
 
     /// <summary>Counts the parameters of the given layers.</summary>
     /// <param name="layers">Named layers, at least one.</param>
-    /// <returns>The counts.</returns>
     /// <exception cref="ArgumentException">No layers were given.</exception>
     public static ParameterCounts Of(IReadOnlyList<(string Name, MultiHeadAttention Layer)> layers)
     {

@@ -52,7 +52,6 @@ public sealed class PaddingDemonstration
     /// <param name="model">The model.</param>
     /// <param name="task">The task that supplies the sequences.</param>
     /// <param name="seed">Seed of the sequences drawn.</param>
-    /// <returns>The demonstration.</returns>
     /// <exception cref="ArgumentException">The task's sequences are too short to be cut (fewer than 2 tokens).</exception>
     public static PaddingDemonstration Run(ISequenceModel model, ISequenceTask task, int seed = 4)
     {
@@ -101,7 +100,6 @@ public sealed class PaddingDemonstration
     }
 
     /// <summary>The three cases as a table.</summary>
-    /// <returns>The table.</returns>
     public TableView Table()
     {
         static string E(double value) => value.ToString("0.00E+00", CultureInfo.InvariantCulture);

@@ -37,7 +37,6 @@ public static class ParallelismView
     /// width and cores, so a test can rebuild the report from the page and check that the sentences follow.
     /// </summary>
     /// <param name="report">A measured report.</param>
-    /// <returns>The view.</returns>
     public static TableView Table(ParallelismReport report)
     {
         ArgumentNullException.ThrowIfNull(report);

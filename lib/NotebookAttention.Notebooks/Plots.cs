@@ -1,5 +1,6 @@
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using Plotly.NET;
 using PlotlyChart = Plotly.NET.CSharp.Chart;

@@ -17,7 +17,6 @@ public static class RecurrencePlots
     /// </summary>
     /// <param name="graph">A dependency graph over the sentence.</param>
     /// <param name="tokens">The tokens, one per position.</param>
-    /// <returns>The figure.</returns>
     public static Figure PathLengths(DependencyGraph graph, IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -39,7 +38,6 @@ public static class RecurrencePlots
     /// </summary>
     /// <param name="architecture">The layer kind.</param>
     /// <param name="tokens">The sentence's tokens.</param>
-    /// <returns>The figure.</returns>
     public static Figure PathLengths(Architecture architecture, IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(architecture);
@@ -59,7 +57,6 @@ public static class RecurrencePlots
     /// <param name="tokens">The tokens, one per position.</param>
     /// <param name="from">Start token position.</param>
     /// <param name="to">End token position.</param>
-    /// <returns>The figure.</returns>
     public static Figure Graph(DependencyGraph graph, IReadOnlyList<string> tokens, int from, int to)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -74,7 +71,6 @@ public static class RecurrencePlots
     /// <param name="tokens">The sentence's tokens.</param>
     /// <param name="from">Start token position.</param>
     /// <param name="to">End token position (the last drawn token when it lies beyond the picture).</param>
-    /// <returns>The figure.</returns>
     public static Figure Graph(Architecture architecture, IReadOnlyList<string> tokens, int from, int to)
     {
         ArgumentNullException.ThrowIfNull(architecture);
@@ -97,7 +93,6 @@ public static class RecurrencePlots
     /// </summary>
     /// <param name="architectures">The layer kinds.</param>
     /// <param name="tokens">The sentence's tokens.</param>
-    /// <returns>The figure.</returns>
     public static Figure StepsFirstToLast(IReadOnlyList<Architecture> architectures, IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(architectures);
@@ -195,7 +190,6 @@ public static class RecurrencePlots
     /// <see cref="GradientComparison.Measure"/>: the same inputs, untrained weights.
     /// </summary>
     /// <param name="comparison">A measured comparison (with its curves).</param>
-    /// <returns>The figure.</returns>
     public static Figure GradientCurves(GradientComparison comparison)
     {
         ArgumentNullException.ThrowIfNull(comparison);
@@ -217,7 +211,6 @@ public static class RecurrencePlots
     /// row carries its exact values as <c>data-</c> attributes, so a test can rebuild the comparison from the page.
     /// </summary>
     /// <param name="comparison">A comparison.</param>
-    /// <returns>The view.</returns>
     public static TableView GradientTable(GradientComparison comparison)
     {
         ArgumentNullException.ThrowIfNull(comparison);

@@ -7,7 +7,6 @@ public static class Shapes
 {
     /// <summary>Names and shapes on one line, e.g. "X [7 x 16] · W_Q [16 x 8] · Q [7 x 8]".</summary>
     /// <param name="matrices">Named matrices.</param>
-    /// <returns>The line.</returns>
     public static string Of(params (string Name, Matrix<double> Value)[] matrices)
     {
         ArgumentNullException.ThrowIfNull(matrices);

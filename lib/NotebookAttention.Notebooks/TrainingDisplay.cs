@@ -15,7 +15,6 @@ public static class TrainingDisplay
     public const double GradientTolerance = 1e-6;
 
     /// <summary>A gradient check: its verdict, then every checked entry in a table.</summary>
-    /// <param name="check">The check.</param>
     /// <returns>HTML.</returns>
     public static string GradientCheckHtml(GradientCheckResult check)
     {

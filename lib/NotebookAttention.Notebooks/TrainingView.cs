@@ -161,7 +161,6 @@ public sealed class TrainingView
     public int Heads => snapshots.Count == 0 ? 0 : snapshots[0].Heads.Count;
 
     /// <summary>One head's attention on the probe at every snapshot, with its share of weight on the right key.</summary>
-    /// <param name="head">The head.</param>
     /// <returns>The frames in step order.</returns>
     public IReadOnlyList<AttentionFrame> Frames(int head)
     {
@@ -185,7 +184,6 @@ public sealed class TrainingView
 
     /// <summary>The slider heatmap of <paramref name="head"/> (default: <see cref="BestHead"/>), opening on the last snapshot.</summary>
     /// <param name="head">The head to show, or null for the best one.</param>
-    /// <returns>The figure.</returns>
     public Figure Attention(int? head = null)
     {
         var shown = head ?? BestHead;
@@ -206,7 +204,6 @@ public sealed class TrainingView
     }
 
     /// <summary>The ideal pattern for the probe: all weight on the answer's key.</summary>
-    /// <returns>The heatmap.</returns>
     /// <remarks>As wide as the slider heatmap of <see cref="Attention"/>, so the two compare side by side on the page.</remarks>
     public Figure Ideal()
     {
@@ -223,7 +220,6 @@ public sealed class TrainingView
     /// With one head it is that head's share. Several heads may split the queries between them, so the best single
     /// head can stay low while the heads together route every query.
     /// </summary>
-    /// <returns>The comparison.</returns>
     public ShareReport Share()
     {
         RequireAttention();

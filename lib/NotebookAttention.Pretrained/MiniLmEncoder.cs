@@ -1,6 +1,7 @@
 using System.Globalization;
 using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 
 namespace NotebookAttention.Pretrained;
@@ -56,7 +57,6 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
     /// <summary>Where a word piece is: its position among the tokens.</summary>
     /// <param name="piece">A word piece as the tokenizer wrote it (lowercase; continuations start with ##).</param>
     /// <param name="occurrence">Which occurrence, 0 for the first.</param>
-    /// <returns>The position.</returns>
     /// <exception cref="ArgumentException">The piece is not there; the message lists the pieces that are.</exception>
     public int Position(string piece, int occurrence = 0)
     {
@@ -105,10 +105,10 @@ public sealed record EncoderResult(IReadOnlyList<string> Tokens, IReadOnlyList<M
 
     /// <summary>
     /// Entropy, and the shares of each head's attention mass over the real pieces (same, previous, next piece,
-    /// [CLS], [SEP], punctuation, other: disjoint, summing to 1; see <see cref="NotebookAttention.Attention.HeadTraits"/>), for every head.
+    /// [CLS], [SEP], punctuation, other: disjoint, summing to 1; see <see cref="NotebookAttention.Analysis.HeadTraits"/>), for every head.
     /// </summary>
     /// <returns>One entry per layer and head.</returns>
-    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Attention.HeadTraits.Measure(Attention, ValidLength);
+    public IReadOnlyList<HeadTraits> HeadTraits() => NotebookAttention.Analysis.HeadTraits.Measure(Attention, ValidLength);
 
     /// <summary>The text (shortened to 200 characters here), the number of pieces and padding, and whether the text was cut.</summary>
     public string Summary =>
@@ -133,7 +133,6 @@ public sealed class MiniLmEncoder
     private readonly MiniLmLayer[] layers;
 
     /// <summary>Builds the encoder from the model's weights.</summary>
-    /// <param name="weights">The weights.</param>
     public MiniLmEncoder(MiniLmWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);

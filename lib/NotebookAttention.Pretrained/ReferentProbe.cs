@@ -105,7 +105,6 @@ public sealed class ReferentProbe
     /// <param name="candidateB">The second candidate's word piece.</param>
     /// <param name="firstLabel">A short name for the first sentence.</param>
     /// <param name="secondLabel">A short name for the second sentence.</param>
-    /// <returns>The probe.</returns>
     /// <exception cref="ArgumentException">A piece is missing from a sentence (the message lists the pieces), or the two results have different layers or heads.</exception>
     public static ReferentProbe Run(EncoderResult first, EncoderResult second, string pronoun, string candidateA, string candidateB, string firstLabel, string secondLabel)
     {
@@ -229,7 +228,6 @@ public sealed class ReferentProbe
     }
 
     /// <summary>The scan of all heads (every head that flips, with its weights), then both per-layer tables with their findings, as text.</summary>
-    /// <returns>The report.</returns>
     public string Report()
     {
         var text = new StringBuilder();

@@ -179,28 +179,4 @@ internal static class Check
     /// <summary>Position numbers "0", "1", ... as labels when no tokens are given.</summary>
     public static IReadOnlyList<string> LabelsOrPositions(IReadOnlyList<string>? labels, int count) =>
         labels ?? [.. Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
-
-    /// <summary>
-    /// Throws unless Q [queries x d_k], K [keys x d_k] and V [keys x d_v] fit together: Q and K need the same d_k
-    /// (a query and a key are compared by dot product), K and V the same number of rows (one value per key).
-    /// </summary>
-    public static void AttentionShapes(Matrix<double> queries, Matrix<double> keys, Matrix<double> values)
-    {
-        ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(keys);
-        ArgumentNullException.ThrowIfNull(values);
-        if (queries.ColumnCount != keys.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"Q is {Shape(queries)} but K is {Shape(keys)}: a query and a key are compared by dot product, so both need the same length d_k (same number of columns).",
-                nameof(keys));
-        }
-
-        if (values.RowCount != keys.RowCount)
-        {
-            throw new ArgumentException(
-                $"K is {Shape(keys)} but V is {Shape(values)}: every key needs its value, so both need the same number of rows.",
-                nameof(values));
-        }
-    }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using NotebookAttention.Attention;
+using NotebookAttention.Analysis;
 using NotebookAttention.Cost;
 using NotebookAttention.Pretrained;
 using NotebookAttention.Runner;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using NotebookAttention.Attention;
+using NotebookAttention.Analysis;
 using NotebookAttention.Runner;
 using NotebookAttention.Tokens;
 

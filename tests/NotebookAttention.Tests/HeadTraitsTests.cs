@@ -1,5 +1,6 @@
 using CsCheck;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Tests.Support;
 

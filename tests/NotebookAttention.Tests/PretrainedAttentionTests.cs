@@ -1,4 +1,4 @@
-using NotebookAttention.Attention;
+using NotebookAttention.Analysis;
 using NotebookAttention.Pretrained;
 
 namespace NotebookAttention.Tests;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CsCheck;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Notebooks;
 using NotebookAttention.Tests.Support;

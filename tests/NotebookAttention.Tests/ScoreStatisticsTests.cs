@@ -1,5 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
-using NotebookAttention.Attention;
+using NotebookAttention.Analysis;
 
 namespace NotebookAttention.Tests;
 

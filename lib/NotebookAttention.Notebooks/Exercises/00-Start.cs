@@ -21,7 +21,6 @@ public static partial class Exercises
 
         /// <summary>Exercise 1: the token count of <see cref="Example"/>, predicted before running the tokenizer.</summary>
         /// <param name="answer">The learner's answer.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult TokensOfExample(int? answer) =>
             Exercise.Check("1", answer, Tokenizer.Words(Example).Count, "An apostrophe inside a word keeps it whole; punctuation marks are tokens of their own.");
 

@@ -20,7 +20,6 @@ public static partial class Exercises
         /// <param name="answer">Two positions (first the smaller), or null while unanswered.</param>
         /// <param name="embeddings">The notebook's embedding table.</param>
         /// <param name="projections">The notebook's projections.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult SameQueryWithoutPositions((int, int)? answer, Embeddings embeddings, QkvProjections projections)
         {
             ArgumentNullException.ThrowIfNull(embeddings);
@@ -38,7 +37,6 @@ public static partial class Exercises
         /// <summary>Exercise 2: how many numbers W_Q, W_K and W_V hold together, whatever the sentence's length.</summary>
         /// <param name="answer">The learner's answer.</param>
         /// <param name="projections">The notebook's projections.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult WeightCount(int? answer, QkvProjections projections)
         {
             ArgumentNullException.ThrowIfNull(projections);
@@ -51,7 +49,6 @@ public static partial class Exercises
         /// <param name="answer">The learner's vector.</param>
         /// <param name="tokenVectors">X.</param>
         /// <param name="projections">The projections.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult QueryOfASum(Vector<double>? answer, Matrix<double> tokenVectors, QkvProjections projections)
         {
             ArgumentNullException.ThrowIfNull(tokenVectors);

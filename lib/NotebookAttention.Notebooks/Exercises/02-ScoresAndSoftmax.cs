@@ -1,5 +1,6 @@
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 
 namespace NotebookAttention.Notebooks;
@@ -45,7 +46,6 @@ public static partial class Exercises
         /// <param name="shiftedWeights">The learner's softmax of the shifted scores, [tokens x tokens]; null while unanswered.</param>
         /// <param name="shift">The number the learner added to every score.</param>
         /// <param name="result">The notebook's scaled attention result.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult ShiftedWeights(string? prediction, Matrix<double>? shiftedWeights, double shift, AttentionResult result)
         {
             ArgumentNullException.ThrowIfNull(result);
@@ -93,7 +93,6 @@ public static partial class Exercises
         /// <see cref="EntryVariance"/>: each product has variance σ² σ², d_k of them add up, the scale divides by d_k.
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult ScaledVarianceOfLargerEntries(double? answer)
         {
             var productVariance = EntryVariance * EntryVariance;              // Var(q_i k_i) = Var(q_i) Var(k_i)
@@ -108,7 +107,6 @@ public static partial class Exercises
         /// <param name="direction">"up", "down" or "same", predicted before computing; null while unanswered.</param>
         /// <param name="answer">The learner's entropy of the doubled row; null while unanswered.</param>
         /// <param name="result">The notebook's scaled attention result.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult EntropyOfDoubledScores(string? direction, double? answer, AttentionResult result)
         {
             ArgumentNullException.ThrowIfNull(result);

@@ -16,7 +16,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="output">The learner's output, [tokens x d_v].</param>
         /// <param name="result">The notebook's attention result.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult IdenticalValues(Matrix<double>? output, AttentionResult result)
         {
             ArgumentNullException.ThrowIfNull(result);
@@ -37,7 +36,6 @@ public static partial class Exercises
         /// <param name="tokens">The learner's tokens.</param>
         /// <param name="embeddings">The notebook's embedding table.</param>
         /// <param name="projections">The notebook's projections.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult RowAfterReversing(int? answer, IReadOnlyList<string> tokens, Embeddings embeddings, QkvProjections projections)
         {
             ArgumentNullException.ThrowIfNull(tokens);
@@ -59,7 +57,6 @@ public static partial class Exercises
         /// <summary>Exercise 3: row 0's output if all of row 0's scores were equal: the mean of the value vectors.</summary>
         /// <param name="answer">The learner's vector.</param>
         /// <param name="result">The notebook's attention result.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult EqualScoresOutput(Vector<double>? answer, AttentionResult result)
         {
             ArgumentNullException.ThrowIfNull(result);

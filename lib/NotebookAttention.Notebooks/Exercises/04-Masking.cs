@@ -19,7 +19,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's formula, L to the number of ■ cells, or null while unanswered.</param>
         /// <param name="batch">The notebook's padded batch.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult AllowedCells(Func<int, int>? answer, PaddedBatch batch)
         {
             ArgumentNullException.ThrowIfNull(batch);
@@ -39,7 +38,6 @@ public static partial class Exercises
         /// <param name="answer">The learner's rows, in any order, or null while unanswered.</param>
         /// <param name="batch">The notebook's padded batch.</param>
         /// <param name="sentence">The sentence the learner reasons about.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult LeftPaddedCausalEmptyRows(int[]? answer, PaddedBatch batch, int sentence)
         {
             ArgumentNullException.ThrowIfNull(batch);
@@ -55,7 +53,6 @@ public static partial class Exercises
         /// <summary>The key-padding mask of a sentence padded on the left: every query sees the real keys only, which come last.</summary>
         /// <param name="validLength">Real tokens.</param>
         /// <param name="paddedLength">Padded length.</param>
-        /// <returns>The mask.</returns>
         public static Mask LeftKeyPadding(int validLength, int paddedLength) =>
             Mask.FromFunction(paddedLength, paddedLength, (_, key) => key >= paddedLength - validLength);
 

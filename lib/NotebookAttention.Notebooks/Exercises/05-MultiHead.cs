@@ -22,7 +22,6 @@ public static partial class Exercises
         /// <param name="answer">The learner's prediction, or null while unanswered.</param>
         /// <param name="dModel">The d_model the learner picked.</param>
         /// <param name="heads">The h the learner picked.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult ParameterCountWithBiases(int? answer, int dModel, int heads)
         {
             if (dModel < 1 || dModel > LargestDModel)
@@ -51,7 +50,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="layer">The learner's layer, or null while unanswered.</param>
         /// <param name="parameters">The learner's predicted count, or null while unanswered.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult FiveHeadsOfFourAndSix(MultiHeadAttention? layer, int? parameters)
         {
             var shapeRight = layer is not null && layer.DModel == 16 && layer.Heads == 5 && layer.HeadDK == FiveHeadsDK && layer.HeadDV == FiveHeadsDV
@@ -76,7 +74,6 @@ public static partial class Exercises
         /// <param name="addPositions">Whether positions are added to the reordered rows (position i to new row i).</param>
         /// <param name="layer">The layer.</param>
         /// <param name="tokenVectors">The original token vectors, without positions.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult PermutationEquivariance(Matrix<double>? permutedOutput, int[] order, bool addPositions, MultiHeadAttention layer, Matrix<double> tokenVectors)
         {
             ArgumentNullException.ThrowIfNull(order);

@@ -15,7 +15,6 @@ public static partial class Exercises
         /// d = d_v = 64 (<see cref="FastLinearAttention.Flops"/> against <see cref="AttentionCost.Flops"/>).
         /// </summary>
         /// <param name="answer">The learner's n.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult LinearBeatsExactFrom(int? answer)
         {
             var n = 1;
@@ -33,7 +32,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's w.</param>
         /// <param name="tokens">Tokens in the learner's sentence.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult HalfWindow(int? answer, int tokens)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
@@ -46,7 +44,6 @@ public static partial class Exercises
         /// maximum 5 whose terms e^(s - 5) sum to 1.2 (<see cref="TiledAttention.Rescale"/>).
         /// </summary>
         /// <param name="answer">The learner's new running sum.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult RescaledSum(double? answer) =>
             Exercise.Check("3", answer, (2.5 * TiledAttention.Rescale(3, 5)) + 1.2, 0.001, "The old terms were e^(s - 3); against the new maximum they are e^(s - 5) = e^(s - 3) · e^(3 - 5). Rescale the old sum, then add the new block's.");
    
@@ -57,7 +54,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's count.</param>
         /// <param name="trace">The row traced in the notebook (any block size: its scores are the row's scores).</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult RescalesOneKeyAtATime(int? answer, OnlineSoftmaxTrace trace)
         {
             ArgumentNullException.ThrowIfNull(trace);

@@ -10,7 +10,6 @@ public static partial class Exercises
     {
         /// <summary>Exercise 1: the maximum path length of a stack of dilated convolutions (k = 2) over 1,000 positions.</summary>
         /// <param name="answer">The learner's answer.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult DilatedPathAt1000(int? answer) =>
             Exercise.Check("1", answer, DependencyGraph.Build(Architecture.DilatedConvolution(2), 1000).MaximumPathLength(), "Each layer doubles the reach (1, 2, 4, ... positions back): how many doublings until the reach covers 999 positions back?");
 
@@ -19,7 +18,6 @@ public static partial class Exercises
         /// check measures by central differences on that recurrence.
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult ChainRule(double? answer)
         {
             const double w = 0.5, u = 2, step = 1e-3;
@@ -45,7 +43,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
         /// <param name="measured">The learner's measurement, with an RNN of spectral radius 1.3 and an input scale of at least 0.5.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult RadiusAboveOne(double? answer, GradientComparison measured)
         {
             ArgumentNullException.ThrowIfNull(measured);

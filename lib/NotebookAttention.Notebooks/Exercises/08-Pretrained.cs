@@ -1,5 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
-using NotebookAttention.Attention;
+using NotebookAttention.Analysis;
 using NotebookAttention.Cost;
 
 namespace NotebookAttention.Notebooks;
@@ -37,7 +37,6 @@ public static partial class Exercises
         /// <param name="answer">The learner's answer.</param>
         /// <param name="allPieces">Every piece of the text, not cut ([CLS] first, [SEP] last).</param>
         /// <param name="validLength">The pieces the model read, [CLS] and [SEP] included: the cut keeps [CLS], the first validLength - 2 pieces and [SEP].</param>
-        /// <returns>The verdict.</returns>
         /// <exception cref="ArgumentException">The read length is outside the pieces.</exception>
         public static ExerciseResult WordsRead(int? answer, IReadOnlyList<string> allPieces, int validLength)
         {
@@ -77,7 +76,6 @@ public static partial class Exercises
         /// <param name="answer">The learner's answer (a number, or an expression in the number of pieces).</param>
         /// <param name="tokens">The learner's word pieces, [CLS] first.</param>
         /// <param name="validLength">The number of real pieces ([SEP] is the last of them).</param>
-        /// <returns>The verdict.</returns>
         /// <exception cref="ArgumentException">The pieces do not start with [CLS], or the valid length is outside them.</exception>
         public static ExerciseResult NextTokenShare(double? answer, IReadOnlyList<string> tokens, int validLength)
         {

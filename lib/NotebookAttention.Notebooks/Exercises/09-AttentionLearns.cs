@@ -21,7 +21,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's function, or null while unanswered.</param>
         /// <param name="training">The notebook's run.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult SoftmaxBackward(Func<Vector<double>, Vector<double>, Vector<double>>? answer, TrainingView training)
         {
             ArgumentNullException.ThrowIfNull(training);
@@ -67,7 +66,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's formula n → share, or null while unanswered.</param>
         /// <param name="training">The notebook's run (for its model's settings and task).</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult ShareBeforeTraining(Func<int, double>? answer, TrainingView training)
         {
             ArgumentNullException.ThrowIfNull(training);
@@ -117,7 +115,6 @@ public static partial class Exercises
         /// Checked entry by entry against <see cref="Softmax.RowsBackward"/> within <see cref="HandTolerance"/>.
         /// </summary>
         /// <param name="answer">dS for the four keys, or null while unanswered.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult MaskedKeyGradient(double[]? answer)
         {
             var a = Matrix<double>.Build.Dense(1, PaddedRow.Count, (_, j) => PaddedRow[j]);

@@ -14,7 +14,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
         /// <param name="experiment">The notebook's experiment (at least two distances).</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult QuadraticGrowth(double? answer, LongRangeExperiment experiment)
         {
             ArgumentNullException.ThrowIfNull(experiment);
@@ -35,7 +34,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
         /// <param name="settings">The notebook's settings (its embedding size is used; h is 64).</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult LstmParameters(int? answer, LongRangeSettings settings)
         {
             ArgumentNullException.ThrowIfNull(settings);
@@ -50,7 +48,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
         /// <param name="experiment">The notebook's experiment.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult ElmanAtChanceFrom(int? answer, LongRangeExperiment experiment)
         {
             ArgumentNullException.ThrowIfNull(experiment);
@@ -72,7 +69,6 @@ public static partial class Exercises
         /// </summary>
         /// <param name="answer">The learner's answer.</param>
         /// <param name="mine">The learner's experiment, e.g. run with <c>settings with { ForgetBias = 3 }</c>.</param>
-        /// <returns>The verdict.</returns>
         public static ExerciseResult LstmHeldUpTo(int? answer, LongRangeExperiment? mine)
         {
             if (mine is null)

@@ -63,7 +63,6 @@ public sealed class Mask
     /// <summary>A mask that allows everything.</summary>
     /// <param name="queries">Number of queries.</param>
     /// <param name="keys">Number of keys; defaults to <paramref name="queries"/> (self-attention).</param>
-    /// <returns>The mask.</returns>
     public static Mask None(int queries, int? keys = null)
     {
         Check.AtLeast(queries, 1, "mask query count", nameof(queries));
@@ -141,7 +140,6 @@ public sealed class Mask
     /// <param name="queries">Number of rows.</param>
     /// <param name="keys">Number of columns.</param>
     /// <param name="isAllowed">Whether query i may attend to key j.</param>
-    /// <returns>The mask.</returns>
     public static Mask FromFunction(int queries, int keys, Func<int, int, bool> isAllowed)
     {
         ArgumentNullException.ThrowIfNull(isAllowed);
@@ -188,18 +186,13 @@ public sealed class Mask
     /// <exception cref="ArgumentException">The shapes differ, or a score is already NaN or infinite.</exception>
     public Matrix<double> Apply(Matrix<double> scores)
     {
-        ArgumentNullException.ThrowIfNull(scores);
-        if (scores.RowCount != Queries || scores.ColumnCount != Keys)
-        {
-            throw new ArgumentException(
-                $"the mask is [{Queries} x {Keys}] but the scores are {Check.Shape(scores)} ({scores.RowCount} queries x {scores.ColumnCount} keys): build the mask for these {scores.ColumnCount} tokens, e.g. Mask.Causal({scores.ColumnCount}).",
-                nameof(scores));
-        }
-
-        // Scores must be finite here: a -infinity already present would be indistinguishable from a masked key.
-        Check.Finite(scores, "scores", nameof(scores));
-        return scores.MapIndexed((query, key, score) => allowed[(query * Keys) + key] ? score : double.NegativeInfinity, Zeros.Include);
+        AttentionChecks.MaskableScores(this, scores);
+        return ApplyUnchecked(scores);
     }
+
+    /// <summary><see cref="Apply"/> on scores an entry point has checked: the mask's shape, every entry finite.</summary>
+    internal Matrix<double> ApplyUnchecked(Matrix<double> scores) =>
+        scores.MapIndexed((query, key, score) => allowed[(query * Keys) + key] ? score : double.NegativeInfinity, Zeros.Include);
 
     /// <summary>
     /// Backward pass of <see cref="Apply"/>: a masked score was replaced by the constant minus infinity, so it does not
@@ -211,16 +204,13 @@ public sealed class Mask
     /// <exception cref="ArgumentException">The shape differs from the mask's.</exception>
     public Matrix<double> Backward(Matrix<double> maskedScoreGradient)
     {
-        ArgumentNullException.ThrowIfNull(maskedScoreGradient);
-        if (maskedScoreGradient.RowCount != Queries || maskedScoreGradient.ColumnCount != Keys)
-        {
-            throw new ArgumentException(
-                $"the mask is [{Queries} x {Keys}] but the gradient is {Check.Shape(maskedScoreGradient)}: pass the gradient of the masked scores this mask produced.",
-                nameof(maskedScoreGradient));
-        }
-
-        return maskedScoreGradient.MapIndexed((query, key, gradient) => allowed[(query * Keys) + key] ? gradient : 0.0, Zeros.Include);
+        AttentionChecks.MaskedScoreGradient(this, maskedScoreGradient);
+        return BackwardUnchecked(maskedScoreGradient);
     }
+
+    /// <summary><see cref="Backward"/> on a gradient whose shape an entry point has checked.</summary>
+    internal Matrix<double> BackwardUnchecked(Matrix<double> maskedScoreGradient) =>
+        maskedScoreGradient.MapIndexed((query, key, gradient) => allowed[(query * Keys) + key] ? gradient : 0.0, Zeros.Include);
 
     /// <summary>
     /// Masked scores the way Hugging Face's transformers masks them in its eager attention: instead of minus infinity, the fp32 minimum
@@ -233,8 +223,7 @@ public sealed class Mask
     /// <exception cref="ArgumentException">The shapes differ, or a score is NaN or infinite.</exception>
     public Matrix<double> AddFp32Minimum(Matrix<double> scores)
     {
-        ArgumentNullException.ThrowIfNull(scores);
-        _ = Apply(scores);   // the same shape and finiteness checks as the minus-infinity mask
+        AttentionChecks.MaskableScores(this, scores);   // the same rules as the minus-infinity mask
         return scores.MapIndexed(
             (query, key, score) => allowed[(query * Keys) + key] ? score : (double)((float)score + float.MinValue),
             Zeros.Include);
@@ -245,7 +234,6 @@ public sealed class Mask
     public Matrix<double> ToMatrix() => Matrix<double>.Build.Dense(Queries, Keys, (query, key) => allowed[(query * Keys) + key] ? 1.0 : 0.0);
 
     /// <summary>The mask drawn with ■ for allowed and · for masked, one row per query.</summary>
-    /// <returns>The drawing.</returns>
     public override string ToString()
     {
         var text = new StringBuilder();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
 using NotebookAttention.Batches;
@@ -27,7 +26,7 @@ public sealed class MultiHeadAttention
     public MultiHeadAttention(int dModel, int heads, int seed = 0, bool bias = false)
     {
         Check.AtLeast(dModel, 1, "d_model", nameof(dModel));
-        CheckHeads(dModel, heads, "d_model");
+        AttentionChecks.HeadsDivide(dModel, heads, "d_model");
         Check.Fits(dModel, dModel, 4, "a layer with W_Q, W_K, W_V and W_O", "choose a smaller d_model (BERT-base uses 768)", nameof(dModel));
         var random = new Xoshiro256StarStar(seed, threadSafe: false);
         Projections = new QkvProjections(
@@ -47,8 +46,8 @@ public sealed class MultiHeadAttention
     {
         ArgumentNullException.ThrowIfNull(projections);
         ArgumentNullException.ThrowIfNull(outputProjection);
-        CheckHeads(projections.DK, heads, "d_k (columns of W_Q)");
-        CheckHeads(projections.DV, heads, "d_v (columns of W_V)");
+        AttentionChecks.HeadsDivide(projections.DK, heads, "d_k (columns of W_Q)");
+        AttentionChecks.HeadsDivide(projections.DV, heads, "d_v (columns of W_V)");
         if (outputProjection.InputSize != projections.DV)
         {
             throw new ArgumentException(
@@ -95,29 +94,28 @@ public sealed class MultiHeadAttention
     public static IReadOnlyList<Matrix<double>> SplitHeads(Matrix<double> matrix, int heads)
     {
         ArgumentNullException.ThrowIfNull(matrix);
-        CheckHeads(matrix.ColumnCount, heads, $"the column count of a {Check.Shape(matrix)} matrix");
+        AttentionChecks.HeadsDivide(matrix.ColumnCount, heads, $"the column count of a {Check.Shape(matrix)} matrix");
+        return SplitHeadsUnchecked(matrix, heads);
+    }
+
+    /// <summary><see cref="SplitHeads"/> for a layer whose h divides the width (checked when it was built).</summary>
+    internal static IReadOnlyList<Matrix<double>> SplitHeadsUnchecked(Matrix<double> matrix, int heads)
+    {
         var width = matrix.ColumnCount / heads;
         return [.. Enumerable.Range(0, heads).Select(head => matrix.SubMatrix(0, matrix.RowCount, head * width, width))];
     }
 
     /// <summary>Concatenates head outputs side by side: h x [tokens x d_v/h] becomes [tokens x d_v].</summary>
     /// <param name="heads">Head outputs, all with the same shape.</param>
-    /// <returns>The concatenation.</returns>
     public static Matrix<double> ConcatenateHeads(IReadOnlyList<Matrix<double>> heads)
     {
-        ArgumentNullException.ThrowIfNull(heads);
-        if (heads.Count == 0)
-        {
-            throw new ArgumentException("there are 0 heads to concatenate: pass at least one head output.", nameof(heads));
-        }
+        AttentionChecks.SameShapedHeads(heads);
+        return ConcatenateHeadsUnchecked(heads);
+    }
 
-        if (heads.Any(h => h.RowCount != heads[0].RowCount || h.ColumnCount != heads[0].ColumnCount))
-        {
-            throw new ArgumentException(
-                $"head outputs have different shapes ({string.Join(", ", heads.Select(Check.Shape))}): every head must see the same tokens and have the same width.",
-                nameof(heads));
-        }
-
+    /// <summary><see cref="ConcatenateHeads"/> for head outputs a layer made, all of one shape.</summary>
+    internal static Matrix<double> ConcatenateHeadsUnchecked(IReadOnlyList<Matrix<double>> heads)
+    {
         var sideBySide = new Matrix<double>[1, heads.Count];
         for (var head = 0; head < heads.Count; head++)
         {
@@ -136,20 +134,20 @@ public sealed class MultiHeadAttention
     /// <exception cref="ArgumentOutOfRangeException">The heads' [tokens x tokens] matrices would not fit in memory (use the fast path).</exception>
     public MultiHeadAttentionResult Forward(Matrix<double> tokenVectors, Mask? mask = null, bool scaled = true, IReadOnlyList<string>? tokens = null)
     {
-        ArgumentNullException.ThrowIfNull(tokenVectors);
         // Every head keeps its scores, masked scores and weights: 3 h [tokens x tokens] matrices, checked before projecting.
-        Check.ReferenceFits(tokenVectors.RowCount, tokenVectors.RowCount, 3 * Heads, $"multi-head attention with {Heads} heads");
-        var (queries, keys, values) = Projections.Project(tokenVectors);   // each [tokens x d]
-        var queryHeads = SplitHeads(queries, Heads);                        // h x [tokens x d/h]
-        var keyHeads = SplitHeads(keys, Heads);
-        var valueHeads = SplitHeads(values, Heads);
+        AttentionChecks.SelfAttentionInputs(tokenVectors, mask, tokens, 3 * Heads, $"multi-head attention with {Heads} heads");
+        var (queries, keys, values) = Projections.Project(tokenVectors);   // each [tokens x d]; checks X once
+        var queryHeads = SplitHeadsUnchecked(queries, Heads);               // h x [tokens x d/h]
+        var keyHeads = SplitHeadsUnchecked(keys, Heads);
+        var valueHeads = SplitHeadsUnchecked(values, Heads);
 
+        // The heads' inputs are finite (projections of a checked X), share d/h and fit the checked mask: no check per head.
         var heads = Enumerable.Range(0, Heads)
-            .Select(head => ScaledDotProductAttention.Compute(queryHeads[head], keyHeads[head], valueHeads[head], mask, scaled, tokens))
+            .Select(head => ScaledDotProductAttention.ComputeUnchecked(queryHeads[head], keyHeads[head], valueHeads[head], mask, scaled, tokens))
             .ToList();
 
-        var concatenated = ConcatenateHeads([.. heads.Select(h => h.Output)]);   // [tokens x d_v]
-        var output = OutputProjection.Apply(concatenated);                       // [tokens x d_out]
+        var concatenated = ConcatenateHeadsUnchecked([.. heads.Select(h => h.Output)]);   // [tokens x d_v]
+        var output = OutputProjection.ApplyUnchecked(concatenated);                       // [tokens x d_out]
         if (mask is not null)
         {
             for (var query = 0; query < mask.Queries; query++)
@@ -214,14 +212,7 @@ public sealed class MultiHeadAttention
     public MultiHeadAttentionGradients Backward(MultiHeadAttentionResult forward, Matrix<double> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(forward);
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        if (outputGradient.RowCount != forward.Output.RowCount || outputGradient.ColumnCount != forward.Output.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"the output Y is {Check.Shape(forward.Output)} but dY is {Check.Shape(outputGradient)}: the gradient has the output's shape.",
-                nameof(outputGradient));
-        }
-
+        AttentionChecks.OutputGradient(forward.Output, outputGradient, "Y");
         var upstream = outputGradient.Clone();
         for (var row = 0; row < upstream.RowCount; row++)
         {
@@ -232,13 +223,13 @@ public sealed class MultiHeadAttention
         }
 
         var output = OutputProjection.Backward(forward.Concatenated, upstream);                 // dC, dW_O, db_O
-        var headGradients = SplitHeads(output.DInput, Heads);                                    // h x dO_i [tokens x d_v/h]
+        var headGradients = SplitHeadsUnchecked(output.DInput, Heads);                           // h x dO_i [tokens x d_v/h]
         var perHead = Enumerable.Range(0, Heads)
-            .Select(head => ScaledDotProductAttention.Backward(forward.Heads[head], headGradients[head]))
+            .Select(head => ScaledDotProductAttention.BackwardUnchecked(forward.Heads[head], headGradients[head]))
             .ToList();
-        var queryGradient = ConcatenateHeads([.. perHead.Select(g => g.DQueries)]);              // dQ [tokens x d_k]
-        var keyGradient = ConcatenateHeads([.. perHead.Select(g => g.DKeys)]);                   // dK [tokens x d_k]
-        var valueGradient = ConcatenateHeads([.. perHead.Select(g => g.DValues)]);               // dV [tokens x d_v]
+        var queryGradient = ConcatenateHeadsUnchecked([.. perHead.Select(g => g.DQueries)]);     // dQ [tokens x d_k]
+        var keyGradient = ConcatenateHeadsUnchecked([.. perHead.Select(g => g.DKeys)]);          // dK [tokens x d_k]
+        var valueGradient = ConcatenateHeadsUnchecked([.. perHead.Select(g => g.DValues)]);      // dV [tokens x d_v]
         var query = Projections.Query.Backward(forward.Input, queryGradient);
         var key = Projections.Key.Backward(forward.Input, keyGradient);
         var value = Projections.Value.Backward(forward.Input, valueGradient);
@@ -302,22 +293,6 @@ public sealed class MultiHeadAttention
             .Select(sentence => causal ? batch.PaddingMask(sentence) & Mask.Causal(batch.PaddedLength) : batch.PaddingMask(sentence))
             .ToList();
         return Backward(batch.Inputs, outputGradients, masks, scaled);
-    }
-
-    private static void CheckHeads(int width, int heads, string what)
-    {
-        if (heads < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(heads), heads, $"heads = {heads}: multi-head attention needs at least 1 head.");
-        }
-
-        if (width % heads != 0)
-        {
-            var choices = Enumerable.Range(1, width).Where(h => width % h == 0).Select(h => h.ToString(CultureInfo.InvariantCulture));
-            throw new ArgumentException(
-                $"{what} = {width} is not divisible by heads = {heads} ({width} / {heads} leaves {width % heads}): each head gets an equal share of the columns, so choose heads from {string.Join(", ", choices)}.",
-                nameof(heads));
-        }
     }
 }
 

@@ -56,13 +56,11 @@ public sealed class LinearProjection
     /// <param name="outputSize">Output vector length.</param>
     /// <param name="seed">Seed; the same seed gives the same weights.</param>
     /// <param name="bias">Whether to add a bias vector.</param>
-    /// <returns>The projection.</returns>
     public static LinearProjection Create(int inputSize, int outputSize, int seed, bool bias = false) =>
         Create(inputSize, outputSize, new Xoshiro256StarStar(seed, threadSafe: false), bias);
 
     /// <summary>The identity projection (W = I, no bias): Y = X.</summary>
     /// <param name="size">Vector length.</param>
-    /// <returns>The projection.</returns>
     public static LinearProjection Identity(int size)
     {
         Check.AtLeast(size, 1, "identity projection size", nameof(size));
@@ -76,21 +74,20 @@ public sealed class LinearProjection
     /// <exception cref="ArgumentException">X has the wrong number of columns or holds NaN or infinity.</exception>
     public Matrix<double> Apply(Matrix<double> input)
     {
-        Check.Finite(input, "projection input X", nameof(input));
-        if (input.ColumnCount != InputSize)
-        {
-            throw new ArgumentException(
-                $"X is {Check.Shape(input)} but W is {Check.Shape(Weight)}: X needs {InputSize} columns (one per input feature) to be projected.",
-                nameof(input));
-        }
+        AttentionChecks.ProjectionInput(input, Weight);
+        return ApplyUnchecked(input);
+    }
 
-        var output = input * Weight;
+    /// <summary><see cref="Apply"/> on an X an entry point has checked: finite, <see cref="InputSize"/> columns.</summary>
+    internal Matrix<double> ApplyUnchecked(Matrix<double> input)
+    {
+        var output = input * Weight;   // X W  [tokens x out]
         if (Bias is not null)
         {
-            output.MapIndexedInplace((_, column, value) => value + Bias[column]);
+            output.MapIndexedInplace((_, column, value) => value + Bias[column]);   // + b on every row
         }
 
-        Check.NoOverflow(output, "the projection X W + b", "X or W is too large; scale X down (for example normalise the token vectors)", nameof(input));
+        AttentionChecks.ProjectionInRange(output);
         return output;
     }
 
@@ -104,15 +101,7 @@ public sealed class LinearProjection
     /// <exception cref="ArgumentException">X or dY has the wrong shape.</exception>
     public LinearProjectionGradients Backward(Matrix<double> input, Matrix<double> outputGradient)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        if (input.ColumnCount != InputSize || outputGradient.ColumnCount != OutputSize || outputGradient.RowCount != input.RowCount)
-        {
-            throw new ArgumentException(
-                $"X is {Check.Shape(input)} and dY is {Check.Shape(outputGradient)} but W is {Check.Shape(Weight)}: X needs {InputSize} columns and dY {OutputSize}, both one row per token.",
-                nameof(outputGradient));
-        }
-
+        AttentionChecks.ProjectionGradient(input, outputGradient, Weight);
         var inputGradient = outputGradient * Weight.Transpose();          // dX = dY W^T      [tokens x in]
         var weightGradient = input.TransposeThisAndMultiply(outputGradient); // dW = X^T dY   [in x out]
         var biasGradient = Bias is null ? null : outputGradient.ColumnSums(); // db = 1^T dY [out]
@@ -201,7 +190,6 @@ public sealed class QkvProjections
     /// <param name="dV">Value length.</param>
     /// <param name="seed">Seed; the same seed gives the same weights.</param>
     /// <param name="bias">Whether each projection has a bias.</param>
-    /// <returns>The projections.</returns>
     public static QkvProjections Create(int dModel, int dK, int dV, int seed, bool bias = false)
     {
         var random = new Xoshiro256StarStar(seed, threadSafe: false);
@@ -214,6 +202,10 @@ public sealed class QkvProjections
     /// <summary>Projects the token vectors into queries, keys and values.</summary>
     /// <param name="tokenVectors">X, shape [tokens x d_model].</param>
     /// <returns>Q [tokens x d_k], K [tokens x d_k], V [tokens x d_v].</returns>
-    public (Matrix<double> Queries, Matrix<double> Keys, Matrix<double> Values) Project(Matrix<double> tokenVectors) =>
-        (Query.Apply(tokenVectors), Key.Apply(tokenVectors), Value.Apply(tokenVectors));
+    /// <exception cref="ArgumentException">X has the wrong number of columns or holds NaN or infinity.</exception>
+    public (Matrix<double> Queries, Matrix<double> Keys, Matrix<double> Values) Project(Matrix<double> tokenVectors)
+    {
+        AttentionChecks.ProjectionInput(tokenVectors, Query.Weight);   // W_K and W_V read the same d_model (constructor)
+        return (Query.ApplyUnchecked(tokenVectors), Key.ApplyUnchecked(tokenVectors), Value.ApplyUnchecked(tokenVectors));
+    }
 }

@@ -25,25 +25,26 @@ public static class ScaledDotProductAttention
         bool scaled = true,
         IReadOnlyList<string>? tokens = null)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(keys);
-        ArgumentNullException.ThrowIfNull(values);
-        if (values.RowCount != keys.RowCount)
-        {
-            throw new ArgumentException(
-                $"K is {Check.Shape(keys)} but V is {Check.Shape(values)}: every key needs its value, so both need the same number of rows.",
-                nameof(values));
-        }
+        AttentionChecks.AttentionInputs(queries, keys, values, mask, tokens);
+        return ComputeUnchecked(queries, keys, values, mask, scaled, tokens);
+    }
 
-        // Scores, masked scores and weights are all kept for the notebooks: three [queries x keys] matrices.
-        Check.ReferenceFits(queries.RowCount, keys.RowCount, 3, "scaled dot-product attention");
-        Check.Labels(tokens, queries.RowCount, "Q", nameof(tokens));
-        Check.Labels(tokens, keys.RowCount, "K", nameof(tokens));
-
-        var scores = Scores.Compute(queries, keys, scaled);     // [queries x keys]
-        var maskedScores = mask?.Apply(scores) ?? scores;       // minus infinity where masked
-        var weights = Softmax.Rows(maskedScores);               // each row sums to 1 (or is 0 if fully masked)
-        var output = WeightedSum.Of(weights, values);           // [queries x d_v]
+    /// <summary>
+    /// <see cref="Compute"/> on inputs an entry point has checked (<see cref="AttentionChecks.AttentionInputs"/>):
+    /// what every head of <see cref="MultiHeadAttention"/> runs, so its inputs are checked once per layer, not per head.
+    /// </summary>
+    internal static AttentionResult ComputeUnchecked(
+        Matrix<double> queries,
+        Matrix<double> keys,
+        Matrix<double> values,
+        Mask? mask,
+        bool scaled,
+        IReadOnlyList<string>? tokens)
+    {
+        var scores = Scores.ComputeUnchecked(queries, keys, scaled);   // [queries x keys]
+        var maskedScores = mask?.ApplyUnchecked(scores) ?? scores;     // minus infinity where masked
+        var weights = Softmax.RowsUnchecked(maskedScores);             // each row sums to 1 (or is 0 if fully masked)
+        var output = WeightedSum.OfUnchecked(weights, values);         // [queries x d_v]
 
         return new AttentionResult(
             Check.LabelsOrPositions(tokens, queries.RowCount),
@@ -70,18 +71,17 @@ public static class ScaledDotProductAttention
     public static ScaledDotProductGradients Backward(AttentionResult forward, Matrix<double> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(forward);
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        if (outputGradient.RowCount != forward.Output.RowCount || outputGradient.ColumnCount != forward.Output.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"the output O is {Check.Shape(forward.Output)} but dO is {Check.Shape(outputGradient)}: the gradient has the output's shape.",
-                nameof(outputGradient));
-        }
+        AttentionChecks.OutputGradient(forward.Output, outputGradient, "O");
+        return BackwardUnchecked(forward, outputGradient);
+    }
 
-        var (weightGradient, valueGradient) = WeightedSum.Backward(forward.Weights, forward.Values, outputGradient); // dA, dV
-        var maskedScoreGradient = Softmax.RowsBackward(forward.Weights, weightGradient);                          // dS'
-        var scoreGradient = forward.Mask?.Backward(maskedScoreGradient) ?? maskedScoreGradient;                    // dS
-        var (queryGradient, keyGradient) = Scores.Backward(forward.Queries, forward.Keys, scoreGradient, forward.Scale); // dQ, dK
+    /// <summary><see cref="Backward(AttentionResult, Matrix{double})"/> on a dO whose shape an entry point has checked.</summary>
+    internal static ScaledDotProductGradients BackwardUnchecked(AttentionResult forward, Matrix<double> outputGradient)
+    {
+        var (weightGradient, valueGradient) = WeightedSum.BackwardUnchecked(forward.Weights, forward.Values, outputGradient); // dA, dV
+        var maskedScoreGradient = Softmax.RowsBackwardUnchecked(forward.Weights, weightGradient);                          // dS'
+        var scoreGradient = forward.Mask?.BackwardUnchecked(maskedScoreGradient) ?? maskedScoreGradient;                   // dS
+        var (queryGradient, keyGradient) = Scores.BackwardUnchecked(forward.Queries, forward.Keys, scoreGradient, forward.Scale); // dQ, dK
         return new ScaledDotProductGradients(queryGradient, keyGradient, valueGradient);
     }
 

@@ -29,25 +29,8 @@ public static class Scores
     /// <exception cref="ArgumentOutOfRangeException">The [queries x keys] matrix would not fit in memory.</exception>
     public static Matrix<double> DotProducts(Matrix<double> queries, Matrix<double> keys)
     {
-        Check.Finite(queries, "queries Q", nameof(queries));
-        Check.Finite(keys, "keys K", nameof(keys));
-        if (queries.ColumnCount != keys.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"Q is {Check.Shape(queries)} but K is {Check.Shape(keys)}: a query and a key are compared by dot product, so both need the same length d_k (same number of columns).",
-                nameof(keys));
-        }
-
-        Check.ReferenceFits(queries.RowCount, keys.RowCount, 1, "the scores Q K^T");
-        var scores = queries * keys.Transpose();
-        // An overflowed score would be -infinity (read as masked by the softmax) or +infinity/NaN: refuse it here,
-        // so that every -infinity the softmax sees comes from a mask.
-        Check.NoOverflow(
-            scores,
-            "the scores Q K^T",
-            "some q_i . k_j is beyond the fp64 range, so no softmax of it is meaningful; scale the queries and keys down (for example divide X or the projection weights by a constant)",
-            nameof(queries));
-        return scores;
+        AttentionChecks.ScoreInputs(queries, keys);
+        return ComputeUnchecked(queries, keys, scaled: false);
     }
 
     /// <summary>Scores as attention uses them: S = Q K^T / sqrt(d_k), or Q K^T when <paramref name="scaled"/> is false.</summary>
@@ -57,14 +40,25 @@ public static class Scores
     /// <returns>S, shape [queries x keys].</returns>
     public static Matrix<double> Compute(Matrix<double> queries, Matrix<double> keys, bool scaled = true)
     {
-        var scores = DotProducts(queries, keys);
+        AttentionChecks.ScoreInputs(queries, keys);
+        return ComputeUnchecked(queries, keys, scaled);
+    }
+
+    /// <summary><see cref="Compute"/> on inputs an entry point has checked: finite, the same d_k, S fits in memory.</summary>
+    internal static Matrix<double> ComputeUnchecked(Matrix<double> queries, Matrix<double> keys, bool scaled)
+    {
+        var scores = queries * keys.Transpose();   // S = Q K^T  [queries x keys]
+        // An overflowed score would be -infinity (read as masked by the softmax) or +infinity/NaN: refuse it here,
+        // so that every -infinity the softmax sees comes from a mask.
+        AttentionChecks.ScoresInRange(scores);
         if (scaled)
         {
-            scores.Multiply(ScaleFactor(queries.ColumnCount), scores);
+            scores.Multiply(ScaleFactor(queries.ColumnCount), scores);   // S / sqrt(d_k)
         }
 
         return scores;
     }
+
     /// <summary>
     /// Backward pass of S = Q K^T * s (s = 1/sqrt(d_k), or 1 unscaled): entry S[i, j] = s q_i . k_j, so
     /// dQ = s dS K [queries x d_k] and dK = s dS^T Q [keys x d_k].
@@ -77,17 +71,14 @@ public static class Scores
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
     public static (Matrix<double> DQueries, Matrix<double> DKeys) Backward(Matrix<double> queries, Matrix<double> keys, Matrix<double> scoreGradient, double scale)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(keys);
-        ArgumentNullException.ThrowIfNull(scoreGradient);
-        if (queries.ColumnCount != keys.ColumnCount || scoreGradient.RowCount != queries.RowCount || scoreGradient.ColumnCount != keys.RowCount)
-        {
-            throw new ArgumentException(
-                $"Q is {Check.Shape(queries)}, K is {Check.Shape(keys)} and dS is {Check.Shape(scoreGradient)}: dS needs one row per query and one column per key, and Q and K the same d_k.",
-                nameof(scoreGradient));
-        }
+        AttentionChecks.ScoreGradient(queries, keys, scoreGradient);
+        return BackwardUnchecked(queries, keys, scoreGradient, scale);
+    }
 
-        var queryGradient = scale * (scoreGradient * keys);                     // dQ = s dS K     [queries x d_k]
+    /// <summary><see cref="Backward"/> on shapes an entry point has checked.</summary>
+    internal static (Matrix<double> DQueries, Matrix<double> DKeys) BackwardUnchecked(Matrix<double> queries, Matrix<double> keys, Matrix<double> scoreGradient, double scale)
+    {
+        var queryGradient = scale * (scoreGradient * keys);                        // dQ = s dS K   [queries x d_k]
         var keyGradient = scale * scoreGradient.TransposeThisAndMultiply(queries); // dK = s dS^T Q [keys x d_k]
         return (queryGradient, keyGradient);
     }

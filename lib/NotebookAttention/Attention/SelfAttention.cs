@@ -38,7 +38,8 @@ public sealed class SelfAttention
     /// <returns>Every step from Q, K, V to the output [tokens x d_v].</returns>
     public AttentionResult Forward(Matrix<double> tokenVectors, Mask? mask = null, bool scaled = true, IReadOnlyList<string>? tokens = null)
     {
-        var (queries, keys, values) = Projections.Project(tokenVectors);
-        return ScaledDotProductAttention.Compute(queries, keys, values, mask, scaled, tokens);
+        AttentionChecks.SelfAttentionInputs(tokenVectors, mask, tokens, 3, "self-attention");
+        var (queries, keys, values) = Projections.Project(tokenVectors);   // checks X once
+        return ScaledDotProductAttention.ComputeUnchecked(queries, keys, values, mask, scaled, tokens);
     }
 }

@@ -26,9 +26,9 @@ public static class Softmax
     /// <exception cref="ArgumentException">A score is NaN or plus infinity.</exception>
     public static Vector<double> Stable(Vector<double> scores)
     {
-        ArgumentNullException.ThrowIfNull(scores);
+        AttentionChecks.SoftmaxScores(scores);
         var weights = new double[scores.Count];
-        StableInto(scores.ToArray(), weights, "scores");
+        StableInto(scores.ToArray(), weights);
         return Vector<double>.Build.Dense(weights);
     }
 
@@ -38,7 +38,13 @@ public static class Softmax
     /// <exception cref="ArgumentException">A score is NaN or plus infinity.</exception>
     public static Matrix<double> Rows(Matrix<double> scores)
     {
-        ArgumentNullException.ThrowIfNull(scores);
+        AttentionChecks.SoftmaxScores(scores);
+        return RowsUnchecked(scores);
+    }
+
+    /// <summary><see cref="Rows"/> on scores known to be finite or minus infinity (masked), as an entry point made them.</summary>
+    internal static Matrix<double> RowsUnchecked(Matrix<double> scores)
+    {
         var weights = Matrix<double>.Build.Dense(scores.RowCount, scores.ColumnCount);
         var row = new double[scores.ColumnCount];
         var rowWeights = new double[scores.ColumnCount];
@@ -49,7 +55,7 @@ public static class Softmax
                 row[key] = scores.At(query, key);
             }
 
-            StableInto(row, rowWeights, $"scores {Check.Shape(scores)} row {query}");
+            StableInto(row, rowWeights);
             for (var key = 0; key < row.Length; key++)
             {
                 weights.At(query, key, rowWeights[key]);
@@ -74,15 +80,13 @@ public static class Softmax
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     public static Matrix<double> RowsBackward(Matrix<double> weights, Matrix<double> weightGradient)
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        ArgumentNullException.ThrowIfNull(weightGradient);
-        if (weights.RowCount != weightGradient.RowCount || weights.ColumnCount != weightGradient.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"A is {Check.Shape(weights)} but dA is {Check.Shape(weightGradient)}: the gradient has the shape of the weights.",
-                nameof(weightGradient));
-        }
+        AttentionChecks.WeightGradient(weights, weightGradient);
+        return RowsBackwardUnchecked(weights, weightGradient);
+    }
 
+    /// <summary><see cref="RowsBackward"/> on shapes an entry point has checked.</summary>
+    internal static Matrix<double> RowsBackwardUnchecked(Matrix<double> weights, Matrix<double> weightGradient)
+    {
         var rowSums = weights.PointwiseMultiply(weightGradient).RowSums();             // rowsum(dA ∘ A), one per query
         return Matrix<double>.Build.Dense(weights.RowCount, weights.ColumnCount, (query, key) =>
             weights.At(query, key) * (weightGradient.At(query, key) - rowSums[query]));   // dS = A ∘ (dA - rowsum(dA ∘ A))
@@ -92,7 +96,6 @@ public static class Softmax
     /// The textbook formula exp(x_j) / sum_k exp(x_k) without subtracting the maximum. It overflows to
     /// infinity for scores above about 709 and then returns NaN. For demonstrations only; use <see cref="Stable"/>.
     /// </summary>
-    /// <param name="scores">Scores.</param>
     /// <returns>Weights, or NaN where the computation overflowed.</returns>
     public static Vector<double> Naive(Vector<double> scores)
     {
@@ -101,19 +104,13 @@ public static class Softmax
         return exponentials / exponentials.Sum();
     }
 
-    private static void StableInto(ReadOnlySpan<double> scores, Span<double> weights, string what)
+    /// <summary>The stable softmax of one row of scores that are finite or minus infinity: exp(x_j - m) / sum_k exp(x_k - m).</summary>
+    private static void StableInto(ReadOnlySpan<double> scores, Span<double> weights)
     {
         var max = double.NegativeInfinity;
-        for (var j = 0; j < scores.Length; j++)
+        foreach (var score in scores)
         {
-            if (double.IsNaN(scores[j]) || double.IsPositiveInfinity(scores[j]))
-            {
-                throw new ArgumentException(
-                    $"{what} has {(double.IsNaN(scores[j]) ? "NaN" : "+infinity")} at column {j}: softmax needs finite scores (minus infinity marks a masked key); look at the inputs that produced them.",
-                    nameof(scores));
-            }
-
-            max = Math.Max(max, scores[j]);
+            max = Math.Max(max, score);
         }
 
         if (double.IsNegativeInfinity(max))

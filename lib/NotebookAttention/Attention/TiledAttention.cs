@@ -121,11 +121,7 @@ public static class TiledAttention
     private static Matrix<double> BlockScores(Matrix<double> queries, Matrix<double> keyBlock, double scale, Mask? mask, int first)
     {
         var scores = queries.TransposeAndMultiply(keyBlock) * scale;
-        Check.NoOverflow(
-            scores,
-            "the scores Q K^T",
-            "some q_i . k_j is beyond the fp64 range, so no softmax of it is meaningful; scale the queries and keys down",
-            nameof(queries));
+        AttentionChecks.ScoresInRange(scores);
         return mask is null ? scores : scores.MapIndexed((i, j, score) => mask[i, first + j] ? score : double.NegativeInfinity);
     }
 
@@ -134,16 +130,13 @@ public static class TiledAttention
 
     private static void CheckInputs(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, int blockSize, Mask? mask)
     {
-        Check.AttentionShapes(queries, keys, values);
-        Check.Finite(queries, "queries Q", nameof(queries));
-        Check.Finite(keys, "keys K", nameof(keys));
+        AttentionChecks.QueriesMeetKeys(queries, keys);
+        AttentionChecks.ValuePerKey(keys, values);
         Check.Finite(values, "values V", nameof(values));
         Check.AtLeast(blockSize, 1, "block size (keys per block)", nameof(blockSize));
-        if (mask is not null && (mask.Queries != queries.RowCount || mask.Keys != keys.RowCount))
+        if (mask is not null)
         {
-            throw new ArgumentException(
-                $"the mask is [{mask.Queries} x {mask.Keys}] but Q has {queries.RowCount} rows and K {keys.RowCount}: build the mask for these {queries.RowCount} queries and {keys.RowCount} keys, e.g. Mask.Causal({keys.RowCount}).",
-                nameof(mask));
+            AttentionChecks.MaskFits(mask, queries.RowCount, keys.RowCount, nameof(mask));
         }
     }
 }

@@ -15,9 +15,15 @@ public static class WeightedSum
     /// <exception cref="ArgumentException">A has a column count different from the row count of V, or A V overflows fp64.</exception>
     public static Matrix<double> Of(Matrix<double> weights, Matrix<double> values)
     {
-        CheckShapes(weights, values);
-        var output = weights * values;
-        Check.NoOverflow(output, "the weighted sum A V", "A or V is too large (softmax weights are at most 1, so V is); scale V down", nameof(values));
+        AttentionChecks.WeightsMeetValues(weights, values);
+        return OfUnchecked(weights, values);
+    }
+
+    /// <summary><see cref="Of"/> on inputs an entry point has checked: finite, one column of A per row of V.</summary>
+    internal static Matrix<double> OfUnchecked(Matrix<double> weights, Matrix<double> values)
+    {
+        var output = weights * values;   // O = A V  [queries x d_v]
+        AttentionChecks.WeightedSumInRange(output);
         return output;
     }
 
@@ -30,7 +36,7 @@ public static class WeightedSum
     /// <returns>O, shape [queries x d_v].</returns>
     public static Matrix<double> OfLoops(Matrix<double> weights, Matrix<double> values)
     {
-        CheckShapes(weights, values);
+        AttentionChecks.WeightsMeetValues(weights, values);
         var output = Matrix<double>.Build.Dense(weights.RowCount, values.ColumnCount);
         for (var query = 0; query < weights.RowCount; query++)
         {
@@ -43,7 +49,7 @@ public static class WeightedSum
             output.SetRow(query, sum);
         }
 
-        Check.NoOverflow(output, "the weighted sum A V", "A or V is too large (softmax weights are at most 1, so V is); scale V down", nameof(values));
+        AttentionChecks.WeightedSumInRange(output);
         return output;
     }
 
@@ -57,30 +63,15 @@ public static class WeightedSum
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
     public static (Matrix<double> DWeights, Matrix<double> DValues) Backward(Matrix<double> weights, Matrix<double> values, Matrix<double> outputGradient)
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        ArgumentNullException.ThrowIfNull(values);
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        if (weights.ColumnCount != values.RowCount || outputGradient.RowCount != weights.RowCount || outputGradient.ColumnCount != values.ColumnCount)
-        {
-            throw new ArgumentException(
-                $"A is {Check.Shape(weights)}, V is {Check.Shape(values)} and dO is {Check.Shape(outputGradient)}: dO needs the shape of A V.",
-                nameof(outputGradient));
-        }
+        AttentionChecks.WeightedSumGradient(weights, values, outputGradient);
+        return BackwardUnchecked(weights, values, outputGradient);
+    }
 
+    /// <summary><see cref="Backward"/> on shapes an entry point has checked.</summary>
+    internal static (Matrix<double> DWeights, Matrix<double> DValues) BackwardUnchecked(Matrix<double> weights, Matrix<double> values, Matrix<double> outputGradient)
+    {
         var weightGradient = outputGradient.TransposeAndMultiply(values);   // dA = dO V^T  [queries x keys]
         var valueGradient = weights.TransposeThisAndMultiply(outputGradient); // dV = A^T dO [keys x d_v]
         return (weightGradient, valueGradient);
-    }
-
-    private static void CheckShapes(Matrix<double> weights, Matrix<double> values)
-    {
-        Check.Finite(weights, "attention weights A", nameof(weights));
-        Check.Finite(values, "values V", nameof(values));
-        if (weights.ColumnCount != values.RowCount)
-        {
-            throw new ArgumentException(
-                $"A is {Check.Shape(weights)} but V is {Check.Shape(values)}: A needs one column per value (one per key), so {values.RowCount} columns.",
-                nameof(values));
-        }
     }
 }

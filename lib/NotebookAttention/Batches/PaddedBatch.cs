@@ -41,7 +41,6 @@ public sealed class PaddedBatch
     /// <param name="sentences">At least one sentence, each with at least one token.</param>
     /// <param name="embeddings">Token vectors.</param>
     /// <param name="positions">Add the sinusoidal positional encoding (to padding rows too; they stay masked).</param>
-    /// <returns>The batch.</returns>
     /// <exception cref="ArgumentException">There are no sentences, or one is empty.</exception>
     public static PaddedBatch FromSentences(IReadOnlyList<string> sentences, Embeddings embeddings, bool positions = false)
     {

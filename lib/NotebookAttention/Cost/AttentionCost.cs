@@ -55,7 +55,6 @@ public static class AttentionCost
     /// <param name="n">Sequence length.</param>
     /// <param name="dModel">Model width d_model (all heads together).</param>
     /// <param name="ffnWidth">Width of the FFN's hidden layer (4 d_model in BERT and MiniLM).</param>
-    /// <returns>The parts.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
     public static LayerFlops Layer(long n, int dModel, int ffnWidth)
     {
@@ -84,7 +83,6 @@ public static class AttentionCost
     /// <param name="dModel">Model width d_model.</param>
     /// <param name="ffnWidth">FFN width.</param>
     /// <param name="limit">The longest input the model is given.</param>
-    /// <returns>The sentence.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
     public static string CrossoverSummary(int dModel, int ffnWidth, long limit)
     {
@@ -103,7 +101,6 @@ public static class AttentionCost
     /// <param name="heads">Number of heads.</param>
     /// <param name="batch">Sequences at once.</param>
     /// <param name="bytesPerNumber">4 for fp32, 8 for fp64.</param>
-    /// <returns>Bytes.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
     public static double ScoreMatrixBytes(long n, int heads = 1, int batch = 1, int bytesPerNumber = 4)
     {
@@ -137,7 +134,6 @@ public static class AttentionCost
     /// <param name="layers">Layers.</param>
     /// <param name="batch">Sequences at once.</param>
     /// <param name="gflopsPerSecond">Measured speed in GFLOP/s.</param>
-    /// <returns>The estimate.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1, or the speed is not a finite number above 0.</exception>
     public static CostEstimate Estimate(long n, int d, int heads, int layers, int batch, double gflopsPerSecond)
     {

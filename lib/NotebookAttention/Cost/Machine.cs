@@ -70,7 +70,6 @@ public static class Machine
     }
 
     /// <summary>The data caches in one line ("L1 48 KiB, L2 1024 KiB, L3 32768 KiB"), or a line saying the system does not list them.</summary>
-    /// <returns>The line.</returns>
     public static string CacheSummary()
     {
         var caches = Caches();

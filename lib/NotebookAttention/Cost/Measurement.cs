@@ -100,7 +100,6 @@ public static class Measurement
 
     /// <summary>The middle value (the mean of the two middle values for an even count).</summary>
     /// <param name="values">At least one value.</param>
-    /// <returns>The median.</returns>
     public static double Median(IReadOnlyList<double> values)
     {
         ArgumentNullException.ThrowIfNull(values);

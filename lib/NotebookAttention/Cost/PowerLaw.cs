@@ -26,7 +26,6 @@ public sealed record PowerLawFit(double Exponent, double Coefficient, double RSq
     /// </summary>
     /// <param name="name">What was measured ("tiled").</param>
     /// <param name="expected">The exponent the arithmetic predicts (2 for exact attention).</param>
-    /// <returns>The sentence.</returns>
     public string Against(string name, double expected)
     {
         var fitted = FormattableString.Invariant($"{name}: n^{Exponent:0.00} from {Points} lengths");

@@ -32,17 +32,14 @@ public sealed record Architecture(LayerKind Kind, int Size = 0)
 
     /// <summary>A causal convolution with kernel <paramref name="kernel"/> (at least 2).</summary>
     /// <param name="kernel">Kernel size k.</param>
-    /// <returns>The architecture.</returns>
     public static Architecture Convolution(int kernel) => Sized(LayerKind.Convolution, kernel, 2, "kernel");
 
     /// <summary>A causal dilated convolution with kernel <paramref name="kernel"/> (at least 2).</summary>
     /// <param name="kernel">Kernel size k (dilation k^(l-1) at layer l).</param>
-    /// <returns>The architecture.</returns>
     public static Architecture DilatedConvolution(int kernel) => Sized(LayerKind.DilatedConvolution, kernel, 2, "kernel");
 
     /// <summary>Self-attention restricted to a window of <paramref name="window"/> positions on each side (at least 1).</summary>
     /// <param name="window">Window r.</param>
-    /// <returns>The architecture.</returns>
     public static Architecture Restricted(int window) => Sized(LayerKind.RestrictedSelfAttention, window, 1, "window");
 
     /// <summary>A short name for legends.</summary>
@@ -90,7 +87,6 @@ public sealed record Architecture(LayerKind Kind, int Size = 0)
     /// ceil((n-1)/r) for restricted self-attention.
     /// </summary>
     /// <param name="n">Sequence length.</param>
-    /// <returns>The depth.</returns>
     public int LayersNeeded(int n)
     {
         Check.AtLeast(n, 1, "sequence length n", nameof(n));
@@ -228,7 +224,6 @@ public sealed class DependencyGraph
     /// <param name="architecture">The layer kind.</param>
     /// <param name="n">Number of positions (at least 1).</param>
     /// <param name="layers">Stack depth, or null for <see cref="Architecture.LayersNeeded"/>.</param>
-    /// <returns>The graph.</returns>
     public static DependencyGraph Build(Architecture architecture, int n, int? layers = null)
     {
         ArgumentNullException.ThrowIfNull(architecture);
@@ -340,7 +335,6 @@ public sealed class DependencyGraph
     }
 
     /// <summary>Every edge as (reader, read) node pairs, for drawing the graph.</summary>
-    /// <returns>The edges.</returns>
     public IEnumerable<((int Layer, int Position) Read, (int Layer, int Position) Reader)> Edges()
     {
         for (var node = 0; node < readerStart.Length - 1; node++)
@@ -369,7 +363,6 @@ public sealed class DependencyGraph
     }
 
     /// <summary>The longest of the shortest paths from any position to any later one (the Table 1 column).</summary>
-    /// <returns>The maximum path length.</returns>
     public int MaximumPathLength()
     {
         var table = PathLengths();
@@ -389,7 +382,6 @@ public sealed class DependencyGraph
     /// Sequential steps of one layer: the longest chain of states in that layer that must be computed one after
     /// another because each reads the one before (n for recurrence, 1 when all positions are independent).
     /// </summary>
-    /// <returns>The number of steps.</returns>
     public int SequentialSteps()
     {
         var depth = new int[N];

@@ -82,8 +82,6 @@ public sealed class ElmanRnn
     }
 
     /// <summary>The largest absolute eigenvalue of a square matrix.</summary>
-    /// <param name="matrix">The matrix.</param>
-    /// <returns>Its spectral radius.</returns>
     public static double SpectralRadius(Matrix<double> matrix)
     {
         ArgumentNullException.ThrowIfNull(matrix);

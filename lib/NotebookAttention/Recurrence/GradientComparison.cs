@@ -260,7 +260,6 @@ public sealed class GradientComparison
 
     /// <summary>The median of some numbers (the mean of the middle two for an even count).</summary>
     /// <param name="values">The numbers, at least one.</param>
-    /// <returns>The median.</returns>
     public static double Median(IEnumerable<double> values)
     {
         ArgumentNullException.ThrowIfNull(values);

@@ -19,7 +19,6 @@ public static class Parallelism
     /// <param name="width">Hidden and input size.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Recurrent(IEnumerable<int> lengths, int threads, int width = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null)
     {
         Check.AtLeast(threads, 1, "threads", nameof(threads));
@@ -39,7 +38,6 @@ public static class Parallelism
     /// <param name="width">Head dimension.</param>
     /// <param name="maxSecondsPerRun">Stop the sweep after a run this long.</param>
     /// <param name="progress">One line per n.</param>
-    /// <returns>The points.</returns>
     public static IReadOnlyList<CostPoint> Attention(IEnumerable<int> lengths, int threads, int width = 64, double maxSecondsPerRun = 2, IProgress<string>? progress = null)
     {
         Check.AtLeast(threads, 1, "threads", nameof(threads));

@@ -114,7 +114,6 @@ public sealed class ParallelismReport
     /// <param name="lengths">The n values, increasing.</param>
     /// <param name="width">Width d of both layers.</param>
     /// <param name="maxSecondsPerRun">Stop after a run this long.</param>
-    /// <returns>The report.</returns>
     /// <exception cref="ArgumentException">There are no lengths, or the budget is not a number above 0.</exception>
     public static ParallelismReport Measure(IReadOnlyList<int> lengths, int width = 64, double maxSecondsPerRun = 1)
     {

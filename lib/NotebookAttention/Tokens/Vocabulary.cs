@@ -30,7 +30,6 @@ public sealed class Vocabulary
 
     /// <summary>Builds a vocabulary from sentences, numbering tokens in order of first appearance.</summary>
     /// <param name="sentences">Sentences to tokenize with <see cref="Tokenizer"/>.</param>
-    /// <returns>The vocabulary.</returns>
     public static Vocabulary FromSentences(IEnumerable<string> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);
@@ -68,7 +67,6 @@ public sealed class Vocabulary
 
     /// <summary>Id of a token, or <see cref="UnknownId"/> when it is not in the vocabulary.</summary>
     /// <param name="token">Token text.</param>
-    /// <returns>The id.</returns>
     public int IdOf(string token) => idOf.GetValueOrDefault(token, UnknownId);
 
     /// <summary>Text of the token with the given id.</summary>

@@ -9,7 +9,6 @@ namespace NotebookAttention.Training;
 public static class GradientClipping
 {
     /// <summary>The global norm of the gradients, sqrt(Σ g²) over every entry of every parameter.</summary>
-    /// <param name="parameters">The parameters.</param>
     /// <returns>The norm (NaN or infinity when a gradient is).</returns>
     public static double GlobalNorm(IReadOnlyList<Parameter> parameters)
     {

@@ -193,7 +193,6 @@ public sealed class LongRangeExperiment
     /// <summary>The curve of one model at one distance.</summary>
     /// <param name="model">A model name.</param>
     /// <param name="distance">A distance.</param>
-    /// <returns>The curve.</returns>
     /// <exception cref="KeyNotFoundException">No such run.</exception>
     public LongRangeCurve Curve(string model, int distance) =>
         Curves.FirstOrDefault(c => c.Model == model && c.Distance == distance)
@@ -222,7 +221,6 @@ public sealed class LongRangeExperiment
     /// <param name="settings">The settings; checked before anything trains.</param>
     /// <param name="onStep">Called on the caller's thread after every step of every run (for a live progress line).</param>
     /// <param name="cancel">Stops the experiment after the step in progress; this then throws.</param>
-    /// <returns>The experiment.</returns>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     /// <exception cref="OperationCanceledException">The experiment was cancelled.</exception>
     public static LongRangeExperiment Run(LongRangeSettings settings, Action<LongRangeProgress>? onStep = null, CancellationToken cancel = default)
@@ -320,8 +318,6 @@ public sealed class LongRangeExperiment
     public const int TestSeedOffset = 1_000_003;
 
     /// <summary>The median of a non-empty sequence (the mean of the two middle values for an even count).</summary>
-    /// <param name="values">The values.</param>
-    /// <returns>The median.</returns>
     /// <exception cref="ArgumentException">There are no values.</exception>
     public static double Median(IEnumerable<double> values)
     {

@@ -178,7 +178,6 @@ public sealed class LongRangeReport
     /// <summary>The result of one model at one distance.</summary>
     /// <param name="model">A model name from <see cref="Models"/>.</param>
     /// <param name="distance">A distance from <see cref="Distances"/>.</param>
-    /// <returns>The result.</returns>
     /// <exception cref="KeyNotFoundException">There is no such result.</exception>
     public LongRangeResult Result(string model, int distance) =>
         table.TryGetValue((model, distance), out var result) ? result
@@ -190,7 +189,6 @@ public sealed class LongRangeReport
     public int Length(int distance) => Result(Models[0], distance).Length;
 
     /// <summary>Whether a result holds: at least <see cref="SolvedShare"/> right.</summary>
-    /// <param name="result">The result.</param>
     /// <returns>True when it holds.</returns>
     public static bool Holds(LongRangeResult result)
     {
@@ -199,7 +197,6 @@ public sealed class LongRangeReport
     }
 
     /// <summary>Whether a result is at chance: its accuracy is at most <see cref="ChanceLimit"/>.</summary>
-    /// <param name="result">The result.</param>
     /// <returns>True when it is at chance.</returns>
     public bool AtChance(LongRangeResult result)
     {
@@ -267,7 +264,6 @@ public sealed class LongRangeReport
     /// <see cref="SolvedShare"/> right), which ones, and what the others reached.
     /// </summary>
     /// <param name="spots">Results of <see cref="LongRangeExperiment.Spots"/>: one model, one distance, distinct seeds.</param>
-    /// <returns>The sentence.</returns>
     /// <exception cref="ArgumentException">The spots are empty or mix models or distances.</exception>
     public static string SeedSentence(IReadOnlyList<LongRangeSpot> spots)
     {
@@ -290,7 +286,6 @@ public sealed class LongRangeReport
     /// </summary>
     /// <param name="spots">Results of <see cref="LongRangeExperiment.Spots"/> for one model, each at a distance of this report, with one seed and one bias.</param>
     /// <param name="reportBias">The forget-gate bias this report's runs started from.</param>
-    /// <returns>The sentence.</returns>
     /// <exception cref="ArgumentException">The spots are empty, mix models, seeds or biases, or sit at a distance the report lacks.</exception>
     public string ForgetBiasSentence(IReadOnlyList<LongRangeSpot> spots, double reportBias)
     {
@@ -489,12 +484,10 @@ public sealed class LongRangeReport
 
     /// <summary>A share as the report prints it: one decimal, "97.7%".</summary>
     /// <param name="share">A share between 0 and 1.</param>
-    /// <returns>The text.</returns>
     public static string Percent(double share) => Say($"{share * 100:0.0}%");
 
     /// <summary>A gradient norm as the report prints it: "3.1e-05", or "0" when it is exactly 0.</summary>
     /// <param name="value">The norm.</param>
-    /// <returns>The text.</returns>
     public static string Scientific(double value) => value == 0 ? "0" : Say($"{value:0.0e+00}");
 
     private static string Say(FormattableString sentence) => sentence.ToString(CultureInfo.InvariantCulture);

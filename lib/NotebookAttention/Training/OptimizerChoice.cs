@@ -37,7 +37,6 @@ public sealed class OptimizerChoice
     /// <summary>Any optimizer, made from the run's learning rate.</summary>
     /// <param name="name">A name for messages.</param>
     /// <param name="create">Makes the optimizer from the learning rate.</param>
-    /// <returns>The choice.</returns>
     public static OptimizerChoice Custom(string name, Func<double, IOptimizer> create)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -47,7 +46,6 @@ public sealed class OptimizerChoice
 
     /// <summary>A new optimizer with no memory of earlier steps.</summary>
     /// <param name="learningRate">η.</param>
-    /// <returns>The optimizer.</returns>
     public IOptimizer Create(double learningRate) => create(learningRate);
 
     /// <inheritdoc />

@@ -16,7 +16,6 @@ public sealed class ParameterSnapshot
     public IReadOnlyList<(string Name, Matrix<double> Value)> Values => values;
 
     /// <summary>Copies the current values of every parameter of <paramref name="model"/>.</summary>
-    /// <param name="model">The model.</param>
     /// <returns>The snapshot (later training does not change it).</returns>
     public static ParameterSnapshot Of(ISequenceModel model)
     {
@@ -47,7 +46,6 @@ public sealed class ParameterSnapshot
     }
 
     /// <summary>Whether every value equals <paramref name="model"/>'s current one exactly.</summary>
-    /// <param name="model">The model.</param>
     /// <returns>True when nothing changed since the snapshot.</returns>
     public bool Matches(ISequenceModel model)
     {

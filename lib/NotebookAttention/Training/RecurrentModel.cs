@@ -152,7 +152,6 @@ public abstract partial class RecurrentModel : ISequenceModel
     /// <param name="rows">Rows of the weight (its input size, in the library's [in x out] layout).</param>
     /// <param name="columns">Columns of the weight (its output size).</param>
     /// <param name="bound">Largest magnitude, e.g. 1/sqrt(hidden) as torch initialises recurrent layers.</param>
-    /// <returns>The matrix.</returns>
     protected static Matrix<double> Uniform(Random random, int rows, int columns, double bound)
     {
         ArgumentNullException.ThrowIfNull(random);

@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Approximations;
 using NotebookAttention.Attention;
 using NotebookAttention.Cost;

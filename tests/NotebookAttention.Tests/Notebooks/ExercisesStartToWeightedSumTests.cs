@@ -2,6 +2,7 @@ using CsCheck;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Notebooks;
 using NotebookAttention.Tests.Support;

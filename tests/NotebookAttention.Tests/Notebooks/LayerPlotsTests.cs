@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Notebooks;
 

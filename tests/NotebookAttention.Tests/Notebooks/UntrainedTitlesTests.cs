@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using NotebookAttention.Analysis;
 using NotebookAttention.Attention;
 using NotebookAttention.Notebooks;
 using NotebookAttention.Tokens;

@@ -1,8 +1,9 @@
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
+using NotebookAttention.Attention;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// Measurements behind the 1/sqrt(d_k) scale: how the spread of dot products, and with it the peakedness of

@@ -1,6 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Attention;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// Measured traits of one attention head: how spread out its weights are (entropy), and where its attention mass
@@ -80,7 +81,6 @@ public sealed record HeadTraits(int Layer, int Head, double Entropy, double Same
     /// <param name="head">Head number, stored in the traits.</param>
     /// <param name="tokens">The n tokens, which say where [CLS], [SEP] and punctuation are.</param>
     /// <param name="validLength">Real tokens when the sequence is padded, or null for all.</param>
-    /// <returns>The traits.</returns>
     /// <exception cref="ArgumentException">
     /// The weights are not square or have no mass in the real rows, a weight is negative, the tokens do not match,
     /// or the valid length is outside the sequence.

@@ -1,6 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
+using NotebookAttention.Attention;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>Follows one token through a stack of attention layers.</summary>
 public static class LayerProbe

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// The four weight maps of the d_k demonstration, measured (a small and a large d_k, each without and with the

@@ -1,6 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 
-namespace NotebookAttention.Attention;
+namespace NotebookAttention.Analysis;
 
 /// <summary>
 /// How spread one map of attention weights is: the mean over its rows of the largest weight and of the entropy.
@@ -69,7 +69,6 @@ public sealed class WeightSpread
 
     /// <summary>Measures a map of weights whose every row is a softmax row (sums to 1).</summary>
     /// <param name="weights">Attention weights, [queries x keys].</param>
-    /// <returns>Its spread.</returns>
     /// <exception cref="ArgumentException">A row is not a distribution (a fully masked row, for example).</exception>
     public static WeightSpread Of(Matrix<double> weights)
     {
