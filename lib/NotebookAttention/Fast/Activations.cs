@@ -35,7 +35,7 @@ internal static class Activations
         var magnitude = Vector256.Abs(x);
         var t = Vector256<float>.One / (Vector256<float>.One + (Vector256.Create(0.3275911f) * magnitude));
         var poly = (((((((Vector256.Create(1.061405429f) * t) - Vector256.Create(1.453152027f)) * t) + Vector256.Create(1.421413741f)) * t) - Vector256.Create(0.284496736f)) * t) + Vector256.Create(0.254829592f);
-        var value = Vector256<float>.One - (poly * t * Microkernels.Exp(-(magnitude * magnitude)));
+        var value = Vector256<float>.One - (poly * t * VectorRows.Exp(-(magnitude * magnitude)));
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -value, value);
     }
 
@@ -48,7 +48,7 @@ internal static class Activations
         var magnitude = Vector512.Abs(x);
         var t = Vector512<float>.One / (Vector512<float>.One + (Vector512.Create(0.3275911f) * magnitude));
         var poly = (((((((Vector512.Create(1.061405429f) * t) - Vector512.Create(1.453152027f)) * t) + Vector512.Create(1.421413741f)) * t) - Vector512.Create(0.284496736f)) * t) + Vector512.Create(0.254829592f);
-        var value = Vector512<float>.One - (poly * t * Microkernels.Exp(-(magnitude * magnitude)));
+        var value = Vector512<float>.One - (poly * t * VectorRows.Exp(-(magnitude * magnitude)));
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -value, value);
     }
 
@@ -70,7 +70,7 @@ internal static class Activations
     public static unsafe void Gelu(float* values, int count)
     {
         var i = 0;
-        if (Microkernels.Accelerated && Avx512F.IsSupported)
+        if (Microkernels.Level == KernelLevel.Avx512)
         {
             var half = Vector512.Create(0.5f);
             var rootHalf = Vector512.Create(RootHalf);

@@ -1,412 +1,339 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace NotebookAttention.Fast;
 
+/// <summary>Which register tiles run: the widest the CPU has, or a narrower one that tests force.</summary>
+internal enum KernelLevel
+{
+    /// <summary>Scalar loops (any CPU), with fused multiply-adds so each sum rounds as in the vector tiles.</summary>
+    Portable,
+
+    /// <summary>8-float registers: AVX2 and FMA.</summary>
+    Avx2,
+
+    /// <summary>16-float registers: AVX-512F.</summary>
+    Avx512,
+}
+
 /// <summary>
-/// Register-blocked fp32 kernels: a tile of 6 rows x 16 columns lives in 12 AVX registers while the shared
-/// dimension streams through, two FMAs per loaded vector pair per row. Everything above them (blocking, softmax,
-/// threads) is in the callers.
+/// The register tiles of every fp32 product on the fast path, in one place: a tile of C lives in registers while the
+/// shared dimension streams through, one broadcast of A and one load of B per fused multiply-add of a row.
 /// </summary>
+/// <remarks>
+/// <para>Two shapes, each with an AVX-512 tile, an AVX2 tile and one portable loop:</para>
+/// <list type="bullet">
+/// <item><see cref="Product"/>: C (+)= A B with A and B read in place through row strides, six rows at a time, 32
+/// columns per AVX-512 tile and 16 per AVX2 tile. Attention's Q K^T and P V, linear and windowed attention, and the
+/// direct (unpacked A) products of <see cref="Gemm"/> use it.</item>
+/// <item><see cref="PackedTile"/>: C[tile] += A_tile B_strip with both operands packed by <see cref="Gemm"/>: 12 x 32
+/// with AVX-512, 6 x 16 with AVX2. The blocked product of <see cref="PackedMatrix"/> uses it.</item>
+/// </list>
+/// <para>Every tile adds the terms of an entry of C in the order of the shared index with one rounding per term
+/// (fused multiply-add), and so does the portable loop: all levels give the same bits, which the tests check.</para>
+/// </remarks>
 internal static unsafe class Microkernels
 {
-    /// <summary>Rows of a register tile.</summary>
+    /// <summary>Rows of a <see cref="Product"/> tile: callers give a multiple of it.</summary>
     public const int Rows = 6;
 
-    /// <summary>Columns of a register tile: two vectors of eight floats.</summary>
+    /// <summary>Columns of the narrowest <see cref="Product"/> tile (two AVX2 vectors): callers give a multiple of it.</summary>
     public const int Columns = 16;
 
-    /// <summary>Whether the AVX2 + FMA kernels run; otherwise portable loops give the same results more slowly.</summary>
-    public static bool Accelerated { get; set; } = Avx.IsSupported && Fma.IsSupported;
+    /// <summary>Rows of the AVX-512 packed tile.</summary>
+    public const int WideRows = 12;
+
+    /// <summary>Rows of the AVX2 packed tile.</summary>
+    public const int NarrowRows = 6;
+
+    private static KernelLevel level = Supported;
+
+    /// <summary>The widest level this CPU runs.</summary>
+    public static KernelLevel Supported { get; } =
+        !(Avx2.IsSupported && Fma.IsSupported) ? KernelLevel.Portable : Avx512F.IsSupported ? KernelLevel.Avx512 : KernelLevel.Avx2;
+
+    /// <summary>Whether packed products default to the AVX-512 layout (strips of 32 columns, tiles of 12 rows).</summary>
+    public static bool Wide { get; } = Supported == KernelLevel.Avx512;
 
     /// <summary>
-    /// C[r, c] = sum_t A[r, t] Bt[t, c] for r &lt; rows and c &lt; columns: rows of A against columns of Bt
-    /// (Bt holds B transposed, e.g. keys packed so that 16 keys of one dimension are contiguous).
+    /// The level the kernels run at: <see cref="Supported"/> unless a test forces a narrower one to prove it equal.
+    /// Process-wide; tests that set it run alone.
     /// </summary>
-    /// <param name="a">A, row stride <paramref name="aStride"/>.</param>
-    /// <param name="aStride">Row stride of A.</param>
-    /// <param name="bt">Bt, [depth x columns] with row stride <paramref name="btStride"/>.</param>
-    /// <param name="btStride">Row stride of Bt.</param>
-    /// <param name="depth">Shared dimension.</param>
-    /// <param name="c">C, written (not accumulated), row stride <paramref name="cStride"/>.</param>
-    /// <param name="cStride">Row stride of C.</param>
-    /// <param name="rows">Rows, a multiple of <see cref="Rows"/>.</param>
-    /// <param name="columns">Columns, a multiple of <see cref="Columns"/>.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RowsTimesColumns(float* a, int aStride, float* bt, int btStride, int depth, float* c, int cStride, int rows, int columns)
+    /// <exception cref="ArgumentOutOfRangeException">The CPU does not have the level.</exception>
+    public static KernelLevel Level
     {
-        if (!Accelerated)
+        get => level;
+        set => level = value <= Supported
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"this CPU runs kernels up to {Supported}: force {Supported} or a narrower level.");
+    }
+
+    /// <summary>Whether vector kernels run (AVX2 or wider); otherwise portable loops give the same results more slowly.</summary>
+    public static bool Accelerated => level != KernelLevel.Portable;
+
+    /// <summary>
+    /// C[r, j] = (accumulate ? C[r, j] : 0) + sum_k A[r, k] B[k, j] for r &lt; rows, j &lt; columns, k &lt; depth;
+    /// A, B and C row-major with row strides.
+    /// </summary>
+    /// <remarks>
+    /// Rows must be a multiple of <see cref="Rows"/> and columns of <see cref="Columns"/>. B is often a transposed
+    /// copy (keys packed so that 16 keys of one dimension are contiguous) or a packed strip.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Product(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, int rows, int columns, bool accumulate)
+    {
+        var at = level;
+        for (var r = 0; r < rows; r += Rows)
+        {
+            var ar = a + ((long)r * aStride);
+            var cr = c + ((long)r * cStride);
+            var j = 0;
+            if (at == KernelLevel.Avx512)
+            {
+                for (; j + 32 <= columns; j += 32)
+                {
+                    Tile6x32(ar, aStride, b + j, bStride, depth, cr + j, cStride, accumulate);
+                }
+            }
+
+            if (at != KernelLevel.Portable)
+            {
+                for (; j + 16 <= columns; j += 16)
+                {
+                    Tile6x16(ar, aStride, b + j, bStride, depth, cr + j, cStride, accumulate);
+                }
+            }
+
+            if (j < columns)
+            {
+                TilePortable(ar, aStride, b + j, bStride, depth, cr + j, cStride, columns - j, accumulate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// C[tile] += A_tile B_strip over one depth block: A packed k-major in tiles of <see cref="WideRows"/> rows (wide)
+    /// or <see cref="NarrowRows"/>, B packed k-major in strips of 32 (wide) or 16 columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PackedTile(bool wide, float* a, float* b, int depth, float* c, int cStride)
+    {
+        if (wide && level == KernelLevel.Avx512)
+        {
+            Packed12x32(a, b, depth, c, cStride);
+        }
+        else if (!wide && level != KernelLevel.Portable)
+        {
+            Packed6x16(a, b, depth, c, cStride);
+        }
+        else
+        {
+            PackedPortable(a, b, depth, c, cStride, wide ? WideRows : NarrowRows, wide ? 32 : 16);
+        }
+    }
+
+    /// <summary>The portable <see cref="Product"/> tile: six rows by <paramref name="width"/> columns.</summary>
+    private static void TilePortable(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, int width, bool accumulate)
+    {
+        for (var r = 0; r < Rows; r++)
+        {
+            var row = c + ((long)r * cStride);
+            for (var j = 0; j < width; j++)
+            {
+                var sum = accumulate ? row[j] : 0f;
+                for (var k = 0; k < depth; k++)
+                {
+                    sum = MathF.FusedMultiplyAdd(a[((long)r * aStride) + k], b[((long)k * bStride) + j], sum);
+                }
+
+                row[j] = sum;
+            }
+        }
+    }
+
+    /// <summary>The AVX2 <see cref="Product"/> tile: 6 x 16 in twelve 8-float registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x16(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
+    {
+        var a0 = a;
+        var a1 = a0 + aStride;
+        var a2 = a1 + aStride;
+        var a3 = a2 + aStride;
+        var a4 = a3 + aStride;
+        var a5 = a4 + aStride;
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        var o = c;
+        if (accumulate)
+        {
+            c00 = Avx.LoadVector256(o); c01 = Avx.LoadVector256(o + 8); o += cStride;
+            c10 = Avx.LoadVector256(o); c11 = Avx.LoadVector256(o + 8); o += cStride;
+            c20 = Avx.LoadVector256(o); c21 = Avx.LoadVector256(o + 8); o += cStride;
+            c30 = Avx.LoadVector256(o); c31 = Avx.LoadVector256(o + 8); o += cStride;
+            c40 = Avx.LoadVector256(o); c41 = Avx.LoadVector256(o + 8); o += cStride;
+            c50 = Avx.LoadVector256(o); c51 = Avx.LoadVector256(o + 8);
+        }
+
+        for (var k = 0; k < depth; k++, b += bStride)
+        {
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
+            var x = Vector256.Create(a0[k]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[k]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[k]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[k]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[k]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[k]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
+        }
+
+        o = c;
+        Avx.Store(o, c00); Avx.Store(o + 8, c01); o += cStride;
+        Avx.Store(o, c10); Avx.Store(o + 8, c11); o += cStride;
+        Avx.Store(o, c20); Avx.Store(o + 8, c21); o += cStride;
+        Avx.Store(o, c30); Avx.Store(o + 8, c31); o += cStride;
+        Avx.Store(o, c40); Avx.Store(o + 8, c41); o += cStride;
+        Avx.Store(o, c50); Avx.Store(o + 8, c51);
+    }
+
+    /// <summary>The AVX-512 <see cref="Product"/> tile: 6 x 32 in twelve 16-float registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x32(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
+    {
+        var a0 = a;
+        var a1 = a0 + aStride;
+        var a2 = a1 + aStride;
+        var a3 = a2 + aStride;
+        var a4 = a3 + aStride;
+        var a5 = a4 + aStride;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        var o = c;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(o); c01 = Vector512.Load(o + 16); o += cStride;
+            c10 = Vector512.Load(o); c11 = Vector512.Load(o + 16); o += cStride;
+            c20 = Vector512.Load(o); c21 = Vector512.Load(o + 16); o += cStride;
+            c30 = Vector512.Load(o); c31 = Vector512.Load(o + 16); o += cStride;
+            c40 = Vector512.Load(o); c41 = Vector512.Load(o + 16); o += cStride;
+            c50 = Vector512.Load(o); c51 = Vector512.Load(o + 16);
+        }
+
+        for (var k = 0; k < depth; k++, b += bStride)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a0[k]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[k]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[k]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[k]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[k]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[k]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+        }
+
+        o = c;
+        c00.Store(o); c01.Store(o + 16); o += cStride;
+        c10.Store(o); c11.Store(o + 16); o += cStride;
+        c20.Store(o); c21.Store(o + 16); o += cStride;
+        c30.Store(o); c31.Store(o + 16); o += cStride;
+        c40.Store(o); c41.Store(o + 16); o += cStride;
+        c50.Store(o); c51.Store(o + 16);
+    }
+
+    /// <summary>The portable <see cref="PackedTile"/>: <paramref name="rows"/> x <paramref name="width"/>.</summary>
+    private static void PackedPortable(float* a, float* b, int depth, float* c, int cStride, int rows, int width)
+    {
+        for (var k = 0; k < depth; k++)
         {
             for (var r = 0; r < rows; r++)
             {
-                for (var j = 0; j < columns; j++)
+                var x = a[(k * rows) + r];
+                var row = c + ((long)r * cStride);
+                for (var j = 0; j < width; j++)
                 {
-                    var sum = 0f;
-                    for (var t = 0; t < depth; t++)
-                    {
-                        sum += a[(r * aStride) + t] * bt[(t * btStride) + j];
-                    }
-
-                    c[(r * cStride) + j] = sum;
+                    row[j] = MathF.FusedMultiplyAdd(x, b[(k * width) + j], row[j]);
                 }
-            }
-
-            return;
-        }
-
-        for (var r = 0; r < rows; r += Rows)
-        {
-            var a0 = a + (r * aStride);
-            var a1 = a0 + aStride;
-            var a2 = a1 + aStride;
-            var a3 = a2 + aStride;
-            var a4 = a3 + aStride;
-            var a5 = a4 + aStride;
-            for (var j = 0; j < columns; j += Columns)
-            {
-                Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-                Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-                var b = bt + j;
-                for (var t = 0; t < depth; t++, b += btStride)
-                {
-                    var b0 = Avx.LoadVector256(b);
-                    var b1 = Avx.LoadVector256(b + 8);
-                    var x = Vector256.Create(a0[t]);
-                    c00 = Fma.MultiplyAdd(x, b0, c00);
-                    c01 = Fma.MultiplyAdd(x, b1, c01);
-                    x = Vector256.Create(a1[t]);
-                    c10 = Fma.MultiplyAdd(x, b0, c10);
-                    c11 = Fma.MultiplyAdd(x, b1, c11);
-                    x = Vector256.Create(a2[t]);
-                    c20 = Fma.MultiplyAdd(x, b0, c20);
-                    c21 = Fma.MultiplyAdd(x, b1, c21);
-                    x = Vector256.Create(a3[t]);
-                    c30 = Fma.MultiplyAdd(x, b0, c30);
-                    c31 = Fma.MultiplyAdd(x, b1, c31);
-                    x = Vector256.Create(a4[t]);
-                    c40 = Fma.MultiplyAdd(x, b0, c40);
-                    c41 = Fma.MultiplyAdd(x, b1, c41);
-                    x = Vector256.Create(a5[t]);
-                    c50 = Fma.MultiplyAdd(x, b0, c50);
-                    c51 = Fma.MultiplyAdd(x, b1, c51);
-                }
-
-                var o = c + (r * cStride) + j;
-                Store(o, c00, c01);
-                Store(o + cStride, c10, c11);
-                Store(o + (2 * cStride), c20, c21);
-                Store(o + (3 * cStride), c30, c31);
-                Store(o + (4 * cStride), c40, c41);
-                Store(o + (5 * cStride), c50, c51);
             }
         }
     }
 
-    /// <summary>
-    /// C[r, c] += sum_k A[r, k] B[k, c] for r &lt; rows and c &lt; width: the weighted sum P V, and matrix products.
-    /// </summary>
-    /// <param name="a">A, row stride <paramref name="aStride"/>.</param>
-    /// <param name="aStride">Row stride of A.</param>
-    /// <param name="b">B, [inner x width] with row stride <paramref name="bStride"/>.</param>
-    /// <param name="bStride">Row stride of B.</param>
-    /// <param name="inner">Shared dimension.</param>
-    /// <param name="c">C, accumulated into, row stride <paramref name="cStride"/>.</param>
-    /// <param name="cStride">Row stride of C.</param>
-    /// <param name="rows">Rows, a multiple of <see cref="Rows"/>.</param>
-    /// <param name="width">Columns, a multiple of <see cref="Columns"/>.</param>
+    /// <summary>The AVX2 <see cref="PackedTile"/>: 6 x 16 in twelve 8-float registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AccumulateProduct(float* a, int aStride, float* b, int bStride, int inner, float* c, int cStride, int rows, int width)
+    private static void Packed6x16(float* a, float* b, int depth, float* c, int cStride)
     {
-        if (!Accelerated)
+        var c00 = Avx.LoadVector256(c); var c01 = Avx.LoadVector256(c + 8); var o = c + cStride;
+        var c10 = Avx.LoadVector256(o); var c11 = Avx.LoadVector256(o + 8); o += cStride;
+        var c20 = Avx.LoadVector256(o); var c21 = Avx.LoadVector256(o + 8); o += cStride;
+        var c30 = Avx.LoadVector256(o); var c31 = Avx.LoadVector256(o + 8); o += cStride;
+        var c40 = Avx.LoadVector256(o); var c41 = Avx.LoadVector256(o + 8); o += cStride;
+        var c50 = Avx.LoadVector256(o); var c51 = Avx.LoadVector256(o + 8);
+        for (var k = 0; k < depth; k++, a += NarrowRows, b += 16)
         {
-            for (var r = 0; r < rows; r++)
-            {
-                for (var k = 0; k < inner; k++)
-                {
-                    var weight = a[(r * aStride) + k];
-                    for (var j = 0; j < width; j++)
-                    {
-                        c[(r * cStride) + j] += weight * b[(k * bStride) + j];
-                    }
-                }
-            }
-
-            return;
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
+            var x = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
         }
 
-        for (var r = 0; r < rows; r += Rows)
-        {
-            var a0 = a + (r * aStride);
-            var a1 = a0 + aStride;
-            var a2 = a1 + aStride;
-            var a3 = a2 + aStride;
-            var a4 = a3 + aStride;
-            var a5 = a4 + aStride;
-            for (var j = 0; j < width; j += Columns)
-            {
-                var o = c + (r * cStride) + j;
-                var c00 = Avx.LoadVector256(o);
-                var c01 = Avx.LoadVector256(o + 8);
-                var c10 = Avx.LoadVector256(o + cStride);
-                var c11 = Avx.LoadVector256(o + cStride + 8);
-                var c20 = Avx.LoadVector256(o + (2 * cStride));
-                var c21 = Avx.LoadVector256(o + (2 * cStride) + 8);
-                var c30 = Avx.LoadVector256(o + (3 * cStride));
-                var c31 = Avx.LoadVector256(o + (3 * cStride) + 8);
-                var c40 = Avx.LoadVector256(o + (4 * cStride));
-                var c41 = Avx.LoadVector256(o + (4 * cStride) + 8);
-                var c50 = Avx.LoadVector256(o + (5 * cStride));
-                var c51 = Avx.LoadVector256(o + (5 * cStride) + 8);
-                var bk = b + j;
-                for (var k = 0; k < inner; k++, bk += bStride)
-                {
-                    var b0 = Avx.LoadVector256(bk);
-                    var b1 = Avx.LoadVector256(bk + 8);
-                    var x = Vector256.Create(a0[k]);
-                    c00 = Fma.MultiplyAdd(x, b0, c00);
-                    c01 = Fma.MultiplyAdd(x, b1, c01);
-                    x = Vector256.Create(a1[k]);
-                    c10 = Fma.MultiplyAdd(x, b0, c10);
-                    c11 = Fma.MultiplyAdd(x, b1, c11);
-                    x = Vector256.Create(a2[k]);
-                    c20 = Fma.MultiplyAdd(x, b0, c20);
-                    c21 = Fma.MultiplyAdd(x, b1, c21);
-                    x = Vector256.Create(a3[k]);
-                    c30 = Fma.MultiplyAdd(x, b0, c30);
-                    c31 = Fma.MultiplyAdd(x, b1, c31);
-                    x = Vector256.Create(a4[k]);
-                    c40 = Fma.MultiplyAdd(x, b0, c40);
-                    c41 = Fma.MultiplyAdd(x, b1, c41);
-                    x = Vector256.Create(a5[k]);
-                    c50 = Fma.MultiplyAdd(x, b0, c50);
-                    c51 = Fma.MultiplyAdd(x, b1, c51);
-                }
-
-                Store(o, c00, c01);
-                Store(o + cStride, c10, c11);
-                Store(o + (2 * cStride), c20, c21);
-                Store(o + (3 * cStride), c30, c31);
-                Store(o + (4 * cStride), c40, c41);
-                Store(o + (5 * cStride), c50, c51);
-            }
-        }
+        o = c;
+        Avx.Store(o, c00); Avx.Store(o + 8, c01); o += cStride;
+        Avx.Store(o, c10); Avx.Store(o + 8, c11); o += cStride;
+        Avx.Store(o, c20); Avx.Store(o + 8, c21); o += cStride;
+        Avx.Store(o, c30); Avx.Store(o + 8, c31); o += cStride;
+        Avx.Store(o, c40); Avx.Store(o + 8, c41); o += cStride;
+        Avx.Store(o, c50); Avx.Store(o + 8, c51);
     }
 
-    /// <summary>The largest value of a row (minus infinity when every entry is masked).</summary>
-    /// <param name="row">The row.</param>
-    /// <param name="count">Its length (any; AVX-512 and AVX2 take whole vectors, a scalar loop the rest).</param>
-    /// <returns>The maximum.</returns>
+    /// <summary>The AVX-512 <see cref="PackedTile"/>: 12 x 32 in twenty-four 16-float registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float RowMax(float* row, int count)
+    private static void Packed12x32(float* a, float* b, int depth, float* c, int cStride)
     {
-        var max = float.NegativeInfinity;
-        var j = 0;
-        if (Accelerated && Avx512F.IsSupported && count >= 16)
+        var c00 = Vector512.Load(c); var c01 = Vector512.Load(c + 16); var o = c + cStride;
+        var c10 = Vector512.Load(o); var c11 = Vector512.Load(o + 16); o += cStride;
+        var c20 = Vector512.Load(o); var c21 = Vector512.Load(o + 16); o += cStride;
+        var c30 = Vector512.Load(o); var c31 = Vector512.Load(o + 16); o += cStride;
+        var c40 = Vector512.Load(o); var c41 = Vector512.Load(o + 16); o += cStride;
+        var c50 = Vector512.Load(o); var c51 = Vector512.Load(o + 16); o += cStride;
+        var c60 = Vector512.Load(o); var c61 = Vector512.Load(o + 16); o += cStride;
+        var c70 = Vector512.Load(o); var c71 = Vector512.Load(o + 16); o += cStride;
+        var c80 = Vector512.Load(o); var c81 = Vector512.Load(o + 16); o += cStride;
+        var c90 = Vector512.Load(o); var c91 = Vector512.Load(o + 16); o += cStride;
+        var ca0 = Vector512.Load(o); var ca1 = Vector512.Load(o + 16); o += cStride;
+        var cb0 = Vector512.Load(o); var cb1 = Vector512.Load(o + 16);
+        for (var k = 0; k < depth; k++, a += WideRows, b += 32)
         {
-            // vmaxps returns its second operand when either is NaN, so a NaN followed by any number in its lane
-            // would vanish from the maximum: NaN lanes are collected on the side and returned as NaN.
-            var m = Vector512.Create(float.NegativeInfinity);
-            var nan = Vector512<float>.Zero;
-            for (; j + 16 <= count; j += 16)
-            {
-                var x = Vector512.Load(row + j);
-                m = Avx512F.Max(m, x);
-                nan |= Vector512.Equals(x, x) ^ Vector512<float>.AllBitsSet;
-            }
-
-            max = nan == Vector512<float>.Zero ? Reduce(Avx.Max(m.GetLower(), m.GetUpper())) : float.NaN;
-        }
-        else if (Accelerated && count >= 8)
-        {
-            var m = Vector256.Create(float.NegativeInfinity);
-            var nan = Vector256<float>.Zero;
-            for (; j + 8 <= count; j += 8)
-            {
-                var x = Avx.LoadVector256(row + j);
-                m = Avx.Max(m, x);
-                nan = Avx.Or(nan, Avx.CompareUnordered(x, x));
-            }
-
-            max = Avx.TestZ(nan, nan) ? Reduce(m) : float.NaN;
-        }
-
-        for (; j < count; j++)
-        {
-            max = MathF.Max(max, row[j]);
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a[8]); c80 = Avx512F.FusedMultiplyAdd(x, b0, c80); c81 = Avx512F.FusedMultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a[9]); c90 = Avx512F.FusedMultiplyAdd(x, b0, c90); c91 = Avx512F.FusedMultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a[10]); ca0 = Avx512F.FusedMultiplyAdd(x, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(x, b1, ca1);
+            x = Vector512.Create(a[11]); cb0 = Avx512F.FusedMultiplyAdd(x, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(x, b1, cb1);
         }
 
-        return max;
-    }
-
-    /// <summary>
-    /// Replaces each entry x of a row with exp((x - shift) * scale) and returns their sum (masked entries give
-    /// exactly 0). Folding the 1/sqrt(d) scale in here leaves Q untouched; with the row maximum as the shift no
-    /// exponential overflows, so softmax is this sum's reciprocal times the row.
-    /// </summary>
-    /// <param name="row">The row; every entry must be at most <paramref name="shift"/>.</param>
-    /// <param name="count">Its length (any; AVX-512 and AVX2 take whole vectors, a scalar loop the rest).</param>
-    /// <param name="shift">The row maximum (so no exponent is positive).</param>
-    /// <param name="scale">A positive factor applied after the shift.</param>
-    /// <returns>The sum of the new entries.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float ExpShiftedInPlace(float* row, int count, float shift, float scale)
-    {
-        var total = 0f;
-        var j = 0;
-        if (Accelerated && Avx512F.IsSupported && count >= 16)
-        {
-            var sum = Vector512<float>.Zero;
-            var by = Vector512.Create(shift);
-            var factor = Vector512.Create(scale);
-            for (; j + 16 <= count; j += 16)
-            {
-                var e = Exp((Vector512.Load(row + j) - by) * factor);
-                e.Store(row + j);
-                sum += e;
-            }
-
-            total = Vector512.Sum(sum);
-        }
-        else if (Accelerated && count >= 8)
-        {
-            var sum = Vector256<float>.Zero;
-            var by = Vector256.Create(shift);
-            var factor = Vector256.Create(scale);
-            for (; j + 8 <= count; j += 8)
-            {
-                var e = Exp(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(row + j), by), factor));
-                Avx.Store(row + j, e);
-                sum = Avx.Add(sum, e);
-            }
-
-            total = Vector256.Sum(sum);
-        }
-
-        for (; j < count; j++)
-        {
-            row[j] = MathF.Exp((row[j] - shift) * scale);
-            total += row[j];
-        }
-
-        return total;
-    }
-
-    /// <summary>
-    /// Index of the first NaN or infinity in <paramref name="data"/>, or -1 when every entry is finite: one vectorised
-    /// pass of <see cref="TensorPrimitives.IsFiniteAll{T}(ReadOnlySpan{T})"/>, and a search for the index only when an
-    /// entry is not finite.
-    /// </summary>
-    /// <param name="data">The entries.</param>
-    /// <param name="count">How many.</param>
-    /// <returns>The index, or -1.</returns>
-    public static long FirstNonFinite(float* data, long count)
-    {
-        for (long start = 0; start < count; start += int.MaxValue)
-        {
-            var length = (int)Math.Min(int.MaxValue, count - start);
-            if (!TensorPrimitives.IsFiniteAll(new ReadOnlySpan<float>(data + start, length)))
-            {
-                for (var i = start; ; i++)
-                {
-                    if (!float.IsFinite(data[i]))
-                    {
-                        return i;
-                    }
-                }
-            }
-        }
-
-        return -1;
-    }
-
-    private static float Reduce(Vector256<float> m)
-    {
-        var half = Sse.Max(m.GetLower(), m.GetUpper());
-        half = Sse.Max(half, Sse.MoveHighToLow(half, half));
-        half = Sse.Max(half, Sse.Shuffle(half, half, 0b01));
-        return half.ToScalar();
-    }
-
-    /// <summary>Multiplies a row by a factor.</summary>
-    /// <param name="row">The row.</param>
-    /// <param name="count">Its length, a multiple of 8.</param>
-    /// <param name="factor">The factor.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scale(float* row, int count, float factor)
-    {
-        if (!Accelerated)
-        {
-            for (var j = 0; j < count; j++)
-            {
-                row[j] *= factor;
-            }
-
-            return;
-        }
-
-        var f = Vector256.Create(factor);
-        for (var j = 0; j < count; j += 8)
-        {
-            Avx.Store(row + j, Avx.Multiply(Avx.LoadVector256(row + j), f));
-        }
-    }
-
-    /// <summary>
-    /// exp(x) for x &lt;= 0 in about 15 instructions per 8 floats: 2^(x log2 e) split into 2^n (built in the exponent
-    /// bits) times 2^f with |f| &lt;= 1/2 from its degree-6 Taylor polynomial (relative error below 2e-7).
-    /// Below -87.3 (and for minus infinity) the result is exactly 0; NaN stays NaN.
-    /// </summary>
-    /// <param name="x">Arguments, none above 0.</param>
-    /// <returns>exp(x).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x)
-    {
-        var lowest = Vector256.Create(-87.3f);
-        var underflow = Avx.CompareLessThan(x, lowest);
-        // MAXPS returns its second operand when either is NaN: x second lets a NaN score through to the row sum,
-        // where the caller detects it, instead of turning it into a tiny weight.
-        var t = Avx.Multiply(Avx.Max(lowest, x), Vector256.Create(1.44269504f));
-        var n = Avx.RoundToNearestInteger(t);
-        var f = Avx.Subtract(t, n);
-        var p = Vector256.Create(1.5403530e-4f);
-        p = Fma.MultiplyAdd(p, f, Vector256.Create(1.3333558e-3f));
-        p = Fma.MultiplyAdd(p, f, Vector256.Create(9.6181291e-3f));
-        p = Fma.MultiplyAdd(p, f, Vector256.Create(5.5504109e-2f));
-        p = Fma.MultiplyAdd(p, f, Vector256.Create(2.4022651e-1f));
-        p = Fma.MultiplyAdd(p, f, Vector256.Create(6.9314718e-1f));
-        p = Fma.MultiplyAdd(p, f, Vector256.Create(1f));
-        var power = Avx2.ShiftLeftLogical(Avx2.Add(Avx.ConvertToVector256Int32(n), Vector256.Create(127)), 23).AsSingle();
-        return Avx.AndNot(underflow, Avx.Multiply(p, power));
-    }
-
-    /// <summary>The same exp(x) for x &lt;= 0 on sixteen floats (AVX-512); NaN stays NaN (Vector512.Max propagates it).</summary>
-    /// <param name="x">Arguments, none above 0.</param>
-    /// <returns>exp(x).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x)
-    {
-        var lowest = Vector512.Create(-87.3f);
-        var underflow = Vector512.LessThan(x, lowest);
-        var t = Vector512.Max(x, lowest) * Vector512.Create(1.44269504f);
-        var n = Avx512F.RoundScale(t, 0);
-        var f = t - n;
-        var p = Vector512.Create(1.5403530e-4f);
-        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(1.3333558e-3f));
-        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(9.6181291e-3f));
-        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(5.5504109e-2f));
-        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(2.4022651e-1f));
-        p = Avx512F.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718e-1f));
-        p = Avx512F.FusedMultiplyAdd(p, f, Vector512<float>.One);
-        var power = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(n) + Vector512.Create(127), 23).AsSingle();
-        return Vector512.AndNot(p * power, underflow);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* destination, Vector256<float> low, Vector256<float> high)
-    {
-        Avx.Store(destination, low);
-        Avx.Store(destination + 8, high);
+        o = c;
+        c00.Store(o); c01.Store(o + 16); o += cStride;
+        c10.Store(o); c11.Store(o + 16); o += cStride;
+        c20.Store(o); c21.Store(o + 16); o += cStride;
+        c30.Store(o); c31.Store(o + 16); o += cStride;
+        c40.Store(o); c41.Store(o + 16); o += cStride;
+        c50.Store(o); c51.Store(o + 16); o += cStride;
+        c60.Store(o); c61.Store(o + 16); o += cStride;
+        c70.Store(o); c71.Store(o + 16); o += cStride;
+        c80.Store(o); c81.Store(o + 16); o += cStride;
+        c90.Store(o); c91.Store(o + 16); o += cStride;
+        ca0.Store(o); ca1.Store(o + 16); o += cStride;
+        cb0.Store(o); cb1.Store(o + 16);
     }
 }
