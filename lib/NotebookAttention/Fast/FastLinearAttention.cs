@@ -14,7 +14,7 @@ namespace NotebookAttention.Fast;
 /// </summary>
 /// <remarks>
 /// <para>Non-causal: each core sums S and z over a fixed, contiguous share of the keys (blocks of <see cref="Chunk"/>
-/// keys, phi(K) transposed times V on the same 6 x 16 register-tiled FMA kernel as the tiled exact kernel), the shares
+/// keys, phi(K) transposed times V on the same register tiles as the tiled exact kernel, <see cref="Microkernels.Product"/>), the shares
 /// are added in order (so a run gives the same bits every time with the same number of threads), then blocks of
 /// queries multiply phi(Q) S on the same kernel.</para>
 /// <para>Causal (query i uses keys 0..i, the running sums of an RNN): the sequence is cut into one part per core;
@@ -27,7 +27,7 @@ namespace NotebookAttention.Fast;
 /// </remarks>
 public static class FastLinearAttention
 {
-    /// <summary>Keys and queries per step (a multiple of the 6 x 16 register tile).</summary>
+    /// <summary>Keys and queries per step (a multiple of the register tiles' 6 rows and 16 columns).</summary>
     public const int Chunk = 48;
 
     private const string InputRemedy = "every entry must be a finite number; look at the step that produced this buffer";

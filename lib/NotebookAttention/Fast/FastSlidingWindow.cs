@@ -11,8 +11,8 @@ namespace NotebookAttention.Fast;
 /// </summary>
 /// <remarks>
 /// <para>Queries are taken in blocks of <see cref="QueryBlock"/>. A block scores only the band of keys its windows
-/// reach (at most <see cref="QueryBlock"/> + 2w keys, rounded up to 16) with the same 6 x 16 register-tiled FMA
-/// kernels as <see cref="FastAttention.Tiled(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, FastMask, int?, CancellationToken)"/>;
+/// reach (at most <see cref="QueryBlock"/> + 2w keys, rounded up to 16) with the same register tiles
+/// (<see cref="Microkernels.Product"/>) as <see cref="FastAttention.Tiled(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, FastMask, int?, CancellationToken)"/>;
 /// each row's softmax runs over its own window only, so at w = 128 the kernel computes about 1.1 times the
 /// scores the window needs (the tiled kernel with a window mask visits whole 96 x 128 tiles: about 2 times).</para>
 /// <para>Inputs are checked once at entry (lengths, window, NaN and infinity); scores or sums that leave the fp32

@@ -16,18 +16,15 @@ internal static unsafe class Gemm
     /// <summary>Columns per packed strip of B.</summary>
     public static int PanelWidth(bool wide) => wide ? 32 : 16;
 
-    /// <summary>Rows per register tile.</summary>
-    public static int TileRows(bool wide) => wide ? Microkernels.WideRows : Microkernels.NarrowRows;
+    /// <summary>Rows per packed tile of A: the register tile's.</summary>
+    private const int TileRows = Microkernels.Rows;
 
     /// <summary>Floats a packed copy of A [rows x inner] needs.</summary>
-    public static int PackedRowsLength(int rows, int inner, bool wide) => (rows + TileRows(wide) - 1) / TileRows(wide) * TileRows(wide) * inner;
+    public static int PackedRowsLength(int rows, int inner) => (rows + TileRows - 1) / TileRows * TileRows * inner;
 
-    /// <summary>Floats a packed copy of B [inner x columns] needs.</summary>
-    public static int PackedColumnsLength(int inner, int columns, bool wide) => (columns + PanelWidth(wide) - 1) / PanelWidth(wide) * PanelWidth(wide) * inner;
-
-    /// <summary>Packs B [inner x columns] (row stride <paramref name="stride"/>) into strips; or, transposed, B[k, j] = source[j * stride + k].</summary>
+    /// <summary>Packs B [inner x columns] (row stride <paramref name="stride"/>) into strips, zero-padded past the last column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackColumns(float* source, int stride, int inner, int columns, bool transposed, float* packed, bool wide)
+    public static void PackColumns(float* source, int stride, int inner, int columns, float* packed, bool wide)
     {
         var width = PanelWidth(wide);
         for (var first = 0; first < columns; first += width)
@@ -37,33 +34,22 @@ internal static unsafe class Gemm
             for (var k = 0; k < inner; k++)
             {
                 var target = strip + ((long)k * width);
-                if (transposed)
-                {
-                    for (var j = 0; j < count; j++)
-                    {
-                        target[j] = source[((long)(first + j) * stride) + k];
-                    }
-                }
-                else
-                {
-                    new ReadOnlySpan<float>(source + ((long)k * stride) + first, count).CopyTo(new Span<float>(target, count));
-                }
-
+                new ReadOnlySpan<float>(source + ((long)k * stride) + first, count).CopyTo(new Span<float>(target, count));
                 new Span<float>(target + count, width - count).Clear();
             }
         }
     }
 
     /// <summary>Packs A [rows x inner] (row stride <paramref name="stride"/>) into row tiles, k-major, zero-padded.</summary>
-    public static void PackRows(float* a, int stride, int rows, int inner, float* packed, bool wide) =>
-        PackRows(a, stride, rows, inner, packed, 0, (rows + TileRows(wide) - 1) / TileRows(wide), wide);
+    public static void PackRows(float* a, int stride, int rows, int inner, float* packed) =>
+        PackRows(a, stride, rows, inner, packed, 0, (rows + TileRows - 1) / TileRows);
 
     /// <summary>Packs the row tiles from <paramref name="firstTile"/> up to <paramref name="endTile"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int firstTile, int endTile, bool wide)
+    public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int firstTile, int endTile)
     {
-        var tileRows = TileRows(wide);
-        var sources = stackalloc nint[Microkernels.WideRows];
+        const int tileRows = TileRows;
+        var sources = stackalloc nint[Microkernels.Rows];
         for (var t = firstTile; t < endTile; t++)
         {
             var first = t * tileRows;
@@ -104,15 +90,15 @@ internal static unsafe class Gemm
         var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers, wide, gelu);
         if (workers == 1)
         {
-            PackRows(a, aStride, rows, inner, scratch, wide);
+            PackRows(a, aStride, rows, inner, scratch);
             Work(0, job);
             return;
         }
 
-        var tiles = (rows + TileRows(wide) - 1) / TileRows(wide);
+        var tiles = (rows + TileRows - 1) / TileRows;
         var source = (nint)a;
         Workers.Run(workers, worker =>
-            PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers, wide));
+            PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers));
         Workers.Run(workers, worker => Work(worker, job));
     }
 
@@ -121,7 +107,7 @@ internal static unsafe class Gemm
     {
         var wide = job.Wide;
         var width = PanelWidth(wide);
-        var tileRows = TileRows(wide);
+        const int tileRows = TileRows;
         var panels = (job.Columns + width - 1) / width;
         var firstPanel = (int)((long)panels * worker / job.Workers);
         var lastPanel = (int)((long)panels * (worker + 1) / job.Workers);
@@ -130,7 +116,7 @@ internal static unsafe class Gemm
         var b = (float*)job.B;
         var c = (float*)job.C;
         var bias = (float*)job.Bias;
-        var scratch = stackalloc float[Microkernels.WideRows * 32];
+        var scratch = stackalloc float[Microkernels.Rows * 32];
         for (var p = firstPanel; p < lastPanel; p++)
         {
             var first = p * width;

@@ -18,43 +18,41 @@ internal enum KernelLevel
 }
 
 /// <summary>
-/// The register tiles of every fp32 product on the fast path, in one place: a tile of C lives in registers while the
-/// shared dimension streams through, one broadcast of A and one load of B per fused multiply-add of a row.
+/// The register tile of every fp32 product on the fast path, in one place: a tile of 6 rows by two vectors of C
+/// lives in twelve registers while the shared dimension streams through, one broadcast of A and one load of B per
+/// fused multiply-add.
 /// </summary>
 /// <remarks>
-/// <para>Two shapes, each with an AVX-512 tile, an AVX2 tile and one portable loop:</para>
+/// <para>One tile, <see cref="Tile{TLanes, TVector}"/>, written once for any vector width: 6 x 32 with AVX-512
+/// (<see cref="Lanes16"/>), 6 x 16 with AVX2 (<see cref="Lanes8"/>), and one portable loop. It reads A through a
+/// row stride and a step per k, so the same tile serves A in place (attention's Q and P, step 1) and A packed k-major
+/// by <see cref="Gemm"/> (row stride 1, step 6). Two entry points:</para>
 /// <list type="bullet">
-/// <item><see cref="Product"/>: C (+)= A B with A and B read in place through row strides, six rows at a time, 32
-/// columns per AVX-512 tile and 16 per AVX2 tile. Attention's Q K^T and P V, linear and windowed attention, and the
-/// direct (unpacked A) products of <see cref="Gemm"/> use it.</item>
-/// <item><see cref="PackedTile"/>: C[tile] += A_tile B_strip with both operands packed by <see cref="Gemm"/>: 12 x 32
-/// with AVX-512, 6 x 16 with AVX2. The blocked product of <see cref="PackedMatrix"/> uses it.</item>
+/// <item><see cref="Product"/>: C (+)= A B with A and B read in place through row strides. Attention's Q K^T and
+/// P V, linear and windowed attention use it.</item>
+/// <item><see cref="PackedTile"/>: C[tile] += A_tile B_strip with both operands packed by <see cref="Gemm"/>. The
+/// blocked product of <see cref="PackedMatrix"/> uses it.</item>
 /// </list>
-/// <para>Every tile adds the terms of an entry of C in the order of the shared index with one rounding per term
+/// <para>Every level adds the terms of an entry of C in the order of the shared index with one rounding per term
 /// (fused multiply-add), and so does the portable loop: all levels give the same bits, which the tests check.</para>
 /// </remarks>
 internal static unsafe class Microkernels
 {
-    /// <summary>Rows of a <see cref="Product"/> tile: callers give a multiple of it.</summary>
+    /// <summary>Rows of a tile: callers give a multiple of it.</summary>
     public const int Rows = 6;
 
-    /// <summary>Columns of the narrowest <see cref="Product"/> tile (two AVX2 vectors): callers give a multiple of it.</summary>
+    /// <summary>Columns of the narrowest vector tile (two AVX2 vectors): <see cref="Product"/>'s callers give a multiple of it.</summary>
     public const int Columns = 16;
-
-    /// <summary>Rows of the AVX-512 packed tile.</summary>
-    public const int WideRows = 12;
-
-    /// <summary>Rows of the AVX2 packed tile.</summary>
-    public const int NarrowRows = 6;
-
-    private static KernelLevel level = Supported;
 
     /// <summary>The widest level this CPU runs.</summary>
     public static KernelLevel Supported { get; } =
         !(Avx2.IsSupported && Fma.IsSupported) ? KernelLevel.Portable : Avx512F.IsSupported ? KernelLevel.Avx512 : KernelLevel.Avx2;
 
-    /// <summary>Whether packed products default to the AVX-512 layout (strips of 32 columns, tiles of 12 rows).</summary>
+    /// <summary>Whether packed products default to the AVX-512 layout (strips of 32 columns) rather than strips of 16.</summary>
     public static bool Wide { get; } = Supported == KernelLevel.Avx512;
+
+    // After Supported: static fields start in the order they are written.
+    private static KernelLevel level = Supported;
 
     /// <summary>
     /// The level the kernels run at: <see cref="Supported"/> unless a test forces a narrower one to prove it equal.
@@ -78,7 +76,7 @@ internal static unsafe class Microkernels
     /// </summary>
     /// <remarks>
     /// Rows must be a multiple of <see cref="Rows"/> and columns of <see cref="Columns"/>. B is often a transposed
-    /// copy (keys packed so that 16 keys of one dimension are contiguous) or a packed strip.
+    /// copy (keys packed so that the keys of one dimension are contiguous).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Product(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, int rows, int columns, bool accumulate)
@@ -93,7 +91,7 @@ internal static unsafe class Microkernels
             {
                 for (; j + 32 <= columns; j += 32)
                 {
-                    Tile6x32(ar, aStride, b + j, bStride, depth, cr + j, cStride, accumulate);
+                    Tile<Lanes16, Vector512<float>>(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, accumulate);
                 }
             }
 
@@ -101,40 +99,45 @@ internal static unsafe class Microkernels
             {
                 for (; j + 16 <= columns; j += 16)
                 {
-                    Tile6x16(ar, aStride, b + j, bStride, depth, cr + j, cStride, accumulate);
+                    Tile<Lanes8, Vector256<float>>(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, accumulate);
                 }
             }
 
             if (j < columns)
             {
-                TilePortable(ar, aStride, b + j, bStride, depth, cr + j, cStride, columns - j, accumulate);
+                TilePortable(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, columns - j, accumulate);
             }
         }
     }
 
     /// <summary>
-    /// C[tile] += A_tile B_strip over one depth block: A packed k-major in tiles of <see cref="WideRows"/> rows (wide)
-    /// or <see cref="NarrowRows"/>, B packed k-major in strips of 32 (wide) or 16 columns.
+    /// C[6 x width] += A_tile B_strip over one depth block, both packed k-major: A_tile[k, r] at a[6 k + r], B_strip[k, j]
+    /// at b[width k + j], with width 32 (<paramref name="wide"/>) or 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PackedTile(bool wide, float* a, float* b, int depth, float* c, int cStride)
     {
+        var width = wide ? 32 : 16;
         if (wide && level == KernelLevel.Avx512)
         {
-            Packed12x32(a, b, depth, c, cStride);
+            Tile<Lanes16, Vector512<float>>(a, 1, Rows, b, width, depth, c, cStride, accumulate: true);
         }
-        else if (!wide && level != KernelLevel.Portable)
+        else if (level != KernelLevel.Portable)
         {
-            Packed6x16(a, b, depth, c, cStride);
+            // A wide strip on a narrower level: two 16-column tiles, each entry's sum in the same order.
+            for (var j = 0; j < width; j += 16)
+            {
+                Tile<Lanes8, Vector256<float>>(a, 1, Rows, b + j, width, depth, c + j, cStride, accumulate: true);
+            }
         }
         else
         {
-            PackedPortable(a, b, depth, c, cStride, wide ? WideRows : NarrowRows, wide ? 32 : 16);
+            TilePortable(a, 1, Rows, b, width, depth, c, cStride, width, accumulate: true);
         }
     }
 
-    /// <summary>The portable <see cref="Product"/> tile: six rows by <paramref name="width"/> columns.</summary>
-    private static void TilePortable(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, int width, bool accumulate)
+    /// <summary>The portable tile: six rows by <paramref name="width"/> columns, A[r, k] at a[r aStride + k aStep].</summary>
+    private static void TilePortable(float* a, int aStride, int aStep, float* b, int bStride, int depth, float* c, int cStride, int width, bool accumulate)
     {
         for (var r = 0; r < Rows; r++)
         {
@@ -144,7 +147,7 @@ internal static unsafe class Microkernels
                 var sum = accumulate ? row[j] : 0f;
                 for (var k = 0; k < depth; k++)
                 {
-                    sum = MathF.FusedMultiplyAdd(a[((long)r * aStride) + k], b[((long)k * bStride) + j], sum);
+                    sum = MathF.FusedMultiplyAdd(a[((long)r * aStride) + ((long)k * aStep)], b[((long)k * bStride) + j], sum);
                 }
 
                 row[j] = sum;
@@ -152,188 +155,99 @@ internal static unsafe class Microkernels
         }
     }
 
-    /// <summary>The AVX2 <see cref="Product"/> tile: 6 x 16 in twelve 8-float registers.</summary>
+    /// <summary>
+    /// The vector tile: C[6 x 2 lanes] (+)= A B with A[r, k] at a[r aStride + k aStep] and B[k, j] at b[k bStride + j],
+    /// twelve accumulators of <typeparamref name="TVector"/>. The JIT compiles it once per width, as if written out.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x16(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
+    private static void Tile<TLanes, TVector>(float* a, int aStride, int aStep, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
-        var a0 = a;
-        var a1 = a0 + aStride;
-        var a2 = a1 + aStride;
-        var a3 = a2 + aStride;
-        var a4 = a3 + aStride;
-        var a5 = a4 + aStride;
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        var o = c;
+        var half = TLanes.Count;
+        var (s1, s2, s3, s4, s5) = (aStride, 2 * aStride, 3 * aStride, 4 * aStride, 5 * aStride);
+        TVector c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        TVector c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         if (accumulate)
         {
-            c00 = Avx.LoadVector256(o); c01 = Avx.LoadVector256(o + 8); o += cStride;
-            c10 = Avx.LoadVector256(o); c11 = Avx.LoadVector256(o + 8); o += cStride;
-            c20 = Avx.LoadVector256(o); c21 = Avx.LoadVector256(o + 8); o += cStride;
-            c30 = Avx.LoadVector256(o); c31 = Avx.LoadVector256(o + 8); o += cStride;
-            c40 = Avx.LoadVector256(o); c41 = Avx.LoadVector256(o + 8); o += cStride;
-            c50 = Avx.LoadVector256(o); c51 = Avx.LoadVector256(o + 8);
+            (c00, c01) = (TLanes.Load(c), TLanes.Load(c + half));
+            (c10, c11) = (TLanes.Load(c + cStride), TLanes.Load(c + cStride + half));
+            (c20, c21) = (TLanes.Load(c + (2 * cStride)), TLanes.Load(c + (2 * cStride) + half));
+            (c30, c31) = (TLanes.Load(c + (3 * cStride)), TLanes.Load(c + (3 * cStride) + half));
+            (c40, c41) = (TLanes.Load(c + (4 * cStride)), TLanes.Load(c + (4 * cStride) + half));
+            (c50, c51) = (TLanes.Load(c + (5 * cStride)), TLanes.Load(c + (5 * cStride) + half));
         }
 
-        for (var k = 0; k < depth; k++, b += bStride)
+        for (var k = 0; k < depth; k++, a += aStep, b += bStride)
         {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
-            var x = Vector256.Create(a0[k]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[k]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[k]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[k]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a4[k]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a5[k]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
+            var (b0, b1) = (TLanes.Load(b), TLanes.Load(b + half));
+            var x = TLanes.Broadcast(a[0]); c00 = TLanes.MultiplyAdd(x, b0, c00); c01 = TLanes.MultiplyAdd(x, b1, c01);
+            x = TLanes.Broadcast(a[s1]); c10 = TLanes.MultiplyAdd(x, b0, c10); c11 = TLanes.MultiplyAdd(x, b1, c11);
+            x = TLanes.Broadcast(a[s2]); c20 = TLanes.MultiplyAdd(x, b0, c20); c21 = TLanes.MultiplyAdd(x, b1, c21);
+            x = TLanes.Broadcast(a[s3]); c30 = TLanes.MultiplyAdd(x, b0, c30); c31 = TLanes.MultiplyAdd(x, b1, c31);
+            x = TLanes.Broadcast(a[s4]); c40 = TLanes.MultiplyAdd(x, b0, c40); c41 = TLanes.MultiplyAdd(x, b1, c41);
+            x = TLanes.Broadcast(a[s5]); c50 = TLanes.MultiplyAdd(x, b0, c50); c51 = TLanes.MultiplyAdd(x, b1, c51);
         }
 
-        o = c;
-        Avx.Store(o, c00); Avx.Store(o + 8, c01); o += cStride;
-        Avx.Store(o, c10); Avx.Store(o + 8, c11); o += cStride;
-        Avx.Store(o, c20); Avx.Store(o + 8, c21); o += cStride;
-        Avx.Store(o, c30); Avx.Store(o + 8, c31); o += cStride;
-        Avx.Store(o, c40); Avx.Store(o + 8, c41); o += cStride;
-        Avx.Store(o, c50); Avx.Store(o + 8, c51);
+        TLanes.Store(c00, c); TLanes.Store(c01, c + half);
+        TLanes.Store(c10, c + cStride); TLanes.Store(c11, c + cStride + half);
+        TLanes.Store(c20, c + (2 * cStride)); TLanes.Store(c21, c + (2 * cStride) + half);
+        TLanes.Store(c30, c + (3 * cStride)); TLanes.Store(c31, c + (3 * cStride) + half);
+        TLanes.Store(c40, c + (4 * cStride)); TLanes.Store(c41, c + (4 * cStride) + half);
+        TLanes.Store(c50, c + (5 * cStride)); TLanes.Store(c51, c + (5 * cStride) + half);
     }
+}
 
-    /// <summary>The AVX-512 <see cref="Product"/> tile: 6 x 32 in twelve 16-float registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x32(float* a, int aStride, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
-    {
-        var a0 = a;
-        var a1 = a0 + aStride;
-        var a2 = a1 + aStride;
-        var a3 = a2 + aStride;
-        var a4 = a3 + aStride;
-        var a5 = a4 + aStride;
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        var o = c;
-        if (accumulate)
-        {
-            c00 = Vector512.Load(o); c01 = Vector512.Load(o + 16); o += cStride;
-            c10 = Vector512.Load(o); c11 = Vector512.Load(o + 16); o += cStride;
-            c20 = Vector512.Load(o); c21 = Vector512.Load(o + 16); o += cStride;
-            c30 = Vector512.Load(o); c31 = Vector512.Load(o + 16); o += cStride;
-            c40 = Vector512.Load(o); c41 = Vector512.Load(o + 16); o += cStride;
-            c50 = Vector512.Load(o); c51 = Vector512.Load(o + 16);
-        }
+/// <summary>The operations a register tile needs on one vector register of fp32 lanes.</summary>
+internal unsafe interface ILanes<TVector>
+    where TVector : struct
+{
+    /// <summary>Floats per register.</summary>
+    static abstract int Count { get; }
 
-        for (var k = 0; k < depth; k++, b += bStride)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(a0[k]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a1[k]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a2[k]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a3[k]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a4[k]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a5[k]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
-        }
+    static abstract TVector Load(float* source);
 
-        o = c;
-        c00.Store(o); c01.Store(o + 16); o += cStride;
-        c10.Store(o); c11.Store(o + 16); o += cStride;
-        c20.Store(o); c21.Store(o + 16); o += cStride;
-        c30.Store(o); c31.Store(o + 16); o += cStride;
-        c40.Store(o); c41.Store(o + 16); o += cStride;
-        c50.Store(o); c51.Store(o + 16);
-    }
+    static abstract void Store(TVector value, float* target);
 
-    /// <summary>The portable <see cref="PackedTile"/>: <paramref name="rows"/> x <paramref name="width"/>.</summary>
-    private static void PackedPortable(float* a, float* b, int depth, float* c, int cStride, int rows, int width)
-    {
-        for (var k = 0; k < depth; k++)
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                var x = a[(k * rows) + r];
-                var row = c + ((long)r * cStride);
-                for (var j = 0; j < width; j++)
-                {
-                    row[j] = MathF.FusedMultiplyAdd(x, b[(k * width) + j], row[j]);
-                }
-            }
-        }
-    }
+    /// <summary>The value in every lane.</summary>
+    static abstract TVector Broadcast(float value);
 
-    /// <summary>The AVX2 <see cref="PackedTile"/>: 6 x 16 in twelve 8-float registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Packed6x16(float* a, float* b, int depth, float* c, int cStride)
-    {
-        var c00 = Avx.LoadVector256(c); var c01 = Avx.LoadVector256(c + 8); var o = c + cStride;
-        var c10 = Avx.LoadVector256(o); var c11 = Avx.LoadVector256(o + 8); o += cStride;
-        var c20 = Avx.LoadVector256(o); var c21 = Avx.LoadVector256(o + 8); o += cStride;
-        var c30 = Avx.LoadVector256(o); var c31 = Avx.LoadVector256(o + 8); o += cStride;
-        var c40 = Avx.LoadVector256(o); var c41 = Avx.LoadVector256(o + 8); o += cStride;
-        var c50 = Avx.LoadVector256(o); var c51 = Avx.LoadVector256(o + 8);
-        for (var k = 0; k < depth; k++, a += NarrowRows, b += 16)
-        {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
-            var x = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
-        }
+    /// <summary>x y + addend in every lane, rounded once.</summary>
+    static abstract TVector MultiplyAdd(TVector x, TVector y, TVector addend);
+}
 
-        o = c;
-        Avx.Store(o, c00); Avx.Store(o + 8, c01); o += cStride;
-        Avx.Store(o, c10); Avx.Store(o + 8, c11); o += cStride;
-        Avx.Store(o, c20); Avx.Store(o + 8, c21); o += cStride;
-        Avx.Store(o, c30); Avx.Store(o + 8, c31); o += cStride;
-        Avx.Store(o, c40); Avx.Store(o + 8, c41); o += cStride;
-        Avx.Store(o, c50); Avx.Store(o + 8, c51);
-    }
+/// <summary>Eight lanes: AVX2 and FMA.</summary>
+internal readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
+{
+    public static int Count => 8;
 
-    /// <summary>The AVX-512 <see cref="PackedTile"/>: 12 x 32 in twenty-four 16-float registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Packed12x32(float* a, float* b, int depth, float* c, int cStride)
-    {
-        var c00 = Vector512.Load(c); var c01 = Vector512.Load(c + 16); var o = c + cStride;
-        var c10 = Vector512.Load(o); var c11 = Vector512.Load(o + 16); o += cStride;
-        var c20 = Vector512.Load(o); var c21 = Vector512.Load(o + 16); o += cStride;
-        var c30 = Vector512.Load(o); var c31 = Vector512.Load(o + 16); o += cStride;
-        var c40 = Vector512.Load(o); var c41 = Vector512.Load(o + 16); o += cStride;
-        var c50 = Vector512.Load(o); var c51 = Vector512.Load(o + 16); o += cStride;
-        var c60 = Vector512.Load(o); var c61 = Vector512.Load(o + 16); o += cStride;
-        var c70 = Vector512.Load(o); var c71 = Vector512.Load(o + 16); o += cStride;
-        var c80 = Vector512.Load(o); var c81 = Vector512.Load(o + 16); o += cStride;
-        var c90 = Vector512.Load(o); var c91 = Vector512.Load(o + 16); o += cStride;
-        var ca0 = Vector512.Load(o); var ca1 = Vector512.Load(o + 16); o += cStride;
-        var cb0 = Vector512.Load(o); var cb1 = Vector512.Load(o + 16);
-        for (var k = 0; k < depth; k++, a += WideRows, b += 32)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
-            x = Vector512.Create(a[8]); c80 = Avx512F.FusedMultiplyAdd(x, b0, c80); c81 = Avx512F.FusedMultiplyAdd(x, b1, c81);
-            x = Vector512.Create(a[9]); c90 = Avx512F.FusedMultiplyAdd(x, b0, c90); c91 = Avx512F.FusedMultiplyAdd(x, b1, c91);
-            x = Vector512.Create(a[10]); ca0 = Avx512F.FusedMultiplyAdd(x, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(x, b1, ca1);
-            x = Vector512.Create(a[11]); cb0 = Avx512F.FusedMultiplyAdd(x, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(x, b1, cb1);
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* source) => Avx.LoadVector256(source);
 
-        o = c;
-        c00.Store(o); c01.Store(o + 16); o += cStride;
-        c10.Store(o); c11.Store(o + 16); o += cStride;
-        c20.Store(o); c21.Store(o + 16); o += cStride;
-        c30.Store(o); c31.Store(o + 16); o += cStride;
-        c40.Store(o); c41.Store(o + 16); o += cStride;
-        c50.Store(o); c51.Store(o + 16); o += cStride;
-        c60.Store(o); c61.Store(o + 16); o += cStride;
-        c70.Store(o); c71.Store(o + 16); o += cStride;
-        c80.Store(o); c81.Store(o + 16); o += cStride;
-        c90.Store(o); c91.Store(o + 16); o += cStride;
-        ca0.Store(o); ca1.Store(o + 16); o += cStride;
-        cb0.Store(o); cb1.Store(o + 16);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, float* target) => Avx.Store(target, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> addend) => Fma.MultiplyAdd(x, y, addend);
+}
+
+/// <summary>Sixteen lanes: AVX-512F.</summary>
+internal readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
+{
+    public static int Count => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* source) => Vector512.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, float* target) => value.Store(target);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> x, Vector512<float> y, Vector512<float> addend) => Avx512F.FusedMultiplyAdd(x, y, addend);
 }

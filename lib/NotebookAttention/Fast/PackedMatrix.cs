@@ -46,7 +46,7 @@ public sealed class PackedMatrix
         panels = GC.AllocateArray<float>(PanelCount * inner * PanelWidth, pinned: true);
         fixed (float* source = b, packed = panels)
         {
-            Gemm.PackColumns(source, columns, inner, columns, transposed: false, packed, wide);
+            Gemm.PackColumns(source, columns, inner, columns, packed, wide);
         }
 
         this.bias = new float[PanelCount * PanelWidth];
@@ -81,7 +81,7 @@ public sealed class PackedMatrix
             throw new ArgumentException($"C has {c.Length:N0} floats but a row-major [{rows} x {Columns}] matrix needs {(long)rows * Columns:N0}.", nameof(c));
         }
 
-        var scratch = ArrayPool<float>.Shared.Rent(Gemm.PackedRowsLength(rows, Inner, Wide));
+        var scratch = ArrayPool<float>.Shared.Rent(Gemm.PackedRowsLength(rows, Inner));
         try
         {
             fixed (float* pa = a, pc = c, pb = panels, pbias = bias, ps = scratch)
@@ -96,7 +96,7 @@ public sealed class PackedMatrix
     }
 
     /// <summary>Floats of scratch that a product of A [rows x inner] needs (A packed into row tiles).</summary>
-    internal static int ScratchLength(int rows, int inner) => Gemm.PackedRowsLength(rows, inner, Microkernels.Wide);
+    internal static int ScratchLength(int rows, int inner) => Gemm.PackedRowsLength(rows, inner);
 
     /// <summary>
     /// C = A B + bias on raw buffers with row strides, C overwritten, for callers that keep their own scratch (at least
