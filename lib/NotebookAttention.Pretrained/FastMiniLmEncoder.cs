@@ -32,7 +32,6 @@ public sealed class FastMiniLmEncoder
     private readonly FastLayer[] layers;
 
     /// <summary>Builds the fast encoder from the model's weights (packs every weight matrix once).</summary>
-    /// <param name="weights">The weights.</param>
     public FastMiniLmEncoder(MiniLmWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -62,9 +61,7 @@ public sealed class FastMiniLmEncoder
     }
 
     /// <summary>The last hidden state [tokens x hidden], row-major fp32, for ids padded to a batch length.</summary>
-    /// <param name="ids">Vocabulary ids.</param>
-    /// <param name="validLength">Real tokens (the rest is padding, masked, and zero in the result), or null for all.</param>
-    /// <returns>The states.</returns>
+    /// <remarks>The first <paramref name="validLength"/> ids are real tokens (null for all); the rest is padding, masked, and zero in the result.</remarks>
     /// <exception cref="ArgumentException">No ids, more than the model's 512 positions, or a valid length outside 1 to the id count.</exception>
     public float[] Forward(IReadOnlyList<long> ids, int? validLength = null)
     {

@@ -13,8 +13,6 @@ internal static class Activations
     private const float RootHalf = 0.70710678f;
 
     /// <summary>erf(x), scalar.</summary>
-    /// <param name="x">Input.</param>
-    /// <returns>erf(x).</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Erf(float x)
     {
@@ -27,8 +25,6 @@ internal static class Activations
     }
 
     /// <summary>erf on eight values (AVX2 + FMA).</summary>
-    /// <param name="x">Inputs.</param>
-    /// <returns>erf of each.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Erf(Vector256<float> x)
     {
@@ -40,8 +36,6 @@ internal static class Activations
     }
 
     /// <summary>erf on sixteen values (AVX-512).</summary>
-    /// <param name="x">Inputs.</param>
-    /// <returns>erf of each.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Erf(Vector512<float> x)
     {
@@ -53,7 +47,6 @@ internal static class Activations
     }
 
     /// <summary>GELU in place.</summary>
-    /// <param name="values">The values.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Gelu(Span<float> values)
     {
@@ -64,8 +57,6 @@ internal static class Activations
     }
 
     /// <summary>GELU in place on <paramref name="count"/> floats.</summary>
-    /// <param name="values">The values.</param>
-    /// <param name="count">How many.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Gelu(float* values, int count)
     {

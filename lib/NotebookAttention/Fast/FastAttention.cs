@@ -96,7 +96,6 @@ public static class FastAttention
     /// How many (query block, key block) tiles the tiled path computes for this mask: the work it does, in tiles of
     /// <see cref="QueryBlock"/> x <see cref="KeyBlock"/> pairs. Fully hidden tiles are skipped.
     /// </summary>
-    /// <returns>The number of tiles computed.</returns>
     public static long VisitedTiles(int n, FastMask mask = default)
     {
         Check.AtLeast(n, 1, "n", nameof(n));
