@@ -13,13 +13,13 @@ namespace NotebookAttention.Fast;
 /// blocks of <see cref="KeyBlock"/> keys and values inside, a running row maximum and sum (online softmax), and one
 /// normalisation at the end. Extra memory is O(n d). Key blocks that the mask hides completely are skipped.</para>
 /// <para>Extra memory of the tiled path is K packed transposed (n d floats) plus small tiles; Q, V and the output are
-/// used in place when d_v is a multiple of 16.</para>
+/// used in place when d_v and the key count are multiples of 16 (V is copied, padded, otherwise).</para>
 /// <para>Bad numbers never come back as output: a NaN or infinity in Q, K or V is refused before the pass (one
 /// vectorised scan of each), and finite inputs whose scores or sums leave the fp32 range (±3.4e38) are reported
 /// with the query row where it happened, instead of a NaN row or a zero row that would look like padding.</para>
 /// <para>Both are passes of the one <see cref="AttentionCore"/> (which the pretrained encoder runs too): the register
 /// tiles of <see cref="Microkernels"/> (AVX-512, AVX2 or portable) and a vectorised exp, query blocks in parallel on
-/// all cores. Inner loops allocate nothing.</para>
+/// all cores. Scratch comes from the shared array pool, so inner loops allocate nothing.</para>
 /// </remarks>
 public static class FastAttention
 {
