@@ -12,7 +12,7 @@ namespace NotebookAttention.Pretrained;
 /// </summary>
 /// <remarks>
 /// The attention of each head is softmax(Q_h K_h^T / sqrt(d_k)) V_h over the real tokens only (the padding mask of
-/// a padded sequence), computed with the same packed register-tile products; LayerNorm and exact GELU (erf from
+/// a padded sequence), computed by the same <see cref="AttentionCore"/> as <see cref="FastAttention"/>; LayerNorm and exact GELU (erf from
 /// Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7) run vectorized. Rows of padding positions are zero
 /// in the result.
 /// </remarks>
@@ -20,8 +20,6 @@ public sealed class FastMiniLmEncoder
 {
     private const float LayerNormEpsilon = 1e-12f;
 
-    /// <summary>Queries per block of scores (a multiple of both register tiles' row counts).</summary>
-    private const int QueryBlock = 48;
     private readonly int hidden;
     private readonly int intermediate;
     private readonly int heads;
@@ -34,7 +32,6 @@ public sealed class FastMiniLmEncoder
     private readonly FastLayer[] layers;
 
     /// <summary>Builds the fast encoder from the model's weights (packs every weight matrix once).</summary>
-    /// <param name="weights">The weights.</param>
     public FastMiniLmEncoder(MiniLmWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -64,9 +61,7 @@ public sealed class FastMiniLmEncoder
     }
 
     /// <summary>The last hidden state [tokens x hidden], row-major fp32, for ids padded to a batch length.</summary>
-    /// <param name="ids">Vocabulary ids.</param>
-    /// <param name="validLength">Real tokens (the rest is padding, masked, and zero in the result), or null for all.</param>
-    /// <returns>The states.</returns>
+    /// <remarks>The first <paramref name="validLength"/> ids are real tokens (null for all); the rest is padding, masked, and zero in the result.</remarks>
     /// <exception cref="ArgumentException">No ids, more than the model's 512 positions, or a valid length outside 1 to the id count.</exception>
     public float[] Forward(IReadOnlyList<long> ids, int? validLength = null)
     {
@@ -138,61 +133,30 @@ public sealed class FastMiniLmEncoder
         }
     }
 
-    /// <summary>Every head's softmax(Q_h K_h^T / sqrt(d_k)) V_h, read from and written to column slices, heads in parallel.</summary>
+    /// <summary>
+    /// Every head's softmax(Q_h K_h^T / sqrt(d_k)) V_h through the shared attention core, read from the fused
+    /// projection's column slices and written to the context's, heads in parallel (one core each).
+    /// </summary>
     /// <remarks>
-    /// Per head, K_h^T and V_h are packed once; then blocks of <see cref="QueryBlock"/> queries get their scores, the
-    /// shifted exponentials per row and their share of the output, so a block of scores stays in cache between the two
-    /// products; each output row is divided by its row's sum at the end (softmax's normalisation on 32 numbers
-    /// instead of n).
+    /// The strip pass: for a strip of queries all scores, the shifted exponentials per row and their share of the
+    /// output, so a strip of scores stays in cache between the two products; each output row is divided by its sum
+    /// at the end (softmax's normalisation on d_k numbers instead of n).
     /// </remarks>
     private unsafe void Attend(float[] qkv, float[] context, int n)
     {
         var width = 3 * hidden;
-        var scale = 1f / MathF.Sqrt(headSize);
-        var block = Math.Min(QueryBlock, n);
-        var stride = n + 16;  // rows of scores 16 floats apart from a power of two, so they do not share cache sets
-        var keysLength = PackedMatrix.PackedLength(headSize, n);
-        var valuesLength = PackedMatrix.PackedLength(n, headSize);
-        Workers.Run(heads, head =>
+        fixed (float* pqkv = qkv, pcontext = context)
         {
-            var pool = ArrayPool<float>.Shared;
-            var scores = pool.Rent(block * stride);
-            Span<float> totals = stackalloc float[QueryBlock];
-            var keys = pool.Rent(keysLength);
-            var values = pool.Rent(valuesLength);
-            try
+            var (source, target) = ((nint)pqkv, (nint)pcontext);
+            Workers.Run(heads, head =>
             {
-                fixed (float* pqkv = qkv, pcontext = context, pscores = scores, pkeys = keys, pvalues = values)
-                {
-                    PackedMatrix.Pack(pqkv + hidden + (head * headSize), width, headSize, n, transposed: true, pkeys);
-                    PackedMatrix.Pack(pqkv + (2 * hidden) + (head * headSize), width, n, headSize, transposed: false, pvalues);
-                    for (var first = 0; first < n; first += block)
-                    {
-                        var rows = Math.Min(block, n - first);
-                        PackedMatrix.MultiplyDirect(pqkv + ((long)first * width) + (head * headSize), width, rows, headSize, pkeys, n, pscores, stride);
-                        for (var row = 0; row < rows; row++)
-                        {
-                            var line = pscores + ((long)row * stride);
-                            totals[row] = Microkernels.ExpShiftedInPlace(line, n, Microkernels.RowMax(line, n), scale);
-                        }
-
-                        var output = pcontext + ((long)first * hidden) + (head * headSize);
-                        PackedMatrix.MultiplyDirect(pscores, stride, rows, n, pvalues, headSize, output, hidden);
-                        for (var row = 0; row < rows; row++)
-                        {
-                            var mixed = new Span<float>(output + ((long)row * hidden), headSize);
-                            TensorPrimitives.Multiply(mixed, 1f / totals[row], mixed);
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                pool.Return(scores);
-                pool.Return(keys);
-                pool.Return(values);
-            }
-        });
+                var column = (float*)source + (head * headSize);
+                AttentionCore.Run(AttentionPass.Strips,
+                    new StridedRows(column, width), new StridedRows(column + hidden, width), new StridedRows(column + (2 * hidden), width),
+                    new StridedRows((float*)target + (head * headSize), hidden),
+                    n, n, headSize, headSize, mask: default, threads: 1, checkNumbers: false, CancellationToken.None);
+            });
+        }
     }
 
     private void LayerNorm(float[] x, int n, (float[] Gamma, float[] Beta) norm)

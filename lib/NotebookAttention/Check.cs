@@ -42,7 +42,7 @@ internal static class Check
     /// <summary>Throws, naming the buffer, row, column and value, when a row-major fp32 buffer holds NaN or infinity.</summary>
     public static unsafe void Finite(float* data, int rows, int columns, string what, string remedy, string parameter)
     {
-        var index = Fast.Microkernels.FirstNonFinite(data, (long)rows * columns);
+        var index = Fast.VectorRows.FirstNonFinite(data, (long)rows * columns);
         if (index >= 0)
         {
             throw new ArgumentException($"{what} [{rows} x {columns}] has {Name(data[index])} at row {index / columns}, column {index % columns}: {remedy}.", parameter);

@@ -67,7 +67,7 @@ public sealed record CheckCost(int Rounds, double CheckedMilliseconds, double Un
     {
         fixed (float* p = data)
         {
-            return Microkernels.FirstNonFinite(p, data.Length);
+            return VectorRows.FirstNonFinite(p, data.Length);
         }
     }
 

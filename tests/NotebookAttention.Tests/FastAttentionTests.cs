@@ -96,7 +96,7 @@ public class FastAttentionTests
 }
 
 /// <summary>
-/// Fast-path tests that switch the process-wide <see cref="Microkernels.Accelerated"/> or time a long run: they run
+/// Fast-path tests that switch the process-wide <see cref="Microkernels.Level"/> or time a long run: they run
 /// alone, after the parallel tests, so no other test computes with the portable kernels by accident or competes for
 /// the cores while a time is taken.
 /// </summary>
@@ -118,9 +118,9 @@ public class FastAttentionAloneTests
         var mask = fastMask.ToMask(130, 130);
         var bound = Fp32Error.Attention(q, q, v);
         var accelerated = FastAttention.Tiled(q, q, v, fastMask);
-        var wideTile = PackedMatrix.Kernels.Wide;
+        var wideTile = Microkernels.Wide;
         var portable = KernelSwitch.WithPortableKernels(() => FastAttention.Tiled(q, q, v, fastMask));
-        Assert.Equal(wideTile, PackedMatrix.Kernels.Wide);
+        Assert.Equal(wideTile, Microkernels.Wide);
 
         // Each path is within the fp32 bound of the fp64 reference, so they are within twice that of each other.
         FastAttentionTests.AssertAgrees(accelerated, portable, 2 * bound, mask, "portable vs accelerated");

@@ -71,35 +71,6 @@ public class PackedMatrixTests
     }
 
     [Fact]
-    public unsafe void Direct_product_reads_a_strided_a_and_a_transposed_b()
-    {
-        Property.Holds(Shapes, c =>
-        {
-            var stride = c.Inner + 5;
-            var a = Values(c.Rows * stride, c.Seed);
-            var bt = Values(c.Columns * c.Inner, c.Seed + 1);                 // B^T, row-major [columns x inner]
-            var b = new float[c.Inner * c.Columns];
-            for (var k = 0; k < c.Inner; k++)
-            {
-                for (var j = 0; j < c.Columns; j++)
-                {
-                    b[(k * c.Columns) + j] = bt[(j * c.Inner) + k];
-                }
-            }
-
-            var packedB = new float[PackedMatrix.PackedLength(c.Inner, c.Columns, c.Wide)];
-            var product = new float[c.Rows * c.Columns];
-            fixed (float* pa = a, pbt = bt, pp = packedB, pc = product)
-            {
-                PackedMatrix.Pack(pbt, c.Inner, c.Inner, c.Columns, transposed: true, pp, c.Wide);
-                PackedMatrix.MultiplyDirect(pa, stride, c.Rows, c.Inner, pp, c.Columns, pc, c.Columns, c.Wide);
-            }
-
-            AssertClose(Expected(a, b, [], c.Rows, c.Inner, c.Columns, stride), product, c.Inner, $"{c}");
-        });
-    }
-
-    [Fact]
     public void Bad_shapes_get_clear_errors()
     {
         var wrongB = Assert.Throws<ArgumentException>(() => new PackedMatrix(new float[5], [], 2, 3));
@@ -123,7 +94,7 @@ public class PackedMatrixTests
             float total;
             fixed (float* p = row)
             {
-                total = Microkernels.ExpShiftedInPlace(p, row.Length, Microkernels.RowMax(p, row.Length), (float)c.scale);
+                total = VectorRows.ExpShiftedInPlace(p, row.Length, VectorRows.RowMax(p, row.Length), (float)c.scale);
             }
 
             Assert.True(float.IsFinite(total) && total >= 1, $"total {total}");

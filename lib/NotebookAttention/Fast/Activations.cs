@@ -13,8 +13,6 @@ internal static class Activations
     private const float RootHalf = 0.70710678f;
 
     /// <summary>erf(x), scalar.</summary>
-    /// <param name="x">Input.</param>
-    /// <returns>erf(x).</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Erf(float x)
     {
@@ -27,33 +25,28 @@ internal static class Activations
     }
 
     /// <summary>erf on eight values (AVX2 + FMA).</summary>
-    /// <param name="x">Inputs.</param>
-    /// <returns>erf of each.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Erf(Vector256<float> x)
     {
         var magnitude = Vector256.Abs(x);
         var t = Vector256<float>.One / (Vector256<float>.One + (Vector256.Create(0.3275911f) * magnitude));
         var poly = (((((((Vector256.Create(1.061405429f) * t) - Vector256.Create(1.453152027f)) * t) + Vector256.Create(1.421413741f)) * t) - Vector256.Create(0.284496736f)) * t) + Vector256.Create(0.254829592f);
-        var value = Vector256<float>.One - (poly * t * Microkernels.Exp(-(magnitude * magnitude)));
+        var value = Vector256<float>.One - (poly * t * VectorRows.Exp(-(magnitude * magnitude)));
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -value, value);
     }
 
     /// <summary>erf on sixteen values (AVX-512).</summary>
-    /// <param name="x">Inputs.</param>
-    /// <returns>erf of each.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Erf(Vector512<float> x)
     {
         var magnitude = Vector512.Abs(x);
         var t = Vector512<float>.One / (Vector512<float>.One + (Vector512.Create(0.3275911f) * magnitude));
         var poly = (((((((Vector512.Create(1.061405429f) * t) - Vector512.Create(1.453152027f)) * t) + Vector512.Create(1.421413741f)) * t) - Vector512.Create(0.284496736f)) * t) + Vector512.Create(0.254829592f);
-        var value = Vector512<float>.One - (poly * t * Microkernels.Exp(-(magnitude * magnitude)));
+        var value = Vector512<float>.One - (poly * t * VectorRows.Exp(-(magnitude * magnitude)));
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -value, value);
     }
 
     /// <summary>GELU in place.</summary>
-    /// <param name="values">The values.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Gelu(Span<float> values)
     {
@@ -64,13 +57,11 @@ internal static class Activations
     }
 
     /// <summary>GELU in place on <paramref name="count"/> floats.</summary>
-    /// <param name="values">The values.</param>
-    /// <param name="count">How many.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Gelu(float* values, int count)
     {
         var i = 0;
-        if (Microkernels.Accelerated && Avx512F.IsSupported)
+        if (Microkernels.Level == KernelLevel.Avx512)
         {
             var half = Vector512.Create(0.5f);
             var rootHalf = Vector512.Create(RootHalf);

@@ -14,7 +14,7 @@ namespace NotebookAttention.Fast;
 /// </summary>
 /// <remarks>
 /// <para>Non-causal: each core sums S and z over a fixed, contiguous share of the keys (blocks of <see cref="Chunk"/>
-/// keys, phi(K) transposed times V on the same 6 x 16 register-tiled FMA kernel as the tiled exact kernel), the shares
+/// keys, phi(K) transposed times V on the same register tiles as the tiled exact kernel, <see cref="Microkernels.Product"/>), the shares
 /// are added in order (so a run gives the same bits every time with the same number of threads), then blocks of
 /// queries multiply phi(Q) S on the same kernel.</para>
 /// <para>Causal (query i uses keys 0..i, the running sums of an RNN): the sequence is cut into one part per core;
@@ -27,7 +27,7 @@ namespace NotebookAttention.Fast;
 /// </remarks>
 public static class FastLinearAttention
 {
-    /// <summary>Keys and queries per step (a multiple of the 6 x 16 register tile).</summary>
+    /// <summary>Keys and queries per step (a multiple of the register tiles' 6 rows and 16 columns).</summary>
     public const int Chunk = 48;
 
     private const string InputRemedy = "every entry must be a finite number; look at the step that produced this buffer";
@@ -102,7 +102,7 @@ public static class FastLinearAttention
             {
                 var v = Avx.LoadVector256(x + i);
                 var positive = Avx.CompareGreaterThan(v, zero);
-                Avx.Store(phi + i, Avx.BlendVariable(Microkernels.Exp(Avx.Min(v, zero)), Avx.Add(v, one), positive));
+                Avx.Store(phi + i, Avx.BlendVariable(VectorRows.Exp(Avx.Min(v, zero)), Avx.Add(v, one), positive));
             }
         }
 
@@ -338,7 +338,7 @@ public static class FastLinearAttention
             }
 
             AddInto(state + (paddedDepth * paddedValueDepth), scratch.KeySums, depth);
-            Microkernels.AccumulateProduct(scratch.KeysT, Chunk, ValueRows(first, count, scratch), paddedValueDepth, count, state, paddedValueDepth, paddedDepth, paddedValueDepth);
+            Microkernels.Product(scratch.KeysT, Chunk, ValueRows(first, count, scratch), paddedValueDepth, count, state, paddedValueDepth, paddedDepth, paddedValueDepth, accumulate: true);
         }
 
         /// <summary>phi(K_b) transposed into scratch [paddedDepth x Chunk]; columns past the block's keys and rows past d are 0.</summary>
@@ -397,7 +397,7 @@ public static class FastLinearAttention
             var outputRows = scratch.Output;
             var sums = state + (paddedDepth * paddedValueDepth);
             new Span<float>(outputRows, tileRows * paddedValueDepth).Clear();
-            Microkernels.AccumulateProduct(phiQ, paddedDepth, state, paddedValueDepth, paddedDepth, outputRows, paddedValueDepth, tileRows, paddedValueDepth);
+            Microkernels.Product(phiQ, paddedDepth, state, paddedValueDepth, paddedDepth, outputRows, paddedValueDepth, tileRows, paddedValueDepth, accumulate: true);
             for (var r = 0; r < count; r++)
             {
                 scratch.Denominators[r] = Dot(phiQ + (r * paddedDepth), sums, depth);
@@ -414,7 +414,7 @@ public static class FastLinearAttention
                 for (var r0 = 0; r0 < tileRows; r0 += Microkernels.Rows)
                 {
                     var seen = Math.Min(r0 + Microkernels.Rows, count);   // keys any row of this tile may see
-                    Microkernels.RowsTimesColumns(phiQ + (r0 * paddedDepth), paddedDepth, scratch.KeysT, Chunk, paddedDepth, similarity + (r0 * Chunk), Chunk, Microkernels.Rows, (int)FastAttention.RoundUp(seen, Microkernels.Columns));
+                    Microkernels.Product(phiQ + (r0 * paddedDepth), paddedDepth, scratch.KeysT, Chunk, paddedDepth, similarity + (r0 * Chunk), Chunk, Microkernels.Rows, (int)FastAttention.RoundUp(seen, Microkernels.Columns), accumulate: false);
                     for (var r = r0; r < r0 + Microkernels.Rows; r++)
                     {
                         var row = similarity + (r * Chunk);
@@ -425,7 +425,7 @@ public static class FastLinearAttention
                         }
                     }
 
-                    Microkernels.AccumulateProduct(similarity + (r0 * Chunk), Chunk, values, paddedValueDepth, seen, outputRows + (r0 * paddedValueDepth), paddedValueDepth, Microkernels.Rows, paddedValueDepth);
+                    Microkernels.Product(similarity + (r0 * Chunk), Chunk, values, paddedValueDepth, seen, outputRows + (r0 * paddedValueDepth), paddedValueDepth, Microkernels.Rows, paddedValueDepth, accumulate: true);
                 }
             }
 
@@ -441,10 +441,10 @@ public static class FastLinearAttention
                     return;
                 }
 
-                Microkernels.Scale(row, paddedValueDepth, 1f / denominator);
+                VectorRows.Scale(row, paddedValueDepth, 1f / denominator);
                 if (!AllFinite(row, valueDepth))
                 {
-                    var bad = Microkernels.FirstNonFinite(row, valueDepth);
+                    var bad = VectorRows.FirstNonFinite(row, valueDepth);
                     Fail($"output row {query}, column {bad} came out {Check.Name(row[bad])}: the sum of phi(k_j) v_j overflowed fp32 (±3.4e38), although V is finite. Scale V down, or use the fp64 LinearAttention.Compute.");
                     return;
                 }

@@ -11,8 +11,8 @@ namespace NotebookAttention.Fast;
 /// </summary>
 /// <remarks>
 /// <para>Queries are taken in blocks of <see cref="QueryBlock"/>. A block scores only the band of keys its windows
-/// reach (at most <see cref="QueryBlock"/> + 2w keys, rounded up to 16) with the same 6 x 16 register-tiled FMA
-/// kernels as <see cref="FastAttention.Tiled(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, FastMask, int?, CancellationToken)"/>;
+/// reach (at most <see cref="QueryBlock"/> + 2w keys, rounded up to 16) with the same register tiles
+/// (<see cref="Microkernels.Product"/>) as <see cref="FastAttention.Tiled(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, FastMask, int?, CancellationToken)"/>;
 /// each row's softmax runs over its own window only, so at w = 128 the kernel computes about 1.1 times the
 /// scores the window needs (the tiled kernel with a window mask visits whole 96 x 128 tiles: about 2 times).</para>
 /// <para>Inputs are checked once at entry (lengths, window, NaN and infinity); scores or sums that leave the fp32
@@ -228,7 +228,7 @@ public static class FastSlidingWindow
             var endKey = (int)Math.Min(n, first + rows + (causal ? 0L : window));   // exclusive
             var keyCount = endKey - firstKey;
             var columns = (int)FastAttention.RoundUp(keyCount, Microkernels.Columns);
-            Microkernels.RowsTimesColumns(q, depth, keysTransposed + firstKey, keyStride, depth, scores, bandWidth, tileRows, columns);
+            Microkernels.Product(q, depth, keysTransposed + firstKey, keyStride, depth, scores, bandWidth, tileRows, columns, accumulate: false);
             for (var r = 0; r < tileRows; r++)
             {
                 var row = scores + ((long)r * bandWidth);
@@ -243,14 +243,14 @@ public static class FastSlidingWindow
                 var low = Math.Max(0, query - window) - firstKey;
                 var high = (causal ? query : Math.Min(n - 1, query + window)) - firstKey;
                 var count = high - low + 1;
-                var max = Microkernels.RowMax(row + low, count);
-                sums[r] = float.IsFinite(max) ? Microkernels.ExpShiftedInPlace(row + low, count, max, scale) : float.NaN;
+                var max = VectorRows.RowMax(row + low, count);
+                sums[r] = float.IsFinite(max) ? VectorRows.ExpShiftedInPlace(row + low, count, max, scale) : float.NaN;
                 new Span<float>(row, low).Clear();
                 new Span<float>(row + high + 1, keyCount - high - 1).Clear();
             }
 
             new Span<float>(outputRows, tileRows * paddedValueDepth).Clear();
-            Microkernels.AccumulateProduct(scores, bandWidth, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, keyCount, outputRows, paddedValueDepth, tileRows, paddedValueDepth);
+            Microkernels.Product(scores, bandWidth, values + ((long)firstKey * paddedValueDepth), paddedValueDepth, keyCount, outputRows, paddedValueDepth, tileRows, paddedValueDepth, accumulate: true);
             for (var r = 0; r < rows; r++)
             {
                 var row = outputRows + ((long)r * paddedValueDepth);
@@ -261,10 +261,10 @@ public static class FastSlidingWindow
                     return;
                 }
 
-                Microkernels.Scale(row, paddedValueDepth, 1f / sums[r]);
+                VectorRows.Scale(row, paddedValueDepth, 1f / sums[r]);
                 if (!FastLinearAttention.AllFinite(row, valueDepth))
                 {
-                    var bad = Microkernels.FirstNonFinite(row, valueDepth);
+                    var bad = VectorRows.FirstNonFinite(row, valueDepth);
                     Fail($"output row {first + r}, column {bad} came out {Check.Name(row[bad])}: the weighted sum of values V overflowed fp32 (±3.4e38), although V is finite. Scale V down, or use the fp64 reference path.");
                     return;
                 }

@@ -257,7 +257,7 @@ public class FastPathBadInputTests
 
                 fixed (float* p = row)
                 {
-                    Assert.True(float.IsNaN(Microkernels.RowMax(p, length)), $"length {length}, NaN at {at}");
+                    Assert.True(float.IsNaN(VectorRows.RowMax(p, length)), $"length {length}, NaN at {at}");
                 }
             }
         }

@@ -2,28 +2,36 @@ using NotebookAttention.Fast;
 
 namespace NotebookAttention.Tests.Support;
 
-/// <summary>Runs code with the portable kernels instead of the AVX ones, restoring the switch afterwards.</summary>
+/// <summary>Runs code with a narrower kernel level than the CPU's (portable loops, or AVX2 on an AVX-512 CPU), restoring it afterwards.</summary>
 /// <remarks>
-/// <see cref="Microkernels.Accelerated"/> is process-wide, so every test that flips it belongs to the
-/// <see cref="MeasurementsRunAlone"/> collection. <see cref="PackedMatrix.Kernels.Wide"/> reads the switch once, in
-/// its type initializer: it is read here before the switch flips, so a first use inside the window cannot latch
-/// the portable tile for the rest of the process.
+/// <see cref="Microkernels.Level"/> is process-wide, so every test that sets it belongs to the
+/// <see cref="MeasurementsRunAlone"/> collection. The default packing of <see cref="PackedMatrix"/>
+/// (<see cref="Microkernels.Wide"/>) follows the CPU, not the level, so a matrix packed inside the window keeps its layout.
+/// Property tests run their cases on several threads: a lock keeps one window open at a time, so no case computes at
+/// another case's level and the level is always restored.
 /// </remarks>
 internal static class KernelSwitch
 {
-    public static T WithPortableKernels<T>(Func<T> run)
+    private static readonly Lock Gate = new();
+
+    public static T WithPortableKernels<T>(Func<T> run) => WithLevel(KernelLevel.Portable, run);
+
+    public static T WithLevel<T>(KernelLevel level, Func<T> run)
     {
-        var wide = PackedMatrix.Kernels.Wide;
-        var before = Microkernels.Accelerated;
-        try
+        lock (Gate)
         {
-            Microkernels.Accelerated = false;
-            return run();
-        }
-        finally
-        {
-            Microkernels.Accelerated = before;
-            Assert.Equal(wide, PackedMatrix.Kernels.Wide);
+            var wide = Microkernels.Wide;
+            var before = Microkernels.Level;
+            try
+            {
+                Microkernels.Level = level;
+                return run();
+            }
+            finally
+            {
+                Microkernels.Level = before;
+                Assert.Equal(wide, Microkernels.Wide);
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ namespace NotebookAttention.Tests.Support;
 
 /// <summary>
 /// Tests that count process-wide allocations, time work, or flip the process-wide kernel switch
-/// (<see cref="Fast.Microkernels.Accelerated"/>) run alone: xunit runs this collection after the parallel ones,
+/// (<see cref="Fast.Microkernels.Level"/>) run alone: xunit runs this collection after the parallel ones,
 /// one test at a time, so other tests' allocations and load do not leak into their measurements and no other test
 /// runs while the switch is flipped.
 /// </summary>
