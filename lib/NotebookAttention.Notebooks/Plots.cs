@@ -37,7 +37,6 @@ public static class Plots
     /// <summary>Attention weights as a heatmap on the fixed scale 0 to 1: row = query, column = key.</summary>
     /// <param name="result">An attention result.</param>
     /// <param name="title">Chart title; the default says the weights are untrained (pass a title for a trained model).</param>
-    /// <returns>The figure.</returns>
     public static Figure Weights(AttentionResult result, string title = "Attention weights (" + Untrained + ")")
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -48,7 +47,6 @@ public static class Plots
     /// <param name="result">An attention result.</param>
     /// <param name="masked">Show the masked scores instead of the raw ones.</param>
     /// <param name="title">Chart title, or null for a default that says the weights are untrained.</param>
-    /// <returns>The figure.</returns>
     public static Figure Scores(AttentionResult result, bool masked = false, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -60,7 +58,6 @@ public static class Plots
     /// <summary>Scores, masked scores and weights side by side: the three steps of one head.</summary>
     /// <param name="result">An attention result.</param>
     /// <param name="title">Heading above the three charts; it is followed by "untrained weights" unless it says so.</param>
-    /// <returns>The grid.</returns>
     public static FigureGrid Steps(AttentionResult result, string title = "")
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -74,7 +71,6 @@ public static class Plots
     /// <param name="result">A multi-head attention result.</param>
     /// <param name="columns">Heads per row.</param>
     /// <param name="title">Heading above the grid, or null for "h heads, untrained weights, on one scale from 0 to 1".</param>
-    /// <returns>The grid.</returns>
     public static FigureGrid Heads(MultiHeadAttentionResult result, int columns = 2, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -89,7 +85,6 @@ public static class Plots
     /// The four weight maps of a <see cref="ScalingDemonstration"/> on one 0 to 1 colour scale: the small d_k above
     /// the large one, without the scale on the left and with 1/√d_k on the right.
     /// </summary>
-    /// <param name="demonstration">The demonstration.</param>
     /// <returns>A 2 x 2 grid.</returns>
     public static FigureGrid Scaling(ScalingDemonstration demonstration)
     {
@@ -253,7 +248,6 @@ public static class Plots
     /// <param name="series">Named y values, each as long as <paramref name="x"/>.</param>
     /// <param name="logX">Logarithmic x axis.</param>
     /// <param name="logY">Logarithmic y axis.</param>
-    /// <returns>The figure.</returns>
     /// <exception cref="ArgumentException">A series has the wrong length or a value that is not finite.</exception>
     public static Figure Lines(string title, string xTitle, string yTitle, IReadOnlyList<double> x, IReadOnlyList<(string Name, IReadOnlyList<double> Y)> series, bool logX = false, bool logY = false)
     {
@@ -292,7 +286,6 @@ public static class Plots
     /// <param name="markers">Vertical lines with labels; none by default.</param>
     /// <param name="logX">Logarithmic x axis.</param>
     /// <param name="logY">Logarithmic y axis.</param>
-    /// <returns>The figure.</returns>
     /// <exception cref="ArgumentException">A curve has mismatched lengths or a value that cannot be drawn.</exception>
     public static Figure Curves(
         string title, string xTitle, string yTitle,
@@ -344,7 +337,6 @@ public static class Plots
     /// <param name="labels">Bar labels (tokens may repeat; each keeps its own bar).</param>
     /// <param name="values">Bar heights.</param>
     /// <param name="valueTitle">y axis title.</param>
-    /// <returns>The figure.</returns>
     public static Figure Bars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string valueTitle = "value") =>
         Bars(title, labels, values, valueTitle, string.Empty);
 
@@ -376,7 +368,6 @@ public static class Plots
     /// <summary>Figures in a grid with the given number of columns.</summary>
     /// <param name="columns">Figures per row.</param>
     /// <param name="figures">The figures.</param>
-    /// <returns>The grid.</returns>
     public static FigureGrid Grid(int columns, params Figure[] figures)
     {
         ArgumentNullException.ThrowIfNull(figures);
@@ -384,8 +375,6 @@ public static class Plots
     }
 
     /// <summary>Figures side by side in one row.</summary>
-    /// <param name="figures">The figures.</param>
-    /// <returns>The grid.</returns>
     public static FigureGrid Row(params Figure[] figures)
     {
         ArgumentNullException.ThrowIfNull(figures);

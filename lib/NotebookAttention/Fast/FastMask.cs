@@ -24,9 +24,6 @@ public readonly record struct FastMask(int? ValidLength = null, bool Causal = fa
         && (Window is not { } w || Math.Abs(query - key) <= w);
 
     /// <summary>The same mask as a table, for the reference path and for pictures.</summary>
-    /// <param name="queries">Number of queries.</param>
-    /// <param name="keys">Number of keys.</param>
-    /// <returns>The mask.</returns>
     /// <exception cref="ArgumentException">The valid length does not fit or the window is negative.</exception>
     public Attention.Mask ToMask(int queries, int keys)
     {

@@ -72,7 +72,6 @@ public static class FastSlidingWindow
     /// <param name="n">Sequence length.</param>
     /// <param name="window">The window w.</param>
     /// <param name="causal">Backwards only.</param>
-    /// <returns>The number of pairs.</returns>
     public static long VisiblePairs(long n, int window, bool causal = false)
     {
         Check.AtLeast(n, 1, "n", nameof(n));

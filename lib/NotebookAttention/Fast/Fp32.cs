@@ -8,14 +8,10 @@ namespace NotebookAttention.Fast;
 public static class Fp32
 {
     /// <summary>A matrix as a row-major fp32 buffer: entry [r, c] at r * columns + c.</summary>
-    /// <param name="matrix">The matrix.</param>
-    /// <returns>The buffer.</returns>
     /// <exception cref="ArgumentException">An entry is NaN, infinite or beyond the fp32 range (±3.4e38).</exception>
     public static float[] FromMatrix(Matrix<double> matrix) => FromMatrix(matrix, "matrix", nameof(matrix));
 
     /// <summary>A vector as an fp32 buffer.</summary>
-    /// <param name="vector">The vector.</param>
-    /// <returns>The buffer.</returns>
     /// <exception cref="ArgumentException">An entry is NaN, infinite or beyond the fp32 range (±3.4e38).</exception>
     public static float[] FromVector(Vector<double> vector)
     {
@@ -63,7 +59,6 @@ public static class Fp32
     /// <param name="data">The buffer, at least rows * columns long.</param>
     /// <param name="rows">Rows.</param>
     /// <param name="columns">Columns.</param>
-    /// <returns>The matrix.</returns>
     /// <exception cref="ArgumentException">A size is below 1 or the buffer is shorter than rows * columns.</exception>
     public static Matrix<double> ToMatrix(IReadOnlyList<float> data, int rows, int columns)
     {
