@@ -42,7 +42,9 @@ public class RecurrenceExtrasTests
     {
         // How the times grow is a measurement, shown by notebook 07 and checked against its printed table there;
         // a unit test only checks what does not depend on the machine's load: the lengths measured, positive times,
-        // and attention's extra memory (K packed, n d floats), which must grow linearly with n, not with n².
+        // and attention's extra memory, which must not grow like n² (x16 from n = 256 to 1024). Since the fast path
+        // reads K in place (one attention core, strided), the tiled pass allocates only a few hundred bytes per call,
+        // the same at every n; before, it packed K (n d floats), x4.
         foreach (var threads in new[] { 1, 2 })
         {
             var rnn = Parallelism.Recurrent([256, 2048], threads);
@@ -50,7 +52,7 @@ public class RecurrenceExtrasTests
             Assert.Equal([256, 2048], rnn.Select(p => p.N));
             Assert.Equal([256, 1024], attention.Select(p => p.N));
             Assert.All(rnn.Concat(attention), p => Assert.True(p.Seconds > 0, $"{threads} core(s): n = {p.N} took {p.Seconds} s"));
-            Assert.InRange(attention[1].AllocatedBytes, 1024 * 64 * sizeof(float), 5 * attention[0].AllocatedBytes);
+            Assert.InRange(attention[1].AllocatedBytes, 0, 5 * Math.Max(attention[0].AllocatedBytes, 1024));
         }
     }
 
