@@ -207,14 +207,27 @@ public static class CostSweeps
         return ($"{name} {TimeFit(points)}", [.. points.Select(p => (double)p.N)], [.. points.Select(p => p.Seconds)]);
     }
 
-    /// <summary>A memory curve for <see cref="Plots.Curves"/>, named with its fitted exponent.</summary>
+    /// <summary>
+    /// Growth beyond the shortest run's allocation below which a memory curve is said not to grow with n: a few
+    /// small objects per call, nothing an exponent could be fitted to.
+    /// </summary>
+    public const long FlatBytes = 4096;
+
+    /// <summary>
+    /// A memory curve for <see cref="Plots.Curves"/>, named with its fitted exponent, or, when what each call allocates
+    /// grew by less than <see cref="FlatBytes"/> over the whole sweep, with "does not grow with n" and the largest count.
+    /// </summary>
     /// <param name="name">The variant.</param>
     /// <param name="points">Its sweep.</param>
     /// <returns>The curve (MiB allocated).</returns>
     public static (string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y) MemoryCurve(string name, IReadOnlyList<CostPoint> points)
     {
         ArgumentNullException.ThrowIfNull(points);
-        return ($"{name} {MemoryFit(points)}", [.. points.Select(p => (double)p.N)], [.. points.Select(p => Math.Max(p.AllocatedBytes, 1) / 1048576.0)]);
+        var largest = points.Max(p => p.AllocatedBytes);
+        var label = largest - points.Min(p => p.AllocatedBytes) < FlatBytes
+            ? string.Create(CultureInfo.InvariantCulture, $"{name}: does not grow with n (at most {largest:N0} bytes per call)")
+            : $"{name} {MemoryFit(points)}";
+        return (label, [.. points.Select(p => (double)p.N)], [.. points.Select(p => Math.Max(p.AllocatedBytes, 1) / 1048576.0)]);
     }
 
     /// <summary>Where the n x n fp32 score matrix stops fitting in each cache level and in available memory.</summary>
