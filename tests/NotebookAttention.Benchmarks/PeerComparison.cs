@@ -18,7 +18,9 @@ public sealed class TorchPeer : IDisposable
     /// The environment the peer starts with, unless the caller's environment already sets a name. glibc's allocator
     /// otherwise mmaps every buffer over its threshold (32 MiB at most) afresh and zeroes its pages on every call
     /// (about 49,000 page faults per as-written attention at n = 4096), while the library reuses its memory:
-    /// MALLOC_MMAP_MAX_ = 0 keeps large buffers on the heap and MALLOC_TRIM_THRESHOLD_ keeps the heap from shrinking.
+    /// MALLOC_MMAP_MAX_ = 0 keeps large buffers on the heap, MALLOC_TRIM_THRESHOLD_ keeps the heap from shrinking, and
+    /// MALLOC_ARENA_MAX = 1 keeps every thread on that one heap (with per-thread arenas the heap grew by 130-190 MiB on
+    /// every call and kept faulting; with one arena, 0 faults per call after the first few, checked here with getrusage).
     /// ATEN_CPU_CAPABILITY = avx512 lets PyTorch 1.13 use its AVX-512 kernels, which it dispatches to AVX2 by default;
     /// it is set only where the CPU has AVX-512, and the peer reports the capability PyTorch actually took.
     /// </summary>
@@ -26,6 +28,7 @@ public sealed class TorchPeer : IDisposable
     {
         ["MALLOC_MMAP_MAX_"] = "0",
         ["MALLOC_TRIM_THRESHOLD_"] = "68719476736",
+        ["MALLOC_ARENA_MAX"] = "1",
     }.Concat(Avx512F.IsSupported ? [new KeyValuePair<string, string>("ATEN_CPU_CAPABILITY", "avx512")] : []).ToDictionary();
 
     private const int StderrLines = 12;
@@ -357,7 +360,7 @@ public static class PeerComparison
             yield break;
         }
 
-        yield return Describe(peer) + string.Create(c, $" PyTorch's attention is timed two ways, both exact and both checked against fp64 first (all rows up to n = 1024, 64 spread rows above; a row that fails is not timed): as written, softmax((q @ k.T) * scale) @ v with three n x n temporaries per call, and blocked in place (q pre-scaled, 256 query rows at a time into one score buffer allocated once, exp and the division in place, a causal block reading only the keys up to its last row). The library's attention calls take no thread count and run on all {Environment.ProcessorCount} cores; the path (tiled or materialized) is the faster of the two in a short trial.");
+        yield return Describe(peer) + string.Create(c, $" PyTorch's attention is timed two ways, both exact and both checked against fp64 first (all rows up to n = 1024, 64 spread rows above; a row that fails is not timed): as written, softmax((q @ k.T) * scale) @ v with three n x n temporaries per call, and blocked in place (q pre-scaled, 256 query rows at a time into one score buffer allocated once, exp and the division in place, a causal block reading only the keys up to its last row); as written only up to n = 4096, as the library's materialized path (its temporaries are 3 GiB at n = 16,384). The library's attention calls take no thread count and run on all {Environment.ProcessorCount} cores; the path (tiled or materialized) is the faster of the two in a short trial.");
         yield return string.Empty;
         yield return "| Workload | n | library (fastest) | PyTorch (fastest) | PyTorch vs fp64 | speed-up | target | met | rounds (slowest / fastest), load |";
         yield return "| --- | ---: | --- | --- | ---: | ---: | ---: | --- | --- |";
@@ -425,8 +428,8 @@ public static class PeerComparison
             ? $"OpenBLAS core {o["corename"]} ({o["config"]}; {o["parallel"]}, {o["threads"]} threads at start)"
             : "not OpenBLAS, so its core is not known";
         return $"PyTorch {peer["torch"]} (Debian's python3-torch), CPU capability {peer["cpu_capability"]} ({Setting("ATEN_CPU_CAPABILITY")}); BLAS loaded: {peer["blas"]}, {openblas}; " +
-            $"{Setting("OPENBLAS_CORETYPE")}, {Setting("OPENBLAS_NUM_THREADS")}, {Setting("OMP_NUM_THREADS")}. Allocator: glibc with {Setting("MALLOC_MMAP_MAX_")} and {Setting("MALLOC_TRIM_THRESHOLD_")} ({Setting("LD_PRELOAD")}), " +
-            $"so that large buffers stay on the heap instead of being mapped and zeroed afresh on every call. Each side is timed on {string.Join(" and ", ThreadCounts)} thread(s) and reported with its fastest " +
+            $"{Setting("OPENBLAS_CORETYPE")}, {Setting("OPENBLAS_NUM_THREADS")}, {Setting("OMP_NUM_THREADS")}. Allocator: glibc with {Setting("MALLOC_MMAP_MAX_")}, {Setting("MALLOC_TRIM_THRESHOLD_")} and {Setting("MALLOC_ARENA_MAX")} ({Setting("LD_PRELOAD")}), " +
+            $"so that large buffers stay on one heap and are reused instead of being mapped and zeroed afresh on every call. Each side is timed on {string.Join(" and ", ThreadCounts)} thread(s) and reported with its fastest " +
             "(PyTorch: torch.set_num_threads and OpenBLAS's own openblas_set_num_threads, both set before every timing). Every case runs 3 rounds, each timing every contender of both sides in turn " +
             $"(each the median of enough calls to fill about 0.3 s); a side's time is its fastest contender's median of round medians. A row whose rounds differ by more than {(UnreliableSpread - 1) * 100:0}% on either side is marked unreliable.";
     }
