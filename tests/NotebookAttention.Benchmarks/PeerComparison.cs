@@ -312,28 +312,50 @@ public static class PeerComparison
             return [];
         }
 
-        var results = new List<PeerResult>();
+        return EachCase(peer, cases, "case", c => $"side by side with PyTorch: {c.Label}, n = {c.N} ...",
+            (c, id, before) => Measure(peer, c, id, rounds, before),
+            (c, load, problem) => new PeerResult(c, null, null, double.NaN, load, problem));
+    }
+
+    /// <summary>
+    /// Measures each case, catching a failing peer per whole case (it answered with an error, its pipe broke, or its
+    /// reply was not JSON): the case's row then says why, with the peer's stderr tail once it has ended, and once it
+    /// has ended the later cases are not run.
+    /// </summary>
+    /// <typeparam name="TCase">The case type.</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="peer">The running peer.</param>
+    /// <param name="cases">The cases.</param>
+    /// <param name="prefix">The peer's case ids are this plus the case's index.</param>
+    /// <param name="progress">The line printed before a case.</param>
+    /// <param name="measure">Measures one case from its id and the load average before it.</param>
+    /// <param name="failed">The row of a case that failed or was not run.</param>
+    /// <returns>One result per case.</returns>
+    internal static IReadOnlyList<TResult> EachCase<TCase, TResult>(
+        TorchPeer peer, IReadOnlyList<TCase> cases, string prefix, Func<TCase, string> progress, Func<TCase, string, double, TResult> measure, Func<TCase, Load, string, TResult> failed)
+    {
+        var results = new List<TResult>();
         var ended = (string?)null;
         for (var i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
-            var id = string.Create(CultureInfo.InvariantCulture, $"case{i}");
+            var id = string.Create(CultureInfo.InvariantCulture, $"{prefix}{i}");
             var before = Load.Now();
             if (ended is not null)
             {
-                results.Add(new PeerResult(c, null, null, double.NaN, new Load(before, before), $"not run: the PyTorch peer had ended earlier ({ended})"));
+                results.Add(failed(c, new Load(before, before), $"not run: the PyTorch peer had ended earlier ({ended})"));
                 continue;
             }
 
-            Console.WriteLine($"side by side with PyTorch: {c.Label}, n = {c.N} ...");
+            Console.WriteLine(progress(c));
             try
             {
-                results.Add(Measure(peer, c, id, rounds, before));
+                results.Add(measure(c, id, before));
             }
             catch (Exception error) when (error is InvalidOperationException or IOException or JsonException)
             {
                 var problem = peer.Describe(error);
-                results.Add(new PeerResult(c, null, null, double.NaN, new Load(before, Load.Now()), problem));
+                results.Add(failed(c, new Load(before, Load.Now()), problem));
                 ended = peer.HasEnded ? problem : null;
                 Release(peer, id);
             }

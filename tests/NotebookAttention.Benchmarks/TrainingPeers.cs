@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using NotebookAttention.Training;
 
@@ -98,7 +97,7 @@ public static class TrainingPeers
     /// <param name="peer">The running peer, or null.</param>
     /// <param name="why">Why there is no peer.</param>
     /// <param name="cases">The cases.</param>
-    /// <param name="rounds">Alternating rounds per case.</param>
+    /// <param name="rounds">Rounds per case.</param>
     /// <returns>One result per case; without a peer, an empty list.</returns>
     public static IReadOnlyList<TrainingPeerResult> Run(TorchPeer? peer, string why, IReadOnlyList<TrainingPeerCase> cases, int rounds = 3)
     {
@@ -109,38 +108,9 @@ public static class TrainingPeers
             return [];
         }
 
-        var results = new List<TrainingPeerResult>();
-        var ended = (string?)null;
-        for (var i = 0; i < cases.Count; i++)
-        {
-            var c = cases[i];
-            var id = string.Create(CultureInfo.InvariantCulture, $"training{i}");
-            var before = Load.Now();
-            if (ended is not null)
-            {
-                results.Add(Failed(c, new Load(before, before), $"not run: the PyTorch peer had ended earlier ({ended})"));
-                continue;
-            }
-
-            Console.WriteLine($"training step side by side with PyTorch: {c.Label}, n = {c.N} ...");
-            try
-            {
-                results.Add(Measure(peer, c, id, rounds, before));
-            }
-            catch (Exception error) when (error is InvalidOperationException or IOException or JsonException)
-            {
-                var problem = peer.Describe(error);
-                results.Add(Failed(c, new Load(before, Load.Now()), problem));
-                ended = peer.HasEnded ? problem : null;
-                PeerComparison.Release(peer, id);
-            }
-
-            GC.Collect();
-        }
-
-        return results;
-
-        static TrainingPeerResult Failed(TrainingPeerCase c, Load load, string problem) => new(c, 0, "-", double.NaN, double.NaN, double.NaN, null, null, load, problem);
+        return PeerComparison.EachCase(peer, cases, "training", c => $"training step side by side with PyTorch: {c.Label}, n = {c.N} ...",
+            (c, id, before) => Measure(peer, c, id, rounds, before),
+            (c, load, problem) => new TrainingPeerResult(c, 0, "-", double.NaN, double.NaN, double.NaN, null, null, load, problem));
     }
 
     /// <summary>
