@@ -19,22 +19,23 @@ public sealed record TrainingPeerCase(string Label, int N, Func<(ISequenceModel 
 /// <param name="LossError">|loss_torch - loss_library| / |loss_library| after the first step.</param>
 /// <param name="GradientError">The worst parameter's gradient error (see <see cref="TrainingPeers.GradientError"/>).</param>
 /// <param name="UpdateError">‖Δθ_torch - Δθ_library‖ / ‖Δθ_library‖ of Adam's first update over all parameters.</param>
-/// <param name="LibraryMs">The library's median step time (median of the rounds' medians).</param>
-/// <param name="TorchMs">PyTorch's, the same way.</param>
-/// <param name="Problem">Why the case was not timed (the peer failed, or its model is not the library's), or null.</param>
-public sealed record TrainingPeerResult(TrainingPeerCase Case, int Sequences, string Modules, double LossError, double GradientError, double UpdateError, double LibraryMs, double TorchMs, string? Problem)
+/// <param name="Library">The library's fastest thread count for the step, or null when the case was not timed.</param>
+/// <param name="Torch">PyTorch's, the same way.</param>
+/// <param name="Load">The load average around the case.</param>
+/// <param name="Problem">Why the case was not timed (the peer failed or ended, or its model is not the library's), or null.</param>
+public sealed record TrainingPeerResult(TrainingPeerCase Case, int Sequences, string Modules, double LossError, double GradientError, double UpdateError, Timing? Library, Timing? Torch, Load Load, string? Problem)
 {
-    /// <summary>PyTorch's time over the library's: above 1 the library's step is faster.</summary>
-    public double Speedup => TorchMs / LibraryMs;
+    /// <summary>PyTorch's time over the library's (each side's fastest): above 1 the library's step is faster.</summary>
+    public double Speedup => Library is { } library && Torch is { } torch ? torch.Ms / library.Ms : double.NaN;
 }
 
 /// <summary>
-/// One training step (zero the gradients, loss and gradients of the batch, one Adam update; fp64; the library's thread
-/// count on both sides) of each model of notebooks 09-10 at their sizes, against the same model in PyTorch. The same
+/// One training step (zero the gradients, loss and gradients of the batch, one Adam update; fp64; each side on 1 thread
+/// and on all cores, its faster reported) of each model of notebooks 09-10 at their sizes, against the same model in PyTorch. The same
 /// model, proven: the library's initial parameters and its batch go to the peer, which builds the architecture from
 /// PyTorch's own modules (torch_peer.py) and takes one step; its loss, every parameter's gradient and Adam's update must
 /// equal the library's (<see cref="Tolerance"/>, <see cref="UpdateTolerance"/>) before either side is timed. A model that
-/// differs is reported in its row and not timed. Timing then alternates library and PyTorch rounds as
+/// differs is reported in its row and not timed. Timing then runs rounds of every contender as
 /// <see cref="PeerComparison"/> does.
 /// </summary>
 public static class TrainingPeers
@@ -96,7 +97,7 @@ public static class TrainingPeers
     /// <param name="peer">The running peer, or null.</param>
     /// <param name="why">Why there is no peer.</param>
     /// <param name="cases">The cases.</param>
-    /// <param name="rounds">Alternating rounds per case.</param>
+    /// <param name="rounds">Rounds per case.</param>
     /// <returns>One result per case; without a peer, an empty list.</returns>
     public static IReadOnlyList<TrainingPeerResult> Run(TorchPeer? peer, string why, IReadOnlyList<TrainingPeerCase> cases, int rounds = 3)
     {
@@ -107,7 +108,9 @@ public static class TrainingPeers
             return [];
         }
 
-        return [.. cases.Select((c, i) => Measure(peer, c, string.Create(CultureInfo.InvariantCulture, $"training{i}"), rounds))];
+        return PeerComparison.EachCase(peer, cases, "training", c => $"training step side by side with PyTorch: {c.Label}, n = {c.N} ...",
+            (c, id, before) => Measure(peer, c, id, rounds, before),
+            (c, load, problem) => new TrainingPeerResult(c, 0, "-", double.NaN, double.NaN, double.NaN, null, null, load, problem));
     }
 
     /// <summary>
@@ -158,22 +161,22 @@ public static class TrainingPeers
             yield break;
         }
 
-        yield return Concatenate(c, $"One step = zero the gradients, loss and gradients of the batch, one Adam update (η = {LearningRate:0.###}, β1 = 0.9, β2 = 0.999, ε = 1e-8), fp64 on both sides, the library's fast path on {Environment.ProcessorCount} threads and PyTorch {peer["torch"]} on {peer["threads"]}; the models and batches of the training table (notebooks 09-10's sizes; the Elman RNN and the LSTM on remember-the-first-token batches of {TrainingBenchmarks.Batch} sequences, the transformer on notebook 09's reverse task at n = 8 (also with 4-8 digits, a padded batch) and notebook 10's task at n = 51 and 201). ",
-            "PyTorch builds each model from its own modules: torch.nn.Embedding, torch.nn.RNN (tanh) or torch.nn.LSTM (gates i, f, g, o, as the library's; its second bias bias_hh held at 0 and frozen, since the library has one bias per gate) and torch.nn.Linear for the readout at every position; for the transformer, pre-LN blocks of torch.nn.LayerNorm (ε = 1e-5), torch.nn.MultiheadAttention (key-padding mask; padding queries' outputs set to 0 as the library's fully masked rows) and two torch.nn.Linear around F.gelu(approximate='tanh'), learned positions, a final LayerNorm and a readout at every position; the loss is F.cross_entropy over the scored positions (ignore_index = -1), the optimizer torch.optim.Adam. ",
-            $"Before anything is timed, the same model is proven: the library's initial parameters ([in x out] weights transposed into PyTorch's [out x in]) and its batch go to PyTorch, both take one step, and the loss and every parameter's gradient must agree to {Tolerance:0E+0} relative (gradient: the worst parameter's ‖Δg‖ / ‖g‖), Adam's update to {UpdateTolerance:0E+0} (an entry whose gradient is near ε magnifies differences by η / ε). A model that differs is reported here and not timed. Then library and PyTorch steps alternate for 3 rounds (each the median of enough steps to fill about 0.3 s). The library's step must be faster (speed-up above 1x).");
+        yield return Concatenate(c, $"One step = zero the gradients, loss and gradients of the batch, one Adam update (η = {LearningRate:0.###}, β1 = 0.9, β2 = 0.999, ε = 1e-8), fp64 on both sides, the library's fast path (LossAndGradients(batch, threads)) and PyTorch {peer["torch"]} each on {string.Join(" and ", PeerComparison.ThreadCounts)} thread(s), the faster reported (threads, allocator and BLAS as in the attention section); the models and batches of the training table (notebooks 09-10's sizes; the Elman RNN and the LSTM on remember-the-first-token batches of {TrainingBenchmarks.Batch} sequences, the transformer on notebook 09's reverse task at n = 8 (also with 4-8 digits, a padded batch) and notebook 10's task at n = 51 and 201). ",
+            "PyTorch builds each model from its own modules: torch.nn.Embedding, torch.nn.RNN (tanh) or torch.nn.LSTM (gates i, f, g, o, as the library's; its second bias bias_hh held at 0 and frozen, since the library has one bias per gate) and torch.nn.Linear for the readout; for the transformer, pre-LN blocks of torch.nn.LayerNorm (ε = 1e-5), torch.nn.MultiheadAttention (key-padding mask; padding queries' outputs set to 0 as the library's fully masked rows) and two torch.nn.Linear around F.gelu(approximate='tanh'), learned positions, a final LayerNorm and a readout; the step is written as for 1.13 on a CPU: optimizer.zero_grad(set_to_none=True), the readout and F.cross_entropy at the scored positions only, the padding masks built once with the batch, torch.optim.Adam(foreach=True). ",
+            $"Before anything is timed, the same model is proven: the library's initial parameters ([in x out] weights transposed into PyTorch's [out x in]) and its batch go to PyTorch, both take one step, and the loss and every parameter's gradient must agree to {Tolerance:0E+0} relative (gradient: the worst parameter's ‖Δg‖ / ‖g‖), Adam's update to {UpdateTolerance:0E+0} (an entry whose gradient is near ε magnifies differences by η / ε). A model that differs is reported here and not timed. Then every contender (each side on each thread count) is timed in each of 3 rounds (each the median of enough steps to fill about 0.3 s). The library's step must be faster (speed-up above 1x).");
         yield return string.Empty;
-        yield return "| Model step | n | batch | loss / gradients / Adam vs library | library | PyTorch | speed-up | target | met |";
-        yield return "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |";
+        yield return "| Model step | n | batch | loss / gradients / Adam vs library | library (fastest) | PyTorch (fastest) | speed-up | target | met | rounds (slowest / fastest), load |";
+        yield return "| --- | ---: | ---: | --- | --- | --- | ---: | ---: | --- | --- |";
         foreach (var r in results)
         {
             var agreement = double.IsNaN(r.LossError) ? "-" : string.Create(c, $"{r.LossError:0.0E+0} / {r.GradientError:0.0E+0} / {r.UpdateError:0.0E+0}");
-            if (r.Problem is not null)
+            if (r.Problem is not null || r.Library is null || r.Torch is null)
             {
-                yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Sequences} | {agreement} | - | - | not measured: {r.Problem} | >1x | no |");
+                yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Sequences} | {agreement} | - | - | not measured: {r.Problem} | >1x | no | {r.Load} |");
                 continue;
             }
 
-            yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Sequences} | {agreement} | {r.LibraryMs:0.###} ms | {r.TorchMs:0.###} ms | {r.Speedup:0.00}x | >1x | {(r.Speedup > 1 ? "yes" : "no")} |");
+            yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Sequences} | {agreement} | {r.Library.Ms:0.###} ms, {r.Library.Name} | {r.Torch.Ms:0.###} ms, {r.Torch.Name} | {r.Speedup:0.00}x | >1x | {(r.Speedup > 1 ? "yes" : "no")} | {PeerComparison.Rounds(r.Library, r.Torch, r.Load)} |");
         }
     }
 
@@ -202,9 +205,8 @@ public static class TrainingPeers
     }
 
     /// <summary>One case: the library's first step and the peer's from the same parameters and batch, compared; then, if they agree, the alternating rounds.</summary>
-    private static TrainingPeerResult Measure(TorchPeer peer, TrainingPeerCase c, string id, int rounds)
+    private static TrainingPeerResult Measure(TorchPeer peer, TrainingPeerCase c, string id, int rounds, double loadBefore)
     {
-        Console.WriteLine($"training step side by side with PyTorch: {c.Label}, n = {c.N} ...");
         var (model, batch) = c.Create();
         var adam = new Adam(LearningRate);
         var before = model.Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray();
@@ -225,21 +227,14 @@ public static class TrainingPeers
         };
 
         var gradients = new double[model.Parameters.Count][];
-        var loss = Step(model, batch, adam, gradients);
+        var loss = Step(model, batch, adam, gradients, Environment.ProcessorCount);
         var after = model.Parameters.Select(p => p.Value.ToRowMajorArray()).ToArray();
-        JsonObject reply;
-        try
-        {
-            reply = peer.Send(request);
-        }
-        catch (InvalidOperationException error)
-        {
-            return new TrainingPeerResult(c, batch.Count, "-", double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, error.Message);
-        }
+        var reply = peer.Send(request);
 
+        // The peer sends a number that is not finite as null; NaN then fails every comparison below.
         var torchGradients = Arrays(reply["gradients"]!);
         var torchAfter = Arrays(reply["parameters"]!);
-        var lossError = Math.Abs(reply["loss"]!.GetValue<double>() - loss) / Math.Abs(loss);
+        var lossError = Math.Abs((reply["loss"]?.GetValue<double>() ?? double.NaN) - loss) / Math.Abs(loss);
         var gradientError = GradientError(gradients, torchGradients);
         var updateError = UpdateError(before, after, torchAfter);
         var modules = reply["modules"]!.GetValue<string>();
@@ -247,24 +242,25 @@ public static class TrainingPeers
         if (!(lossError <= Tolerance && gradientError <= Tolerance && updateError <= UpdateTolerance))
         {
             var problem = string.Create(CultureInfo.InvariantCulture, $"PyTorch's model is not the library's (loss {lossError:0.0E+0}, gradients {gradientError:0.0E+0}: at most {Tolerance:0E+0}; Adam update {updateError:0.0E+0}: at most {UpdateTolerance:0E+0}): not timed");
-            peer.Send(new JsonObject { ["op"] = "release", ["id"] = id });
-            return new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, double.NaN, double.NaN, problem);
+            PeerComparison.Release(peer, id);
+            return new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, null, null, new Load(loadBefore, Load.Now()), problem);
         }
 
-        var (libraryMs, torchMs) = PeerComparison.Alternate(() => Step(model, batch, adam, null), peer, id, rounds);
-        GC.Collect();
-        return new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, libraryMs, torchMs, null);
+        var library = PeerComparison.OnEachThreadCount("fast path", threads => Step(model, batch, adam, null, threads));
+        var (libraryBest, torchBest) = PeerComparison.Alternate(library, PeerComparison.TorchContenders(peer, id, PeerComparison.Variants(reply).Names), rounds);
+        PeerComparison.Release(peer, id);
+        return new TrainingPeerResult(c, batch.Count, modules, lossError, gradientError, updateError, libraryBest, torchBest, new Load(loadBefore, Load.Now()), null);
     }
 
-    /// <summary>One training step; with <paramref name="gradients"/>, a copy of the gradients taken before Adam's update (the check only: not timed).</summary>
-    private static double Step(ISequenceModel model, SequenceBatch batch, Adam adam, double[][]? gradients)
+    /// <summary>One training step on <paramref name="threads"/> threads; with <paramref name="gradients"/>, a copy of the gradients taken before Adam's update (the check only: not timed).</summary>
+    private static double Step(ISequenceModel model, SequenceBatch batch, Adam adam, double[][]? gradients, int threads)
     {
         foreach (var p in model.Parameters)
         {
             p.ZeroGradient();
         }
 
-        var outcome = model.LossAndGradients(batch, Environment.ProcessorCount);
+        var outcome = model.LossAndGradients(batch, threads);
         if (gradients is not null)
         {
             for (var p = 0; p < gradients.Length; p++)
@@ -303,7 +299,7 @@ public static class TrainingPeers
 
     private static JsonArray Numbers(double[] values) => new([.. values.Select(v => (JsonNode)v)]);
 
-    private static double[][] Arrays(JsonNode node) => [.. node.AsArray().Select(p => p!.AsArray().Select(v => v!.GetValue<double>()).ToArray())];
+    private static double[][] Arrays(JsonNode node) => [.. node.AsArray().Select(p => p!.AsArray().Select(v => v?.GetValue<double>() ?? double.NaN).ToArray())];
 
     private static double Norm(double[] values) => Math.Sqrt(values.Sum(x => x * x));
 

@@ -5,10 +5,13 @@ one JSON object per line each way, so that PyTorch is timed on this machine, in 
 with the library's. Nothing is downloaded and nothing listens on a port.
 
 Requests:
-  {"op": "info", "threads": 2}                        torch version, threads, the BLAS library actually loaded
+  {"op": "info"}                                      torch version, CPU capability, the BLAS library actually loaded
+                                                      (OpenBLAS's core, config and threads) and the environment
+                                                      that steers them (allocator, OPENBLAS_*, ATEN_CPU_CAPABILITY)
   {"op": "prepare", "id": ..., "kind": "attention", "n": 1024, "d": 64, "causal": false, "seed": 1}
   {"op": "prepare", "id": ..., "kind": "mha", "n": 1024, "d_model": 512, "heads": 8, "seed": 1}
-                                                      builds the inputs and checks the fp32 result against fp64
+                                                      builds the inputs and checks every variant's fp32 result
+                                                      against fp64 (attention: "as written" and "blocked in place")
   {"op": "prepare_training", "id": ..., "model": "elman" | "lstm" | "transformer", "sizes": {...},
    "parameters": [[rows, cols, [row-major values]], ...], "batch": {"inputs": ..., "targets": ..., "lengths": ...},
    "adam": {"lr": ..., "beta1": ..., "beta2": ..., "eps": ...}}
@@ -16,11 +19,15 @@ Requests:
                                                       one training step and returns the loss, the gradients and the
                                                       parameters after the step (library layouts) for the benchmark
                                                       to compare; later "time" calls time further steps
-  {"op": "time", "id": ..., "reps": 3}                times `reps` calls, one wall-clock time each (ms)
+  {"op": "time", "id": ..., "variant": ..., "threads": 1, "reps": 3}
+                                                      sets both thread pools (PyTorch's and OpenBLAS's) to `threads`,
+                                                      then times `reps` calls of the variant, one wall-clock time each (ms)
   {"op": "release", "id": ...}                        frees the case
-Every reply has "ok"; a failure replies {"ok": false, "error": "..."} and the script goes on.
+Every reply has "ok"; a failure replies {"ok": false, "error": "..."} and the script goes on. A number that is not
+finite (NaN, infinity) is sent as null: JSON has no literal for it.
 """
 
+import ctypes
 import json
 import math
 import os
@@ -32,8 +39,8 @@ import torch
 CASES = {}
 
 
-def blas_library():
-    """The BLAS shared object this process loaded (after one product), read from /proc/self/maps."""
+def blas_libraries():
+    """The BLAS shared objects this process loaded (after one product), read from /proc/self/maps."""
     a = torch.ones(64, 64)
     (a @ a).sum().item()
     names = set()
@@ -44,21 +51,54 @@ def blas_library():
                 if "blas" in path.lower() or "mkl" in path.lower():
                     names.add(os.path.realpath(path))
     except OSError:
-        return "unknown (no /proc/self/maps)"
-    return ", ".join(sorted(names)) or "none found"
+        return []
+    return sorted(names)
+
+
+def load_openblas():
+    """OpenBLAS as loaded by torch (ctypes on the same file finds the same library), or None for another BLAS."""
+    for path in blas_libraries():
+        try:
+            library = ctypes.CDLL(path)
+            library.openblas_get_corename.restype = ctypes.c_char_p
+            library.openblas_get_config.restype = ctypes.c_char_p
+            return library
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+OPENBLAS = load_openblas()
+
+# What steers PyTorch's speed from outside: the allocator (glibc's mmap threshold), OpenBLAS, PyTorch's kernel choice.
+ENVIRONMENT = ["MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "LD_PRELOAD", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS",
+               "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE"]
+
+
+def set_threads(threads):
+    """Both pools: torch.set_num_threads reaches PyTorch's OpenMP team but not OpenBLAS's own pthread pool."""
+    torch.set_num_threads(threads)
+    if OPENBLAS is not None:
+        OPENBLAS.openblas_set_num_threads(threads)
 
 
 def info(request):
-    torch.set_num_threads(int(request.get("threads", 2)))
-    cpu = getattr(torch.backends, "cpu", None)  # torch.backends.cpu.get_cpu_capability() came with PyTorch 2.0
-    capability = getattr(cpu, "get_cpu_capability", None)
-    return {
+    reply = {
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "blas": blas_library(),
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-        "cpu_capability": capability() if capability else torch.__config__.show().split("CPU capability usage: ")[-1].split("\n")[0],
+        # torch.backends.cpu.get_cpu_capability() came with PyTorch 2.0; 1.13 prints it in its config
+        "cpu_capability": torch.__config__.show().split("CPU capability usage: ")[-1].split("\n")[0],
+        "blas": ", ".join(blas_libraries()) or "none found",
+        "environment": {name: os.environ.get(name) for name in ENVIRONMENT},
+        "torch_threads": torch.get_num_threads(),
     }
+    if OPENBLAS is not None:
+        reply["openblas"] = {
+            "corename": OPENBLAS.openblas_get_corename().decode(),
+            "config": OPENBLAS.openblas_get_config().decode(),
+            "threads": OPENBLAS.openblas_get_num_threads(),
+            "parallel": ["sequential", "pthreads", "OpenMP"][OPENBLAS.openblas_get_parallel()],
+        }
+    return reply
 
 
 def uniform(generator, *shape):
@@ -74,26 +114,54 @@ def check_rows(n):
 
 
 def prepare_attention(request):
+    """Two exact ways to write softmax(q k^T / sqrt(d)) v in PyTorch 1.13 (it has no fused attention on CPU):
+
+    "as written": three n x n temporaries per call (scores, scaled, softmax), the way the formula reads.
+    "blocked in place": q pre-scaled, then 256 query rows at a time into one score buffer allocated here (as the
+    library's output is allocated once), exp in place and the division on the [rows x d] output; a causal block
+    reads only keys k[:i + rows], so PyTorch too skips the upper triangle.
+    "As written" is left out above n = 4096, as the library's materialized path is: its temporaries are 3 GiB at
+    n = 16,384, and glibc, kept from returning memory to the system (see PeerComparison.cs), then holds several times that.
+    """
     n, d, causal = int(request["n"]), int(request["d"]), bool(request["causal"])
     generator = torch.Generator().manual_seed(int(request.get("seed", 1)))
     q, k, v = (uniform(generator, n, d) for _ in range(3))
     scale = 1 / math.sqrt(d)
     hidden = torch.ones(n, n, dtype=torch.bool).triu(1) if causal else None
 
-    def run():
+    def as_written():
         scores = (q @ k.T) * scale
         if hidden is not None:
             scores.masked_fill_(hidden, float("-inf"))
         return torch.softmax(scores, dim=-1) @ v
 
+    block = min(256, n)
+    scaled, out = torch.empty(n, d), torch.empty(n, d)
+    scores = torch.empty(block * n)                       # one block of score rows, reused by every block
+    above = torch.ones(block, block, dtype=torch.bool).triu(1)
+
+    def blocked_in_place():
+        torch.mul(q, scale, out=scaled)
+        for i in range(0, n, block):
+            rows = min(block, n - i)
+            keys = i + rows if causal else n
+            s = scores[:rows * keys].view(rows, keys)     # contiguous, so mm writes into it directly
+            torch.mm(scaled[i:i + rows], k[:keys].t(), out=s)
+            if causal:
+                s[:, i:keys].masked_fill_(above[:rows, :rows], float("-inf"))
+            s.sub_(s.amax(-1, keepdim=True)).exp_()
+            torch.mm(s, v[:keys], out=out[i:i + rows])
+            out[i:i + rows].div_(s.sum(-1, keepdim=True))
+        return out
+
     rows = check_rows(n)
-    out = run()[rows].double()
     q64, k64, v64 = q.double(), k.double(), v.double()
     scores64 = (q64[rows] @ k64.T) * scale
     if hidden is not None:
         scores64.masked_fill_(hidden[rows], float("-inf"))
     expected = torch.softmax(scores64, dim=-1) @ v64
-    return run, out, expected, len(rows)
+    variants = {"as written": as_written, "blocked in place": blocked_in_place} if n <= 4096 else {"blocked in place": blocked_in_place}
+    return variants, {name: run()[rows].double() for name, run in variants.items()}, expected, len(rows)
 
 
 def prepare_mha(request):
@@ -107,12 +175,17 @@ def prepare_mha(request):
         with torch.no_grad():
             return layer(x, x, x, need_weights=False)[0]
 
-    out = run().double()
+    variants = {"nn.MultiheadAttention": run}
+    outputs = {"nn.MultiheadAttention": run().double()}
     layer64 = torch.nn.MultiheadAttention(width, heads, batch_first=True).eval().double()
     layer64.load_state_dict({name: value.double() for name, value in layer.state_dict().items()})
     with torch.no_grad():
         expected = layer64(x.double(), x.double(), x.double(), need_weights=False)[0]
-    return run, out, expected, n
+    return variants, outputs, expected, n
+
+
+def finite_or_none(value):
+    return value if math.isfinite(value) else None
 
 
 def prepare(request):
@@ -120,13 +193,15 @@ def prepare(request):
     builders = {"attention": prepare_attention, "mha": prepare_mha}
     if kind not in builders:
         raise ValueError(f"unknown kind {kind!r}: use one of {sorted(builders)}")
-    run, out, expected, rows = builders[kind](request)
-    error = (out - expected).abs().max().item()
+    variants, outputs, expected, rows = builders[kind](request)
     size = expected.abs().max().item()
-    relative = error / size if size > 0 else error
-    finite = bool(torch.isfinite(out).all().item())
-    CASES[request["id"]] = run
-    return {"max_error": error, "relative_error": relative, "checked_rows": rows, "finite": finite}
+    checks = {}
+    for name, out in outputs.items():
+        error = (out - expected).abs().max().item()
+        checks[name] = {"relative_error": finite_or_none(error / size if size > 0 else error),
+                        "finite": bool(torch.isfinite(out).all().item())}
+    CASES[request["id"]] = variants
+    return {"variants": checks, "checked_rows": rows}
 
 
 # --- One training step of the library's models (TrainingPeers.cs) -------------------------------------------------
@@ -134,7 +209,9 @@ def prepare(request):
 # The benchmark sends the library model's initial parameters in the library's layouts ([in x out] weights, biases as
 # [1 x out] rows, the LSTM's gates side by side in the order i, f, g, o) and one batch (padded token ids, targets with
 # -1 where nothing is scored). Each parameter becomes a slot: a view of a PyTorch tensor, transposed where PyTorch
-# stores [out x in]. A step is what a practitioner writes: zero_grad, the loss, backward, Adam's step.
+# stores [out x in]. A step is what a practitioner writes for 1.13 on a CPU: zero_grad(set_to_none=True), the readout
+# and the loss at the scored positions only, backward, Adam's step with foreach=True (one multi-tensor update, not a
+# Python loop over the parameters); the masks are built once, with the batch.
 
 
 class Slot:
@@ -177,9 +254,9 @@ class RecurrentNet(torch.nn.Module):
         return [Slot(self.embedding.weight, False), Slot(self.cell.weight_ih_l0, True), Slot(self.cell.weight_hh_l0, True),
                 Slot(self.cell.bias_ih_l0, False), Slot(self.readout.weight, True), Slot(self.readout.bias, False)]
 
-    def forward(self, ids, lengths):
+    def forward(self, ids, scored, masks):
         states, _ = self.cell(self.embedding(ids))   # padding is on the right: it cannot reach a real position
-        return self.readout(states)
+        return self.readout(states[scored])          # logits of the scored positions only
 
 
 class Block(torch.nn.Module):
@@ -230,16 +307,19 @@ class TransformerNet(torch.nn.Module):
             slots += block.slots(self.width)
         return slots + [Slot(self.norm.weight, False), Slot(self.norm.bias, False), Slot(self.readout.weight, True), Slot(self.readout.bias, False)]
 
-    def forward(self, ids, lengths):
-        n = ids.shape[1]
-        x = self.token(ids) + self.position.weight[:n]
+    @staticmethod
+    def masks(lengths, n):
+        """(key_padding [B x n], real_queries [B x n x 1]) for a padded batch, (None, None) when nothing is padded."""
         real = torch.arange(n).unsqueeze(0) < lengths.unsqueeze(1)          # [B x n]
-        padded = not bool(real.all())
-        key_padding = ~real if padded else None
-        real_queries = real.unsqueeze(-1).to(x.dtype) if padded else None
+        if bool(real.all()):
+            return None, None
+        return ~real, real.unsqueeze(-1).to(torch.float64)
+
+    def forward(self, ids, scored, masks):
+        x = self.token(ids) + self.position.weight[:ids.shape[1]]
         for block in self.blocks:
-            x = block(x, key_padding, real_queries)
-        return self.readout(self.norm(x))
+            x = block(x, *masks)
+        return self.readout(self.norm(x)[scored])    # LayerNorm is per position: normalizing then indexing is the same
 
 
 def prepare_training(request):
@@ -268,34 +348,41 @@ def prepare_training(request):
     ids = torch.tensor(batch["inputs"], dtype=torch.long)
     targets = torch.tensor(batch["targets"], dtype=torch.long)
     lengths = torch.tensor(batch["lengths"], dtype=torch.long)
+    scored = targets >= 0
+    scored_targets = targets[scored]
+    masks = TransformerNet.masks(lengths, ids.shape[1]) if model == "transformer" else (None, None)
     adam = request["adam"]
     optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=float(adam["lr"]),
-                                 betas=(float(adam["beta1"]), float(adam["beta2"])), eps=float(adam["eps"]))
+                                 betas=(float(adam["beta1"]), float(adam["beta2"])), eps=float(adam["eps"]), foreach=True)
     net.train()
 
     def step():
-        optimizer.zero_grad()
-        logits = net(ids, lengths)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
+        optimizer.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(net(ids, scored, masks), scored_targets)
         loss.backward()
         optimizer.step()
         return loss
 
     loss = step().item()
-    gradients = [slot.read(slot.tensor.grad) for slot in slots]
-    after = [slot.read(slot.tensor.data) for slot in slots]
-    CASES[request["id"]] = step
-    return {"loss": loss, "gradients": gradients, "parameters": after, "modules": modules}
+    gradients = [finite_list(slot.read(slot.tensor.grad)) for slot in slots]
+    after = [finite_list(slot.read(slot.tensor.data)) for slot in slots]
+    CASES[request["id"]] = {"step": step}
+    return {"loss": finite_or_none(loss), "gradients": gradients, "parameters": after, "modules": modules, "variants": {"step": {}}}
+
+
+def finite_list(values):
+    return [finite_or_none(value) for value in values]
 
 
 def time_case(request):
-    run = CASES[request["id"]]
+    run = CASES[request["id"]][request["variant"]]
+    set_threads(int(request["threads"]))
     times = []
     for _ in range(int(request.get("reps", 3))):
         start = time.perf_counter()
         run()
         times.append((time.perf_counter() - start) * 1e3)
-    return {"ms": times}
+    return {"ms": times, "threads": torch.get_num_threads(), "openblas_threads": OPENBLAS.openblas_get_num_threads() if OPENBLAS else None}
 
 
 def release(request):
@@ -314,7 +401,11 @@ def main():
             reply["ok"] = True
         except Exception as error:  # every failure goes back to the benchmark as a message, never a dead pipe
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
+        try:
+            text = json.dumps(reply, allow_nan=False)
+        except ValueError as error:  # a NaN or infinity that was not mapped to None: a failure, not a bare NaN literal
+            text = json.dumps({"ok": False, "error": f"unencodable reply: {error}"})
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
 
