@@ -50,7 +50,7 @@ public class OnlineSoftmaxViewTests
         var printed = Regex.Matches(text, @"(\S+) with(?:out a| the causal) mask").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
         var bound = double.Parse(Regex.Match(text, @"fp64 rounding bound for these inputs (\S+):").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.Equal(2, printed.Count);
-        Assert.Equal(TiledAttention.RoundingBound(q, q, q, 3), bound, 3e-3 * bound);
+        Assert.Equal(TiledAttention.RoundingBound(q, q, q, 3), bound, 5e-3 * bound);   // printed with 3 significant digits
         Assert.EndsWith(OnlineSoftmaxView.Verdict(printed[0], printed[1], bound), text, StringComparison.Ordinal);
         Assert.StartsWith("equal", OnlineSoftmaxView.Verdict(1e-15, 0, 1e-12), StringComparison.Ordinal);
         Assert.StartsWith("NOT equal", OnlineSoftmaxView.Verdict(1e-15, 2e-12, 1e-12), StringComparison.Ordinal);
