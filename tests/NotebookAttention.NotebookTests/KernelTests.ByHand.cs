@@ -26,7 +26,16 @@ public partial class KernelTests
     public void Notebook_prints_how_far_its_by_hand_equation_is_from_the_library_within_1e_12(string prefix, int checks)
     {
         var printed = ByHandDifferences(prefix);
+
+        // The checks see NaN: a cell that stops on a difference computes it with Differences.Largest (NaN when any entry
+        // is NaN or infinite; Enumerable.Max skips NaN) and stops unless it is <= allowed (NaN > allowed is false).
+        var guards = NotebookFile.Load(series.Run(prefix).ExecutedPath).CodeCells.Select(NotebookFile.Source).Where(s => s.Contains("throw new InvalidOperationException", StringComparison.Ordinal)).ToList();
+        Assert.Equal(checks, guards.Count);
+        Assert.All(guards, s => Assert.Matches(@"Differences\.Largest\(", s));
+        Assert.All(guards, s => Assert.Matches(@"if \(!\(\w+ <= allowed\)\) throw", s));
+        Assert.All(guards, s => Assert.DoesNotContain("Max(Math.Abs)", s, StringComparison.Ordinal));
         Assert.Equal(checks, printed.Count);
+        Assert.All(printed, p => Assert.Equal(ByHandBound, p.Allowed));   // the tolerance the notebook printed is the one it checked
         Assert.All(printed, p => Assert.True(p.Difference <= ByHandBound, $"notebook {prefix}: largest difference{p.What} is {p.Difference:E2}, more than {ByHandBound:E0}"));
     }
 
@@ -48,12 +57,12 @@ public partial class KernelTests
         Assert.Equal(0, double.Parse(line.Groups["largest"].Value, NumberStyles.Float, CultureInfo.InvariantCulture));
     }
 
-    private List<(string What, double Difference)> ByHandDifferences(string prefix)
+    private List<(string What, double Difference, double Allowed)> ByHandDifferences(string prefix)
     {
         var run = series.Run(prefix);
         AssertRan(run);
         return [.. ByHandLine().Matches(PrintedTexts(run))
-            .Select(m => (m.Groups["what"].Value, double.Parse(m.Groups["difference"].Value, NumberStyles.Float, CultureInfo.InvariantCulture)))];
+            .Select(m => (m.Groups["what"].Value, double.Parse(m.Groups["difference"].Value, NumberStyles.Float, CultureInfo.InvariantCulture), double.Parse(m.Groups["allowed"].Value, NumberStyles.Float, CultureInfo.InvariantCulture)))];
     }
 
     private static string PrintedTexts(NotebookRun run) =>
@@ -61,7 +70,7 @@ public partial class KernelTests
             .SelectMany(c => (c["outputs"] as JsonArray ?? []).OfType<JsonObject>())
             .Select(o => NotebookFile.Text((o["data"] as JsonObject)?["text/plain"])));
 
-    [GeneratedRegex(@"largest difference(?<what>[^:\n]*): (?<difference>[-+0-9.E]+|NaN|∞|-∞) \(allowed: 1E-012\)")]
+    [GeneratedRegex(@"largest difference(?<what>[^:\n]*): (?<difference>[-+0-9.E]+|NaN|∞|-∞) \(allowed: (?<allowed>[-+0-9.E]+)\)")]
     private static partial Regex ByHandLine();
 
     [GeneratedRegex(@"padding rows of your sentence: (?<rows>\d+); largest \|weight\| or \|output\| in them, by hand: (?<largest>\S+)")]

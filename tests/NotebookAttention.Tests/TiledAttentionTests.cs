@@ -13,9 +13,6 @@ namespace NotebookAttention.Tests;
 /// </summary>
 public class TiledAttentionTests
 {
-    /// <summary>fp64 unit roundoff, 2^-53.</summary>
-    private const double UnitRoundoff = 1.0 / (1L << 53);
-
     /// <summary>Block sizes: 1 (one key at a time), exactly the key count, more than the key count, and in between.</summary>
     private static Gen<int> BlockSize(int keys) =>
         Gen.Frequency((1, Gen.Const(1)), (1, Gen.Const(keys)), (1, Gen.Int[keys + 1, keys + 40]), (3, Gen.Int[1, Math.Max(1, keys)]));
@@ -40,33 +37,9 @@ public class TiledAttentionTests
         from scaled in Gen.Frequency((4, Gen.Const(true)), (1, Gen.Const(false)))
         select (c, block, mask, scaled);
 
-    /// <summary>
-    /// Bound on max |tiled - reference| in fp64. Each path computes every score with a dot product of d_k terms, off
-    /// by at most delta = gamma(d_k + 2) s max_ij sum_t |q_it| |k_jt| (s the scale); scores off by delta change each
-    /// weight by a factor within e^(±2 delta), so each path's output is off by at most e^(2 delta) - 1 &lt;= 2 delta e^(2 delta)
-    /// times max |v| from
-    /// exact attention for its scores. The exponentials (one rounding each, Math.Exp is correctly rounded to within an
-    /// ulp), the rescale products (one per block), the sums of n_k terms for l and O and the final division add at most
-    /// gamma(2 n_k + 2 blocks + 6) max |v|. Two paths, each within that of exact: twice the sum. A wrong block edge,
-    /// a missed rescale or a masked key let through moves the output by about a weight times |v|, far above it.
-    /// </summary>
-    internal static double Fp64Bound(Matrix<double> q, Matrix<double> k, Matrix<double> v, int blockSize, bool scaled = true)
-    {
-        var scoreError = ScoreError(q, k, scaled);
-        var blocks = (k.RowCount + blockSize - 1) / blockSize;
-        var largestValue = v.Enumerate().Max(Math.Abs);
-        return 2 * largestValue * ((2 * scoreError * Math.Exp(2 * scoreError)) + Gamma((2 * k.RowCount) + (2 * blocks) + 6));
-    }
-
-    /// <summary>delta = gamma(d_k + 2) s max_ij sum_t |q_it| |k_jt|: how far one path's score can be from the exact one.</summary>
-    private static double ScoreError(Matrix<double> q, Matrix<double> k, bool scaled)
-    {
-        var scale = scaled ? 1 / Math.Sqrt(q.ColumnCount) : 1.0;
-        var largestProduct = (q.PointwiseAbs() * k.PointwiseAbs().Transpose()).Enumerate().Max();
-        return Gamma(q.ColumnCount + 2) * scale * largestProduct;
-    }
-
-    private static double Gamma(int n) => n * UnitRoundoff / (1 - (n * UnitRoundoff));
+    /// <summary>The library's derived bound on max |tiled - reference| in fp64 (<see cref="TiledAttention.RoundingBound"/>).</summary>
+    internal static double Fp64Bound(Matrix<double> q, Matrix<double> k, Matrix<double> v, int blockSize, bool scaled = true) =>
+        TiledAttention.RoundingBound(q, k, v, blockSize, scaled);
 
     [Fact]
     public void Tiled_attention_equals_the_reference_for_every_block_size_and_mask()
@@ -105,7 +78,7 @@ public class TiledAttentionTests
             // The running maximum never falls and ends at the row's largest allowed score (the same scores as the
             // reference, each path within delta of the exact score).
             var maskedRow = reference.MaskedScores.Row(query);
-            Assert.True(trace.Max == maskedRow.Maximum() || Math.Abs(trace.Max - maskedRow.Maximum()) <= 2 * ScoreError(c.Q, c.K, scaled), $"m {trace.Max} against {maskedRow.Maximum()}");
+            Assert.True(trace.Max == maskedRow.Maximum() || Math.Abs(trace.Max - maskedRow.Maximum()) <= 2 * TiledAttention.ScoreRoundingError(c.Q, c.K, scaled), $"m {trace.Max} against {maskedRow.Maximum()}");
             foreach (var step in trace.Blocks)
             {
                 Assert.Equal(Math.Max(step.PreviousMax, step.BlockMax), step.RunningMax);
@@ -114,9 +87,9 @@ public class TiledAttentionTests
             }
 
             var tiledWeights = trace.Weights();
-            var error = (tiledWeights - reference.Weights.Row(query)).AbsoluteMaximum();
-            Assert.True(error <= Fp64Bound(c.Q, c.K, Matrix<double>.Build.Dense(1, 1, 1.0), block, scaled), $"weights differ by {error:E2}");
-            var outputError = (trace.Output - reference.Output.Row(query)).AbsoluteMaximum();
+            var error = Differences.Largest(tiledWeights, reference.Weights.Row(query));
+            Assert.True(error <= Fp64Bound(c.Q, c.K, Matrix<double>.Build.Dense(c.Keys, 1, 1.0), block, scaled), $"weights differ by {error:E2}");
+            var outputError = Differences.Largest(trace.Output, reference.Output.Row(query));
             Assert.True(outputError <= bound, $"row {query}: the trace's output differs from the reference by {outputError:E2}, bound {bound:E2}");
         });
     }

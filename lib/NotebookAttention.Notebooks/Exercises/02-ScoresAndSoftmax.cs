@@ -75,7 +75,7 @@ public static partial class Exercises
                 return new ExerciseResult("1", ExerciseStatus.Wrong, $"the weights must be {result.Weights.RowCount} x {result.Weights.ColumnCount}, one row per query, like result.Weights.");
             }
 
-            var difference = (shiftedWeights - result.Weights).Enumerate().Max(Math.Abs);
+            var difference = Differences.Largest(shiftedWeights, result.Weights);   // NaN if anything is not finite, which the check below refuses
             var tolerance = ShiftTolerance(shift, result.Scores.Enumerate().Max(Math.Abs));
             var measured = string.Create(CultureInfo.InvariantCulture, $"largest change {difference:0.0e0}, allowed {tolerance:0.0e0} for rounding score + {shift:G6} to the nearest double");
             if (!(difference <= tolerance))

@@ -104,7 +104,7 @@ public static partial class Exercises
                         : "that is not the layer's output on the reordered rows: build them with Matrix<double>.Build.DenseOfRowVectors(order.Select(xWithoutPositions.Row)), run layer.Forward on them and keep .Output, with no positions.");
             }
 
-            var difference = (run - originalReordered).Enumerate().Max(Math.Abs);
+            var difference = Differences.Largest(run, originalReordered);   // NaN (and so not equal) if anything is not finite
             var moved = order.Where((row, i) => row != i).Count();
             var verdict = difference <= Tight
                 ? string.Create(CultureInfo.InvariantCulture, $"its rows are the original output's rows in the new order (largest difference {difference:0.0e0}), with {moved} of {order.Length} tokens moved{(addPositions ? "" : " and no positions")}.")

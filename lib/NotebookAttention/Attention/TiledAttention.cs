@@ -5,12 +5,14 @@ namespace NotebookAttention.Attention;
 /// <summary>
 /// Attention computed the way FlashAttention computes it, in fp64 and one step per line: the keys arrive in blocks,
 /// and each query row keeps a running maximum m, a running sum l = sum_j e^(s_j - m) and a running output
-/// o = sum_j e^(s_j - m) v_j over the keys seen so far (the online softmax of Milakov and Gimelshein, 2018, run per
-/// block as in Dao et al., 2022). No [queries x keys] matrix is ever built, only one [queries x block] at a time.
+/// o = sum_j e^(s_j - m) v_j over the keys seen so far (the online normaliser of Milakov and Gimelshein, 2018, carried
+/// along with the output as in Rabe and Staats, 2021, and FlashAttention). No [queries x keys] matrix is ever built,
+/// only one [queries x block] at a time.
 /// </summary>
 /// <remarks>
-/// <para>For key block j (keys K_j, values V_j), with every row of the query block at once (Dao et al., 2022,
-/// Algorithm 1, lines 9 to 12, one query block holding every query):</para>
+/// <para>For key block j (keys K_j, values V_j), with every row of the query block at once (FlashAttention-2, Dao, 2024,
+/// Algorithm 1, lines 8 to 10 and 12, with one query block holding every query, T_r = 1; the 1/sqrt(d_k) scale and the
+/// mask are added here, the algorithm leaves them out):</para>
 /// <code>
 /// S_j   = Q K_j^T / sqrt(d_k), minus infinity where masked     [queries x block]
 /// m_new = max(m, rowmax(S_j))
@@ -20,9 +22,12 @@ namespace NotebookAttention.Attention;
 /// O     = diag(c) O + P_j V_j
 /// m     = m_new
 /// </code>
-/// <para>and after the last block O / l, row by row. Every old term e^(s - m) becomes e^(s - m_new) by one
+/// <para>and after the last block O / l, row by row: O stays unnormalised and is divided by l once. FlashAttention-1
+/// (Dao et al., 2022, Algorithm 1, lines 10 to 12) instead takes each block against its own maximum and keeps O
+/// normalised after every block, O = diag(l_new)^-1 (diag(l) e^(m - m_new) O + e^(m_block - m_new) P V); it reaches the
+/// same result with one more division per block. Every old term e^(s - m) becomes e^(s - m_new) by one
 /// multiplication with c, so the result is exactly <see cref="ScaledDotProductAttention.Compute"/>'s softmax(S) V up to
-/// rounding, whatever the block size.</para>
+/// rounding (<see cref="RoundingBound"/>), whatever the block size.</para>
 /// <para>Masks follow the reference path's convention: a masked key gets weight 0, and a query whose keys are all
 /// masked has l = 0 at the end and gets a zero output row (never NaN). Until a row has seen an allowed key its m is
 /// minus infinity; its terms are then taken against 0 instead (they are all e^(-infinity) = 0) and c is 1, so
@@ -86,6 +91,49 @@ public static class TiledAttention
     /// <returns>c in [0, 1].</returns>
     public static double Rescale(double oldMax, double newMax) =>
         double.IsNegativeInfinity(newMax) ? 1.0 : Math.Exp(oldMax - newMax);
+
+    /// <summary>fp64 unit roundoff, 2^-53.</summary>
+    private const double UnitRoundoff = 1.0 / (1L << 53);
+
+    /// <summary>
+    /// A bound on max |tiled - reference| in fp64 between <see cref="Compute"/> and
+    /// <see cref="ScaledDotProductAttention.Compute"/> on the same inputs, derived from the operations both run:
+    /// 2 max|v| (2 delta e^(2 delta) + gamma(2 n_k + 2 blocks + 6)), gamma(n) = n u / (1 - n u), u = 2^-53.
+    /// </summary>
+    /// <remarks>
+    /// Each path computes every score with a dot product of d_k terms, off by at most
+    /// delta = gamma(d_k + 2) s max_ij sum_t |q_it| |k_jt| (s the scale, <see cref="ScoreRoundingError"/>); scores off by
+    /// delta change each weight by a factor within e^(±2 delta), so each path's output is off by at most
+    /// e^(2 delta) - 1 &lt;= 2 delta e^(2 delta) times max |v| from exact attention for its scores. The exponentials (one
+    /// rounding each), the rescale products (one per block), the sums of n_k terms for l and O and the final division add
+    /// at most gamma(2 n_k + 2 blocks + 6) max |v|. Two paths, each within that of exact: twice the sum. It grows with
+    /// n_k: about 9e-13 max|v| at 2,074 keys, so a fixed 1e-12 is too tight for long inputs with |v| above 1. A wrong
+    /// block edge, a missed rescale or a masked key let through moves the output by about a weight times |v|, far above.
+    /// </remarks>
+    /// <param name="queries">Q, shape [queries x d_k].</param>
+    /// <param name="keys">K, shape [keys x d_k].</param>
+    /// <param name="values">V, shape [keys x d_v].</param>
+    /// <param name="blockSize">Keys per block, at least 1.</param>
+    /// <param name="scaled">Whether scores were divided by sqrt(d_k).</param>
+    /// <returns>The bound, in the units of V.</returns>
+    public static double RoundingBound(Matrix<double> queries, Matrix<double> keys, Matrix<double> values, int blockSize, bool scaled = true)
+    {
+        CheckInputs(queries, keys, values, blockSize, null);
+        var scoreError = ScoreRoundingError(queries, keys, scaled);
+        var blocks = (keys.RowCount + blockSize - 1) / blockSize;
+        var largestValue = values.Enumerate().Max(Math.Abs);   // V is finite (checked), so Max sees every entry
+        return 2 * largestValue * ((2 * scoreError * Math.Exp(2 * scoreError)) + Gamma((2 * keys.RowCount) + (2 * blocks) + 6));
+    }
+
+    /// <summary>delta = gamma(d_k + 2) s max_ij sum_t |q_it| |k_jt|: how far one path's fp64 score can be from the exact one.</summary>
+    internal static double ScoreRoundingError(Matrix<double> queries, Matrix<double> keys, bool scaled)
+    {
+        var scale = scaled ? 1 / Math.Sqrt(queries.ColumnCount) : 1.0;
+        var largestProduct = (queries.PointwiseAbs() * keys.PointwiseAbs().Transpose()).Enumerate().Max();
+        return Gamma(queries.ColumnCount + 2) * scale * largestProduct;
+    }
+
+    private static double Gamma(int n) => n * UnitRoundoff / (1 - (n * UnitRoundoff));
 
     private delegate void BlockObserver(int firstKey, Matrix<double> scores, Vector<double> oldMax, Vector<double> newMax, Vector<double> rescale, Vector<double> sum);
 

@@ -22,9 +22,9 @@ public class OnlineSoftmaxViewTests
         var text = OnlineSoftmaxView.Steps(trace, ["a", "b", "c", "d"], ScaledDotProductAttention.Compute(q, k, v, scaled: false));
         var lines = text.Split('\n');
         Assert.Equal("query 0 (\"a\"), keys in blocks of 2:", lines[0]);
-        Assert.Equal(["0", "0-1", "3.0000", "-inf", "3.0000", "0.000000", "1.135335", "1.0000", "3.0000"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal(["1", "2-3", "5.0000", "3.0000", "5.0000", "0.135335", "1.160389", "5.0000", "0.0000"], lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        var differences = Regex.Matches(lines[4], @"largest difference (\S+?)[;:]?(?:\s|$)").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(["0", "0-1", "3.0000", "-inf", "3.0000", "0.000000", "1.135335", "1.135335", "1.0000", "3.0000"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["1", "2-3", "5.0000", "3.0000", "5.0000", "0.135335", "1.006738", "1.160389", "5.0000", "0.0000"], lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var differences = Regex.Matches(lines[4], @"largest difference (\S+) \(fp64 bound").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(2, differences.Count);
         Assert.All(differences, d => Assert.InRange(d, 0, 1e-14));
     }
@@ -35,22 +35,27 @@ public class OnlineSoftmaxViewTests
         var (q, k, v) = (Column(1.0), Column([.. Enumerable.Range(0, 10).Select(i => (double)i)]), Column(new double[10]));
         var text = OnlineSoftmaxView.Steps(TiledAttention.Trace(q, k, v, 0, 10), [.. Enumerable.Range(0, 10).Select(i => $"t{i}")], ScaledDotProductAttention.Compute(q, k, v));
         Assert.Contains("(+4 more)", text, StringComparison.Ordinal);
-        Assert.Equal(2, OnlineSoftmaxView.BlockSizeFor(1));
+        Assert.Equal(1, OnlineSoftmaxView.BlockSizeFor(1));
+        Assert.Equal(1, OnlineSoftmaxView.BlockSizeFor(4));
+        Assert.Equal(2, OnlineSoftmaxView.BlockSizeFor(5));
         Assert.Equal(3, OnlineSoftmaxView.BlockSizeFor(12));
         Assert.Equal(75, OnlineSoftmaxView.BlockSizeFor(300));
     }
 
     [Fact]
-    public void The_comparison_says_equal_only_when_both_differences_are_within_the_tolerance()
+    public void The_comparison_says_equal_only_when_both_differences_are_within_the_printed_bound()
     {
         var q = Matrix<double>.Build.Dense(7, 4, (i, j) => Math.Sin(i + (3 * j)));
         var text = OnlineSoftmaxView.CompareWithReference(q, q, q, 3);
         var printed = Regex.Matches(text, @"(\S+) with(?:out a| the causal) mask").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        var bound = double.Parse(Regex.Match(text, @"fp64 rounding bound for these inputs (\S+):").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.Equal(2, printed.Count);
-        Assert.EndsWith(OnlineSoftmaxView.Verdict(printed[0], printed[1]), text, StringComparison.Ordinal);
-        Assert.StartsWith("equal", OnlineSoftmaxView.Verdict(1e-15, 0), StringComparison.Ordinal);
-        Assert.StartsWith("NOT equal", OnlineSoftmaxView.Verdict(1e-15, 2e-12), StringComparison.Ordinal);
-        Assert.StartsWith("NOT equal", OnlineSoftmaxView.Verdict(1e-11, 0), StringComparison.Ordinal);
+        Assert.Equal(TiledAttention.RoundingBound(q, q, q, 3), bound, 5e-3 * bound);   // printed with 3 significant digits
+        Assert.EndsWith(OnlineSoftmaxView.Verdict(printed[0], printed[1], bound), text, StringComparison.Ordinal);
+        Assert.StartsWith("equal", OnlineSoftmaxView.Verdict(1e-15, 0, 1e-12), StringComparison.Ordinal);
+        Assert.StartsWith("NOT equal", OnlineSoftmaxView.Verdict(1e-15, 2e-12, 1e-12), StringComparison.Ordinal);
+        Assert.StartsWith("NOT equal", OnlineSoftmaxView.Verdict(1e-11, 0, 1e-12), StringComparison.Ordinal);
+        Assert.StartsWith("NOT equal", OnlineSoftmaxView.Verdict(double.NaN, 0, 1e-12), StringComparison.Ordinal);
     }
 
     [Fact]
