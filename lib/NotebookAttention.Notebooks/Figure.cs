@@ -11,10 +11,12 @@ namespace NotebookAttention.Notebooks;
 public sealed class Figure
 {
     /// <summary>
-    /// The widest a chart is drawn, in pixels: a VS Code notebook gives its outputs about 800 to 900 pixels, the runner's
-    /// pages 1068. A wider chart would be cut at the edge of the output; rows of charts wrap instead (<see cref="FigureGrid"/>).
+    /// The widest a chart is drawn, in pixels: a VS Code notebook gives its outputs about 800 to 900 pixels, Jupyter
+    /// about 90 fewer (its In [ ] column sits beside every output; at 800 px, 08's layer grid reached 885 px of an
+    /// 816 px Jupyter page), the runner's pages 1068. A wider chart would be cut at the edge of the output; rows of
+    /// charts wrap instead (<see cref="FigureGrid"/>).
     /// </summary>
-    public const int MaxWidth = 800;
+    public const int MaxWidth = 700;
 
     private static int counter;
 
