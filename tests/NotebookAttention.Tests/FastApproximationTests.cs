@@ -45,7 +45,7 @@ public class FastApproximationTests
             // e^(±2 eps), and the weighted sum adds at most (2 n + 3 blocks + 4) roundings of max |v|; the band
             // sums fewer terms than that, so the same bound holds.
             var bound = Fp32Error.Attention(c.q, c.k, c.v);
-            var error = Generators.MaxAbsDifference(reference, Fp32.ToMatrix(output, n, dv));
+            var error = Differences.Largest(reference, Fp32.ToMatrix(output, n, dv));
             Assert.True(error <= bound, $"n {n}, d {d}, d_v {dv}, window {window}, causal {causal}, threads {c.threads}: max |fast - fp64| = {error:E2} > bound {bound:E2}");
         });
     }
@@ -71,7 +71,7 @@ public class FastApproximationTests
             var output = new float[c.n * c.dv];
             FastLinearAttention.Compute(q, k, v, output, c.n, c.d, c.dv, c.causal, c.threads);
             var bound = LinearBound(c.n, c.d, c.v, c.bound);
-            var error = Generators.MaxAbsDifference(reference, Fp32.ToMatrix(output, c.n, c.dv));
+            var error = Differences.Largest(reference, Fp32.ToMatrix(output, c.n, c.dv));
             Assert.True(error <= bound, $"n {c.n}, d {c.d}, d_v {c.dv}, causal {c.causal}, threads {c.threads}: max |fast - fp64| = {error:E2} > bound {bound:E2}");
         });
     }

@@ -18,7 +18,7 @@ public class FastAttentionTests
     /// <summary>Asserts |reference - fast| within <paramref name="bound"/> everywhere, and exact zeros where the reference row attends to nothing.</summary>
     internal static void AssertAgrees(Matrix<double> reference, Matrix<double> fast, double bound, Mask? mask, string what)
     {
-        var error = Generators.MaxAbsDifference(reference, fast);
+        var error = Differences.Largest(reference, fast);
         Assert.True(error <= bound, $"{what}: max |fast - reference| = {error:E2} exceeds the fp32 bound {bound:E2}");
         for (var row = 0; mask is not null && row < reference.RowCount; row++)
         {

@@ -1,6 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using NotebookAttention.Attention;
 using NotebookAttention.Pretrained;
 using NotebookAttention.Tests.Support;
 using Xunit.Abstractions;
@@ -57,7 +58,7 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         var pieces = tokenizer.Encode(sentence);
         var ours = encoder.Forward(pieces).LastHiddenState;
         var theirs = Run(session, [pieces.Ids], pieces.Ids.Length)[0];
-        var difference = Generators.MaxAbsDifference(ours, theirs);
+        var difference = Differences.Largest(ours, theirs);
         var tolerance = Tolerance(1, Largest(theirs));
         output.WriteLine($"{pieces.Ids.Length} pieces, max |difference| {difference:E2} (bound {tolerance:E2}): {sentence}");
         Assert.True(difference <= tolerance, $"max |difference| {difference:E2} for \"{sentence}\" exceeds {tolerance:E2}");
@@ -75,7 +76,7 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         Assert.Equal([.. pieces.Ids.Take(255), pieces.Ids[^1]], cut.Ids);      // [CLS], the first 254 pieces, [SEP]
         Assert.Equal(256, cut.Ids.Length);
         var theirs = Run(session, [cut.Ids], 256)[0];
-        var difference = Generators.MaxAbsDifference(encoder.Forward(cut).LastHiddenState, theirs);
+        var difference = Differences.Largest(encoder.Forward(cut).LastHiddenState, theirs);
         var tolerance = Tolerance(1, Largest(theirs));
         output.WriteLine($"256 pieces: max |difference| {difference:E2} (bound {tolerance:E2})");
         Assert.True(difference <= tolerance, $"max |difference| {difference:E2} exceeds {tolerance:E2}");
@@ -96,7 +97,7 @@ public sealed class PretrainedTests(ITestOutputHelper output)
                 Assert.Equal(0.0, Enumerable.Range(0, length).Sum(q => Enumerable.Range(valid, length - valid).Sum(k => head.Weights[q, k])))));
             var ours = batch[s].LastHiddenState.SubMatrix(0, valid, 0, 384);
             var real = theirs[s].SubMatrix(0, valid, 0, 384);
-            var difference = Generators.MaxAbsDifference(ours, real);
+            var difference = Differences.Largest(ours, real);
             var tolerance = Tolerance(1, Largest(real));
             output.WriteLine($"batch sentence {s}: {valid} of {length} real, max |difference| {difference:E2} (bound {tolerance:E2})");
             Assert.True(difference <= tolerance, $"sentence {s}: max |difference| {difference:E2} exceeds {tolerance:E2}");

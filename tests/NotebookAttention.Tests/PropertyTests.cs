@@ -62,7 +62,7 @@ public class PropertyTests
             var layer = new MultiHeadAttention(c.x.ColumnCount, c.heads, c.seed, bias: true);
             var permutedThenAttended = layer.Forward(Generators.PermuteRows(c.x, c.permutation)).Output;
             var attendedThenPermuted = Generators.PermuteRows(layer.Forward(c.x).Output, c.permutation);
-            Assert.True(Generators.MaxAbsDifference(permutedThenAttended, attendedThenPermuted) < 1e-10);
+            Assert.True(Differences.Largest(permutedThenAttended, attendedThenPermuted) < 1e-10);
         });
     }
 

@@ -49,7 +49,7 @@ public class TiledAttentionTests
             var (c, block, mask, scaled) = t;
             var reference = ScaledDotProductAttention.Compute(c.Q, c.K, c.V, mask, scaled).Output;
             var tiled = TiledAttention.Compute(c.Q, c.K, c.V, block, mask, scaled);
-            var error = Generators.MaxAbsDifference(reference, tiled);
+            var error = Differences.Largest(reference, tiled);
             var bound = Fp64Bound(c.Q, c.K, c.V, block, scaled);
             Assert.True(error <= bound, $"{c}, block {block}, scaled {scaled}: max |tiled - reference| = {error:E2} exceeds {bound:E2}");
             for (var query = 0; mask is not null && query < c.Queries; query++)
@@ -192,7 +192,7 @@ public class TiledAttentionTests
             var mask = fastMask.ToMask(c.Queries, c.Keys);
             var tiled64 = TiledAttention.Compute(c.Q, c.K, c.V, FastAttention.KeyBlock, mask);
             var reference = ScaledDotProductAttention.Compute(c.Q, c.K, c.V, mask).Output;
-            Assert.True(Generators.MaxAbsDifference(reference, tiled64) <= Fp64Bound(c.Q, c.K, c.V, FastAttention.KeyBlock), $"fp64 tiled vs reference, {c}");
+            Assert.True(Differences.Largest(reference, tiled64) <= Fp64Bound(c.Q, c.K, c.V, FastAttention.KeyBlock), $"fp64 tiled vs reference, {c}");
             var bound = Fp32Error.Attention(c.Q, c.K, c.V) + Fp64Bound(c.Q, c.K, c.V, FastAttention.KeyBlock);   // fast to exact, exact to fp64 tiled
             FastAttentionTests.AssertAgrees(tiled64, FastAttention.Tiled(c.Q, c.K, c.V, fastMask), bound, mask, $"fp32 tiled vs fp64 tiled, {c}, {fastMask}");
         });

@@ -97,9 +97,6 @@ internal static class Generators
     public static Matrix<double> PermuteRows(Matrix<double> matrix, int[] permutation) =>
         Matrix<double>.Build.DenseOfRowVectors(permutation.Select(matrix.Row));
 
-    /// <summary>Largest absolute entry of a - b, NaN when any entry is NaN or infinite (<see cref="Differences.Largest(Matrix{double}, Matrix{double})"/>), so <c>error &lt;= bound</c> fails on it.</summary>
-    public static double MaxAbsDifference(Matrix<double> a, Matrix<double> b) => Differences.Largest(a, b);
-
     /// <summary>Turns uniform draws into the entries <see cref="AttentionCase.Kind"/> asks for.</summary>
     private static AttentionCase Shape(AttentionCase c, int dominant)
     {
