@@ -308,8 +308,12 @@ public static class Plots
         }
 
         var chart = GenericChart.combine(curves.Select(c => PlotlyChart.Line<double, double, string>(c.X, c.Y, ShowMarkers: true, Name: c.Name)).ToList());
-        Style(chart, title, 640, 420);
+        Style(chart, title, 640, 480);
         var layout = GenericChart.getLayout(chart);
+
+        // The legend goes under the plot, one row per curve if need be: beside it, long names (fitted exponents,
+        // "does not grow with n ...") took the width from the plot itself.
+        layout.SetProperty("legend", new Dictionary<string, object> { ["orientation"] = "h", ["x"] = 0, ["xanchor"] = "left", ["y"] = -0.22, ["yanchor"] = "top" });
         layout.SetProperty("xaxis", ValueAxis(xTitle, logX));
         layout.SetProperty("yaxis", ValueAxis(yTitle, logY));
         var lines = markers ?? [];
@@ -329,7 +333,7 @@ public static class Plots
         var labels = curves.SelectMany(c => c.X.Select(_ => c.Name)).ToList();
         var table = Table.Of(header, labels, rows)
             + (lines.Count == 0 ? string.Empty : Table.Of(["marker", "x"], [.. lines.Select(m => m.Label)], [.. lines.Select(m => (IReadOnlyList<string>)[m.X.ToString("G6", CultureInfo.InvariantCulture)])]));
-        return new Figure(chart, title, table, 640, 420);
+        return new Figure(chart, title, table, 640, 480);
     }
 
     /// <summary>A bar per label.</summary>
