@@ -121,6 +121,35 @@ public sealed class PretrainedTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Fast_encoder_batch_gives_each_sequence_its_own_bits_on_any_thread_count()
+    {
+        var (weights, _, tokenizer, session) = Model.Value;
+        var (pieces, padded, length, theirs) = PaddedBatch(tokenizer, session, ["The animal didn't cross the street because it was too tired.", "Увага да сябе дазваляе мадэлі ўзважваць словы", "Hi", "Attention links every pair of positions directly."]);
+        int[] valid = [.. pieces.Select(p => p.Ids.Length)];
+        var all = new FastMiniLmEncoder(weights);
+        var one = new FastMiniLmEncoder(weights, threads: 1);
+        var batch = all.ForwardBatch(padded, valid);
+        Assert.Equal(padded.Count, batch.Length);
+        for (var s = 0; s < padded.Count; s++)
+        {
+            var alone = one.Forward(padded[s], valid[s]);
+            Assert.Equal(length * 384, batch[s].Length);
+            Assert.True(alone.AsSpan().SequenceEqual(batch[s]), $"sequence {s}: the batch differs from the sequence alone on 1 thread");
+            Assert.All(batch[s].Skip(valid[s] * 384), value => Assert.Equal(0f, value));
+            var difference = Enumerable.Range(0, valid[s] * 384).Max(i => Math.Abs(batch[s][i] - theirs[s][i / 384, i % 384]));
+            Assert.True(difference <= Tolerance(2, Largest(theirs[s].SubMatrix(0, valid[s], 0, 384))), $"sequence {s}: max |difference| {difference:E2} from ONNX Runtime");
+        }
+
+        var ragged = Assert.Throws<ArgumentException>(() => all.ForwardBatch([padded[0], padded[1][..^1]], [valid[0], valid[1]]));
+        Assert.Contains("pad every sequence of a batch to one length", ragged.Message, StringComparison.Ordinal);
+        var lengths = Assert.Throws<ArgumentException>(() => all.ForwardBatch(padded, [valid[0]]));
+        Assert.Contains("one valid length each", lengths.Message, StringComparison.Ordinal);
+        var zero = Assert.Throws<ArgumentException>(() => all.ForwardBatch(padded, [.. valid[..^1], 0]));
+        Assert.Contains("valid length of sequence 3 is 0", zero.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FastMiniLmEncoder(weights, threads: 0));
+    }
+
     [Theory]
     [InlineData(301)]
     [InlineData(512)]

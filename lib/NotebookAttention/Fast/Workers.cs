@@ -30,9 +30,10 @@ internal static class Workers
     /// <summary>Runs <paramref name="body"/>(0) ... <paramref name="body"/>(parts - 1), in parallel where cores allow.</summary>
     /// <param name="parts">Number of parts; at most the number of cores run at once.</param>
     /// <param name="body">The work of one part.</param>
-    public static void Run(int parts, Action<int> body)
+    /// <param name="maxCores">At most this many cores (null for all), so a caller can be timed on fewer.</param>
+    public static void Run(int parts, Action<int> body, int? maxCores = null)
     {
-        var cores = Math.Min(parts, Environment.ProcessorCount);
+        var cores = Math.Min(parts, Math.Min(maxCores ?? Environment.ProcessorCount, Environment.ProcessorCount));
         if (cores <= 1 || inside || !Gate.TryEnter())
         {
             for (var part = 0; part < parts; part++)
