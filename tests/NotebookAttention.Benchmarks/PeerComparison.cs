@@ -235,6 +235,9 @@ public sealed record PeerResult(PeerCase Case, Timing? Library, Timing? Torch, d
 {
     /// <summary>PyTorch's time over the library's (each side's fastest): above 1 the library is faster.</summary>
     public double Speedup => Library is { } library && Torch is { } torch ? torch.Ms / library.Ms : double.NaN;
+
+    /// <summary>The rate (GFLOP/s) the library needs to meet the target: the target factor times PyTorch's rate on the case's FLOPs; NaN when not measured.</summary>
+    public double TargetNeeds => Torch is { } torch ? Case.Target * Case.Flops / (torch.Ms / 1e3) / 1e9 : double.NaN;
 }
 
 /// <summary>
@@ -370,8 +373,9 @@ public static class PeerComparison
     /// <param name="peer">The peer's info, or null.</param>
     /// <param name="why">Why there is no peer.</param>
     /// <param name="results">The results.</param>
+    /// <param name="ceiling">The machine's widest measured FMA ceiling in GFLOP/s: a row's "target needs" column is read against it.</param>
     /// <returns>Markdown lines.</returns>
-    public static IEnumerable<string> Table(JsonObject? peer, string why, IReadOnlyList<PeerResult> results)
+    public static IEnumerable<string> Table(JsonObject? peer, string why, IReadOnlyList<PeerResult> results, double ceiling)
     {
         ArgumentNullException.ThrowIfNull(results);
         var c = CultureInfo.InvariantCulture;
@@ -387,19 +391,22 @@ public static class PeerComparison
 
         yield return Describe(peer) + string.Create(c, $" PyTorch's attention is timed two ways, both exact and both checked against fp64 first (all rows up to n = 1024, 64 spread rows above; a row that fails is not timed): as written, softmax((q @ k.T) * scale) @ v with three n x n temporaries per call, and blocked in place (q pre-scaled, 256 query rows at a time into one score buffer allocated once, exp and the division in place, a causal block reading only the keys up to its last row); as written only up to n = 4096, as the library's materialized path (its temporaries are 3 GiB at n = 16,384). The library's attention calls take no thread count and run on all {Environment.ProcessorCount} cores; the path (tiled or materialized) is the faster of the two in a short trial.");
         yield return string.Empty;
-        yield return "| Workload | n | library (fastest) | PyTorch (fastest) | PyTorch vs fp64 | speed-up | target | met | rounds (slowest / fastest), load |";
-        yield return "| --- | ---: | --- | --- | ---: | ---: | ---: | --- | --- |";
+        yield return string.Create(c, $"The column \"target needs\" is the rate the library would need to meet its row's target: the target factor times PyTorch's rate on the same FLOPs, in GFLOP/s and as a share of this machine's widest measured FMA ceiling ({ceiling:0.0} GFLOP/s, every core doing nothing but fused multiply-adds from registers). Exact attention does at least the counted FLOPs, so a row that needs more than 100% cannot meet its target on this machine by any exact kernel.");
+        yield return string.Empty;
+        yield return "| Workload | n | library (fastest) | PyTorch (fastest) | PyTorch vs fp64 | speed-up | target | target needs | met | rounds (slowest / fastest), load |";
+        yield return "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- | --- |";
         foreach (var r in results)
         {
             var error = double.IsNaN(r.TorchError) ? "-" : r.TorchError.ToString("0.0E+0", c);
             if (r.Problem is not null || r.Library is null || r.Torch is null)
             {
-                yield return $"| {r.Case.Label} | {r.Case.N.ToString(c)} | - | - | {error} | not measured: {r.Problem} | {r.Case.Target.ToString("0.#", c)}x | no | {r.Load} |";
+                yield return $"| {r.Case.Label} | {r.Case.N.ToString(c)} | - | - | {error} | not measured: {r.Problem} | {r.Case.Target.ToString("0.#", c)}x | - | no | {r.Load} |";
                 continue;
             }
 
             var gflops = r.Case.Flops / (r.Library.Ms / 1e3) / 1e9;
-            yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Library.Ms:0.###} ms, {r.Library.Name} ({gflops:0.0} GFLOP/s) | {r.Torch.Ms:0.###} ms, {r.Torch.Name} | {error} | {r.Speedup:0.00}x | {r.Case.Target:0.#}x | {(r.Speedup >= r.Case.Target ? "yes" : "no")} | {Rounds(r.Library, r.Torch, r.Load)} |");
+            var needs = r.TargetNeeds;
+            yield return string.Create(c, $"| {r.Case.Label} | {r.Case.N} | {r.Library.Ms:0.###} ms, {r.Library.Name} ({gflops:0.0} GFLOP/s) | {r.Torch.Ms:0.###} ms, {r.Torch.Name} | {error} | {r.Speedup:0.00}x | {r.Case.Target:0.#}x | {needs:0} GFLOP/s = {100 * needs / ceiling:0}% | {(r.Speedup >= r.Case.Target ? "yes" : "no")} | {Rounds(r.Library, r.Torch, r.Load)} |");
         }
     }
 
@@ -417,20 +424,26 @@ public static class PeerComparison
     /// <returns>The library's and PyTorch's fastest contenders.</returns>
     internal static (Timing Library, Timing Torch) Alternate(IReadOnlyList<Contender> library, IReadOnlyList<Contender> torch, int rounds)
     {
-        var all = library.Concat(torch).ToArray();
+        var timings = AlternateAll([.. library, .. torch], rounds);
+        return (timings[..library.Count].MinBy(t => t.Ms)!, timings[library.Count..].MinBy(t => t.Ms)!);
+    }
+
+    /// <summary>Times every contender in <paramref name="rounds"/> rounds, each contender in turn (as <see cref="Alternate"/>), and returns each one's timing.</summary>
+    /// <returns>The timings, in the contenders' order.</returns>
+    internal static Timing[] AlternateAll(IReadOnlyList<Contender> all, int rounds)
+    {
         var reps = all.Select(contender => Reps(contender.Time(1)[0])).ToArray();
         var medians = all.Select(_ => new List<double>()).ToArray();
         for (var round = 0; round < rounds; round++)
         {
-            for (var k = 0; k < all.Length; k++)
+            for (var k = 0; k < all.Count; k++)
             {
                 Settle();
                 medians[k].Add(Median(all[k].Time(reps[k])));
             }
         }
 
-        var timings = all.Select((contender, k) => new Timing(contender.Name, Median(medians[k]), medians[k].Min(), medians[k].Max())).ToArray();
-        return (timings[..library.Count].MinBy(t => t.Ms)!, timings[library.Count..].MinBy(t => t.Ms)!);
+        return [.. all.Select((contender, k) => new Timing(contender.Name, Median(medians[k]), medians[k].Min(), medians[k].Max()))];
     }
 
     /// <summary>A library call that takes a thread count, as one contender per count of <see cref="ThreadCounts"/>.</summary>
@@ -557,7 +570,7 @@ public static class PeerComparison
 
     private static int Reps(double firstMs) => Math.Clamp((int)Math.Ceiling(300 / Math.Max(firstMs, 1e-3)), 1, 200);
 
-    private static double[] Time(Action run, int reps)
+    internal static double[] Time(Action run, int reps)
     {
         var times = new double[reps];
         for (var i = 0; i < reps; i++)
