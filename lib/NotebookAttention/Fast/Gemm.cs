@@ -16,11 +16,11 @@ internal static unsafe class Gemm
     /// <summary>Columns per packed strip of B.</summary>
     public static int PanelWidth(bool wide) => wide ? 32 : 16;
 
-    /// <summary>Rows per packed tile of A: the register tile's.</summary>
-    private const int TileRows = Microkernels.Rows;
+    /// <summary>Floats a packed copy of A [rows x inner] needs, for either tile height (<see cref="Microkernels.PackedRows"/>).</summary>
+    public static int PackedRowsLength(int rows, int inner) =>
+        Math.Max(RoundUp(rows, Microkernels.PackedRows(wide: true)), RoundUp(rows, Microkernels.PackedRows(wide: false))) * inner;
 
-    /// <summary>Floats a packed copy of A [rows x inner] needs.</summary>
-    public static int PackedRowsLength(int rows, int inner) => (rows + TileRows - 1) / TileRows * TileRows * inner;
+    private static int RoundUp(int rows, int tileRows) => (rows + tileRows - 1) / tileRows * tileRows;
 
     /// <summary>Packs B [inner x columns] (row stride <paramref name="stride"/>) into strips, zero-padded past the last column.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -40,16 +40,11 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>Packs A [rows x inner] (row stride <paramref name="stride"/>) into row tiles, k-major, zero-padded.</summary>
-    public static void PackRows(float* a, int stride, int rows, int inner, float* packed) =>
-        PackRows(a, stride, rows, inner, packed, 0, (rows + TileRows - 1) / TileRows);
-
-    /// <summary>Packs the row tiles from <paramref name="firstTile"/> up to <paramref name="endTile"/>.</summary>
+    /// <summary>Packs the row tiles from <paramref name="firstTile"/> up to <paramref name="endTile"/> of A [rows x inner] (row stride <paramref name="stride"/>) into tiles of <paramref name="tileRows"/> rows, k-major, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int firstTile, int endTile)
+    public static void PackRows(float* a, int stride, int rows, int inner, float* packed, int tileRows, int firstTile, int endTile)
     {
-        const int tileRows = TileRows;
-        var sources = stackalloc nint[Microkernels.Rows];
+        var sources = stackalloc nint[tileRows];
         for (var t = firstTile; t < endTile; t++)
         {
             var first = t * tileRows;
@@ -88,17 +83,18 @@ internal static unsafe class Gemm
         var panels = (columns + PanelWidth(wide) - 1) / PanelWidth(wide);
         var workers = Math.Clamp(threads, 1, panels);
         var job = new Job((nint)scratch, (nint)packedB, (nint)bias, (nint)c, rows, inner, columns, cStride, workers, wide, gelu);
+        var tileRows = Microkernels.PackedRows(wide);
+        var tiles = RoundUp(rows, tileRows) / tileRows;
         if (workers == 1)
         {
-            PackRows(a, aStride, rows, inner, scratch);
+            PackRows(a, aStride, rows, inner, scratch, tileRows, 0, tiles);
             Work(0, job);
             return;
         }
 
-        var tiles = (rows + TileRows - 1) / TileRows;
         var source = (nint)a;
         Workers.Run(workers, worker =>
-            PackRows((float*)source, aStride, rows, inner, (float*)job.A, tiles * worker / workers, tiles * (worker + 1) / workers));
+            PackRows((float*)source, aStride, rows, inner, (float*)job.A, tileRows, tiles * worker / workers, tiles * (worker + 1) / workers));
         Workers.Run(workers, worker => Work(worker, job));
     }
 
@@ -107,7 +103,7 @@ internal static unsafe class Gemm
     {
         var wide = job.Wide;
         var width = PanelWidth(wide);
-        const int tileRows = TileRows;
+        var tileRows = Microkernels.PackedRows(wide);
         var panels = (job.Columns + width - 1) / width;
         var firstPanel = (int)((long)panels * worker / job.Workers);
         var lastPanel = (int)((long)panels * (worker + 1) / job.Workers);
@@ -116,7 +112,7 @@ internal static unsafe class Gemm
         var b = (float*)job.B;
         var c = (float*)job.C;
         var bias = (float*)job.Bias;
-        var scratch = stackalloc float[Microkernels.Rows * 32];
+        var scratch = stackalloc float[8 * 32];
         for (var p = firstPanel; p < lastPanel; p++)
         {
             var first = p * width;

@@ -18,18 +18,19 @@ internal enum KernelLevel
 }
 
 /// <summary>
-/// The register tile of every fp32 product on the fast path, in one place: a tile of 6 rows by two vectors of C
-/// lives in twelve registers while the shared dimension streams through, one broadcast of A and one load of B per
-/// fused multiply-add.
+/// The register tile of every fp32 product on the fast path, in one place: a tile of 6 (or 8) rows by two vectors of C
+/// lives in registers while the shared dimension streams through, one broadcast of A per row and two loads of B per
+/// step.
 /// </summary>
 /// <remarks>
-/// <para>One tile, <see cref="Tile{TLanes, TVector}"/>, written once for any vector width: 6 x 32 with AVX-512
-/// (<see cref="Lanes16"/>), 6 x 16 with AVX2 (<see cref="Lanes8"/>), and one portable loop. It reads A through a
-/// row stride and a step per k, so the same tile serves A in place (attention's Q and P, step 1) and A packed k-major
-/// by <see cref="Gemm"/> (row stride 1, step 6). Two entry points:</para>
+/// <para>One tile, <see cref="Tile{TLanes, TVector, TRows}"/>, written once for any vector width and height: 6 x 32 with
+/// AVX-512 (<see cref="Lanes16"/>), 6 x 16 with AVX2 (<see cref="Lanes8"/>), 8 x 32 for the packed products on AVX-512
+/// (16 accumulators of its 32 registers: 16 multiply-adds per 10 loads instead of 12 per 8), and one portable loop.
+/// It reads A through a row stride and a step per k, so the same tile serves A in place (attention's Q and P, step 1)
+/// and A packed k-major by <see cref="Gemm"/> (row stride 1, step 6 or 8). Two entry points:</para>
 /// <list type="bullet">
-/// <item><see cref="Product"/>: C (+)= A B with A and B read in place through row strides. Attention's Q K^T and
-/// P V, linear and windowed attention use it.</item>
+/// <item><see cref="Product"/>: C (+)= A B with A and B read in place through row strides, 6-row tiles. Attention's
+/// Q K^T and P V, linear and windowed attention use it.</item>
 /// <item><see cref="PackedTile"/>: C[tile] += A_tile B_strip with both operands packed by <see cref="Gemm"/>. The
 /// blocked product of <see cref="PackedMatrix"/> uses it.</item>
 /// </list>
@@ -91,7 +92,7 @@ internal static unsafe class Microkernels
             {
                 for (; j + 32 <= columns; j += 32)
                 {
-                    Tile<Lanes16, Vector512<float>>(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, accumulate);
+                    Tile<Lanes16, Vector512<float>, SixRows>(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, accumulate);
                 }
             }
 
@@ -99,47 +100,56 @@ internal static unsafe class Microkernels
             {
                 for (; j + 16 <= columns; j += 16)
                 {
-                    Tile<Lanes8, Vector256<float>>(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, accumulate);
+                    Tile<Lanes8, Vector256<float>, SixRows>(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, accumulate);
                 }
             }
 
             if (j < columns)
             {
-                TilePortable(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, columns - j, accumulate);
+                TilePortable(ar, aStride, 1, b + j, bStride, depth, cr + j, cStride, Rows, columns - j, accumulate);
             }
         }
     }
 
+    /// <summary>Rows of a packed A tile for strips of B of the given width: 8 for the AVX-512 layout (32 columns), else 6.</summary>
+    public static int PackedRows(bool wide) => wide ? 8 : Rows;
+
     /// <summary>
-    /// C[6 x width] += A_tile B_strip over one depth block, both packed k-major: A_tile[k, r] at a[6 k + r], B_strip[k, j]
-    /// at b[width k + j], with width 32 (<paramref name="wide"/>) or 16.
+    /// C[rows x width] += A_tile B_strip over one depth block, both packed k-major: A_tile[k, r] at a[rows k + r], B_strip[k, j]
+    /// at b[width k + j]; 8 x 32 (<paramref name="wide"/>, <see cref="PackedRows"/>) or 6 x 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PackedTile(bool wide, float* a, float* b, int depth, float* c, int cStride)
     {
-        var width = wide ? 32 : 16;
+        var (rows, width) = wide ? (8, 32) : (Rows, 16);
         if (wide && level == KernelLevel.Avx512)
         {
-            Tile<Lanes16, Vector512<float>>(a, 1, Rows, b, width, depth, c, cStride, accumulate: true);
+            Tile<Lanes16, Vector512<float>, EightRows>(a, 1, rows, b, width, depth, c, cStride, accumulate: true);
         }
         else if (level != KernelLevel.Portable)
         {
-            // A wide strip on a narrower level: two 16-column tiles, each entry's sum in the same order.
+            // A wider or taller tile on a narrower level: 16-column tiles of 6 rows, the rows left by the portable loop,
+            // each entry's sum in the same order.
             for (var j = 0; j < width; j += 16)
             {
-                Tile<Lanes8, Vector256<float>>(a, 1, Rows, b + j, width, depth, c + j, cStride, accumulate: true);
+                Tile<Lanes8, Vector256<float>, SixRows>(a, 1, rows, b + j, width, depth, c + j, cStride, accumulate: true);
+            }
+
+            if (rows > Rows)
+            {
+                TilePortable(a + Rows, 1, rows, b, width, depth, c + ((long)Rows * cStride), cStride, rows - Rows, width, accumulate: true);
             }
         }
         else
         {
-            TilePortable(a, 1, Rows, b, width, depth, c, cStride, width, accumulate: true);
+            TilePortable(a, 1, rows, b, width, depth, c, cStride, rows, width, accumulate: true);
         }
     }
 
-    /// <summary>The portable tile: six rows by <paramref name="width"/> columns, A[r, k] at a[r aStride + k aStep].</summary>
-    private static void TilePortable(float* a, int aStride, int aStep, float* b, int bStride, int depth, float* c, int cStride, int width, bool accumulate)
+    /// <summary>The portable tile: <paramref name="rows"/> rows by <paramref name="width"/> columns, A[r, k] at a[r aStride + k aStep].</summary>
+    private static void TilePortable(float* a, int aStride, int aStep, float* b, int bStride, int depth, float* c, int cStride, int rows, int width, bool accumulate)
     {
-        for (var r = 0; r < Rows; r++)
+        for (var r = 0; r < rows; r++)
         {
             var row = c + ((long)r * cStride);
             for (var j = 0; j < width; j++)
@@ -156,18 +166,22 @@ internal static unsafe class Microkernels
     }
 
     /// <summary>
-    /// The vector tile: C[6 x 2 lanes] (+)= A B with A[r, k] at a[r aStride + k aStep] and B[k, j] at b[k bStride + j],
-    /// twelve accumulators of <typeparamref name="TVector"/>. The JIT compiles it once per width, as if written out.
+    /// The vector tile: C[rows x 2 lanes] (+)= A B with A[r, k] at a[r aStride + k aStep] and B[k, j] at b[k bStride + j],
+    /// two accumulators of <typeparamref name="TVector"/> per row, 6 or 8 rows (<typeparamref name="TRows"/>). The JIT
+    /// compiles it once per width and height, as if written out (the branches on the row count disappear).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TLanes, TVector>(float* a, int aStride, int aStep, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
+    private static void Tile<TLanes, TVector, TRows>(float* a, int aStride, int aStep, float* b, int bStride, int depth, float* c, int cStride, bool accumulate)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
+        where TRows : struct, IRowCount
     {
         var half = TLanes.Count;
-        var (s1, s2, s3, s4, s5) = (aStride, 2 * aStride, 3 * aStride, 4 * aStride, 5 * aStride);
+        var eight = TRows.Count == 8;
+        var (s1, s2, s3, s4, s5, s6, s7) = (aStride, 2 * aStride, 3 * aStride, 4 * aStride, 5 * aStride, 6 * aStride, 7 * aStride);
         TVector c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         TVector c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        TVector c60 = default, c61 = default, c70 = default, c71 = default;
         if (accumulate)
         {
             (c00, c01) = (TLanes.Load(c), TLanes.Load(c + half));
@@ -176,6 +190,11 @@ internal static unsafe class Microkernels
             (c30, c31) = (TLanes.Load(c + (3 * cStride)), TLanes.Load(c + (3 * cStride) + half));
             (c40, c41) = (TLanes.Load(c + (4 * cStride)), TLanes.Load(c + (4 * cStride) + half));
             (c50, c51) = (TLanes.Load(c + (5 * cStride)), TLanes.Load(c + (5 * cStride) + half));
+            if (eight)
+            {
+                (c60, c61) = (TLanes.Load(c + (6 * cStride)), TLanes.Load(c + (6 * cStride) + half));
+                (c70, c71) = (TLanes.Load(c + (7 * cStride)), TLanes.Load(c + (7 * cStride) + half));
+            }
         }
 
         for (var k = 0; k < depth; k++, a += aStep, b += bStride)
@@ -187,6 +206,11 @@ internal static unsafe class Microkernels
             x = TLanes.Broadcast(a[s3]); c30 = TLanes.MultiplyAdd(x, b0, c30); c31 = TLanes.MultiplyAdd(x, b1, c31);
             x = TLanes.Broadcast(a[s4]); c40 = TLanes.MultiplyAdd(x, b0, c40); c41 = TLanes.MultiplyAdd(x, b1, c41);
             x = TLanes.Broadcast(a[s5]); c50 = TLanes.MultiplyAdd(x, b0, c50); c51 = TLanes.MultiplyAdd(x, b1, c51);
+            if (eight)
+            {
+                x = TLanes.Broadcast(a[s6]); c60 = TLanes.MultiplyAdd(x, b0, c60); c61 = TLanes.MultiplyAdd(x, b1, c61);
+                x = TLanes.Broadcast(a[s7]); c70 = TLanes.MultiplyAdd(x, b0, c70); c71 = TLanes.MultiplyAdd(x, b1, c71);
+            }
         }
 
         TLanes.Store(c00, c); TLanes.Store(c01, c + half);
@@ -195,7 +219,31 @@ internal static unsafe class Microkernels
         TLanes.Store(c30, c + (3 * cStride)); TLanes.Store(c31, c + (3 * cStride) + half);
         TLanes.Store(c40, c + (4 * cStride)); TLanes.Store(c41, c + (4 * cStride) + half);
         TLanes.Store(c50, c + (5 * cStride)); TLanes.Store(c51, c + (5 * cStride) + half);
+        if (eight)
+        {
+            TLanes.Store(c60, c + (6 * cStride)); TLanes.Store(c61, c + (6 * cStride) + half);
+            TLanes.Store(c70, c + (7 * cStride)); TLanes.Store(c71, c + (7 * cStride) + half);
+        }
     }
+}
+
+/// <summary>A tile's row count as a type, so the JIT compiles one tile per height.</summary>
+internal interface IRowCount
+{
+    /// <summary>Rows: 6 or 8.</summary>
+    static abstract int Count { get; }
+}
+
+/// <summary>Six rows: twelve accumulators, which with two loads of B and a broadcast fit AVX2's 16 registers.</summary>
+internal readonly struct SixRows : IRowCount
+{
+    public static int Count => 6;
+}
+
+/// <summary>Eight rows: sixteen accumulators, for AVX-512's 32 registers (more multiply-adds per load of B).</summary>
+internal readonly struct EightRows : IRowCount
+{
+    public static int Count => 8;
 }
 
 /// <summary>The operations a register tile needs on one vector register of fp32 lanes.</summary>

@@ -10,7 +10,7 @@ namespace NotebookAttention.Fast;
 /// <remarks>
 /// The product itself is <see cref="Gemm"/>: it packs A the same way (tiles of rows, k-major), blocks the shared
 /// dimension so a strip of B stays in L1 while every row tile passes it, and splits the strips over the cores. The
-/// register tile (<see cref="Microkernels.PackedTile"/>) is 12 x 32 with AVX-512 and 6 x 16 with AVX2 + FMA;
+/// register tile (<see cref="Microkernels.PackedTile"/>) is 8 x 32 with AVX-512 and 6 x 16 with AVX2 + FMA;
 /// elsewhere portable loops compute the same sums.
 /// </remarks>
 public sealed class PackedMatrix

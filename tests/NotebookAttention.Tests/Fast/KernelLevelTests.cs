@@ -103,7 +103,7 @@ public class KernelLevelTests
             select (Wide: wide, Depth: depth, Pad: pad, Seed: seed);
         Property.Holds(shapes, c =>
         {
-            var (rows, width) = (Microkernels.Rows, c.Wide ? 32 : 16);
+            var (rows, width) = (Microkernels.PackedRows(c.Wide), c.Wide ? 32 : 16);
             var cStride = width + c.Pad;
             var a = Values(Math.Max(1, c.Depth * rows), c.Seed);          // A_tile packed k-major: a[k * rows + r]
             var b = Values(Math.Max(1, c.Depth * width), c.Seed + 1);     // B_strip packed k-major: b[k * width + j]
