@@ -63,6 +63,8 @@ internal sealed unsafe class AttentionCore
     private readonly int validKeys;
     private readonly int queryBlocks;
     private readonly int keyBlocks;
+    private readonly int parts;                // each query block runs as this many parts of partRows rows (1, 2 or 4)
+    private readonly int partRows;
     private readonly float[] packedKeys;       // per key block: [depth x KeyBlock], K transposed; rented
     private readonly float[]? paddedValues;    // V with columns padded to 16, when V cannot be read in place; rented
     private readonly int threads;
@@ -85,6 +87,12 @@ internal sealed unsafe class AttentionCore
         validKeys = mask.ValidLength ?? keyCount;
         queryBlocks = (int)(FastAttention.RoundUp(queryCount, QueryBlock) / QueryBlock);
         keyBlocks = (int)(FastAttention.RoundUp(keyCount, KeyBlock) / KeyBlock);
+
+        // Few blocks for the workers (short sequences): halves or quarters of blocks (48 or 24 rows, whole tiles and
+        // strips) are handed out instead, so that no core waits while another finishes a last whole block (n = 256 is
+        // 3 blocks: one core would do two, the other one). Which key blocks are visited is still decided per block.
+        parts = this.threads == 1 ? 1 : queryBlocks < 2 * this.threads ? 4 : queryBlocks < 8 * this.threads ? 2 : 1;
+        partRows = QueryBlock / parts;
         paddedValueDepth = (int)FastAttention.RoundUp(valueDepth, Microkernels.Columns);
 
         var pool = ArrayPool<float>.Shared;
@@ -150,7 +158,7 @@ internal sealed unsafe class AttentionCore
         switch (pass)
         {
             case AttentionPass.Tiled:
-                ForEachQueryBlock(QueryBlock * KeyBlock, (block, scratch) => TiledBlock(block, scratch, cancellation), cancellation);
+                ForEachPart(QueryBlock * KeyBlock, (part, scratch) => TiledPart(part, scratch, cancellation), cancellation);
                 break;
             case AttentionPass.Materialized:
                 // Whole blocks of queries by whole blocks of keys: FastAttention.MaterializedScoreBytes counts the same.
@@ -158,31 +166,32 @@ internal sealed unsafe class AttentionCore
                 fixed (float* all = matrix)
                 {
                     var scores = new StridedRows(all, keyBlocks * KeyBlock);
-                    ForEachQueryBlock(0, (block, scratch) => StripBlock(block, scratch, scores, cancellation), cancellation);
+                    ForEachPart(0, (part, scratch) => StripPart(part, scratch, scores, cancellation), cancellation);
                 }
 
                 break;
             default:
                 // Rows of scores 16 floats apart from a multiple of 128, so the rows of a strip do not share cache sets.
                 var stride = (keyBlocks * KeyBlock) + 16;
-                ForEachQueryBlock(Strip * stride, (block, scratch) => StripBlock(block, scratch, default, cancellation), cancellation);
+                ForEachPart(Strip * stride, (part, scratch) => StripPart(part, scratch, default, cancellation), cancellation);
                 break;
         }
     }
 
     /// <summary>
-    /// One worker per core up to <see cref="threads"/>, each taking the next query block from a shared counter; with one
-    /// worker the blocks run on the calling thread.
+    /// One worker per core up to <see cref="threads"/>, each taking the next part of a query block from a shared counter;
+    /// with one worker the parts run on the calling thread.
     /// </summary>
-    private void ForEachQueryBlock(int scoreLength, Action<int, Scratch> work, CancellationToken cancellation)
+    private void ForEachPart(int scoreLength, Action<int, Scratch> work, CancellationToken cancellation)
     {
-        var workers = Math.Min(threads, queryBlocks);
+        var items = queryBlocks * parts;
+        var workers = Math.Min(threads, items);
         if (workers == 1)
         {
             using var own = new Scratch(scoreLength, depth, paddedValueDepth);
-            for (var block = 0; block < queryBlocks && failure is null; block++)
+            for (var item = 0; item < items && failure is null; item++)
             {
-                work(block, own);
+                work(item, own);
             }
         }
         else
@@ -191,9 +200,9 @@ internal sealed unsafe class AttentionCore
             Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = workers }, _ =>
             {
                 using var own = new Scratch(scoreLength, depth, paddedValueDepth);
-                for (var block = Interlocked.Increment(ref next); block < queryBlocks && Volatile.Read(ref failure) is null; block = Interlocked.Increment(ref next))
+                for (var item = Interlocked.Increment(ref next); item < items && Volatile.Read(ref failure) is null; item = Interlocked.Increment(ref next))
                 {
-                    work(block, own);
+                    work(item, own);
                 }
             });
         }
@@ -206,26 +215,31 @@ internal sealed unsafe class AttentionCore
     }
 
     /// <summary>
-    /// One query block, key block by key block, with a running row maximum m and sum l: a new block's maximum
+    /// One part of a query block, key block by key block, with a running row maximum m and sum l: a new block's maximum
     /// rescales what was summed so far by exp((m_old - m_new) / sqrt(d)), and the output is divided by l once at the end.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void TiledBlock(int block, Scratch scratch, CancellationToken cancellation)
+    private void TiledPart(int part, Scratch scratch, CancellationToken cancellation)
     {
-        var first = block * QueryBlock;
+        var (blockFirst, first, rows) = Part(part);
+        if (rows <= 0)
+        {
+            return;
+        }
+
         var rowMax = scratch.RowMax;
         var rowSum = scratch.RowSum;
         rowMax.AsSpan(0, QueryBlock).Fill(float.NegativeInfinity);
         Array.Clear(rowSum, 0, QueryBlock);
         fixed (float* k = packedKeys, v = paddedValues, s = scratch.Scores, queryScratch = scratch.Queries, outputScratch = scratch.Output)
         {
-            var q = BlockRows(block, queryScratch, outputScratch, out var outputRows, out var rows);
+            var q = PartRows(first, rows, queryScratch, outputScratch, out var outputRows);
             var values = ValueRows(v);
             var height = (int)FastAttention.RoundUp(rows, Microkernels.Rows);
             for (var keyBlock = 0; keyBlock < keyBlocks && first < validQueries; keyBlock++)
             {
                 var firstKey = keyBlock * KeyBlock;
-                if (!FastAttention.TileVisible(first, firstKey, validQueries, validKeys, mask))
+                if (!FastAttention.TileVisible(blockFirst, firstKey, validQueries, validKeys, mask))
                 {
                     continue;
                 }
@@ -258,23 +272,28 @@ internal sealed unsafe class AttentionCore
                 Microkernels.Product(s, KeyBlock, values.Data + ((long)firstKey * values.Stride), values.Stride, width, outputRows.Data, outputRows.Stride, height, paddedValueDepth, accumulate: true);
             }
 
-            FinishBlock(block, outputRows, rows, rowSum);
+            FinishPart(first, outputRows, rows, rowSum);
         }
     }
 
     /// <summary>
-    /// One query block, a strip of rows at a time: all scores of the strip, each row's shifted exponentials and their
+    /// One part of a query block, a strip of rows at a time: all scores of the strip, each row's shifted exponentials and their
     /// sum, P V, and the division by the sum on the d_v outputs instead of the n weights. The scores go to the kept
     /// matrix when <paramref name="matrix"/> has data, else to the worker's scratch strip.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void StripBlock(int block, Scratch scratch, StridedRows matrix, CancellationToken cancellation)
+    private void StripPart(int part, Scratch scratch, StridedRows matrix, CancellationToken cancellation)
     {
-        var first = block * QueryBlock;
+        var (_, first, rows) = Part(part);
+        if (rows <= 0)
+        {
+            return;
+        }
+
         var used = (int)FastAttention.RoundUp(validKeys, Microkernels.Columns);
         fixed (float* k = packedKeys, v = paddedValues, stripScores = scratch.Scores, queryScratch = scratch.Queries, outputScratch = scratch.Output)
         {
-            var q = BlockRows(block, queryScratch, outputScratch, out var outputRows, out var rows);
+            var q = PartRows(first, rows, queryScratch, outputScratch, out var outputRows);
             var values = ValueRows(v);
             var sums = scratch.RowSum;
             for (var strip = 0; strip < rows && first + strip < validQueries; strip += Strip)
@@ -312,7 +331,7 @@ internal sealed unsafe class AttentionCore
                 }
             }
 
-            FinishBlock(block, outputRows, rows, sums);
+            FinishPart(first, outputRows, rows, sums);
         }
     }
 
@@ -321,24 +340,30 @@ internal sealed unsafe class AttentionCore
 
     private StridedRows ValueRows(float* padded) => paddedValues is null ? values : new StridedRows(padded, paddedValueDepth);
 
-    /// <summary>Where a block's query rows and output rows live: in place, or in scratch for a ragged block.</summary>
-    private StridedRows BlockRows(int block, float* queryScratch, float* outputScratch, out StridedRows outputRows, out int rows)
+    /// <summary>A part's query block's first row, its own first row, and its rows (0 or less past the last query).</summary>
+    private (int BlockFirst, int First, int Rows) Part(int item)
     {
-        var first = block * QueryBlock;
-        rows = Math.Min(QueryBlock, queryCount - first);
-        var inPlaceOutput = rows == QueryBlock && valueDepth == paddedValueDepth;
+        var blockFirst = item / parts * QueryBlock;
+        var first = blockFirst + (item % parts * partRows);
+        return (blockFirst, first, Math.Min(partRows, queryCount - first));
+    }
+
+    /// <summary>Where a part's query rows and output rows live: in place, or in scratch for a ragged part.</summary>
+    private StridedRows PartRows(int first, int rows, float* queryScratch, float* outputScratch, out StridedRows outputRows)
+    {
+        var inPlaceOutput = rows == partRows && valueDepth == paddedValueDepth;
         outputRows = inPlaceOutput ? new StridedRows(output.Data + ((long)first * output.Stride), output.Stride) : new StridedRows(outputScratch, paddedValueDepth);
         for (var r = 0; r < rows; r++)
         {
             new Span<float>(outputRows.Data + ((long)r * outputRows.Stride), paddedValueDepth).Clear();
         }
 
-        if (rows == QueryBlock)
+        if (rows == partRows)
         {
             return new StridedRows(queries.Data + ((long)first * queries.Stride), queries.Stride);
         }
 
-        // A ragged block: its rows, then zero rows up to a whole register tile.
+        // A ragged part: its rows, then zero rows up to a whole register tile.
         new Span<float>(queryScratch, QueryBlock * depth).Clear();
         new Span<float>(outputScratch, QueryBlock * paddedValueDepth).Clear();
         for (var r = 0; r < rows; r++)
@@ -349,10 +374,9 @@ internal sealed unsafe class AttentionCore
         return new StridedRows(queryScratch, depth);
     }
 
-    /// <summary>Divides each row by its softmax sum, checks it, and writes the block's rows (zero past the valid length).</summary>
-    private void FinishBlock(int block, StridedRows outputRows, int rows, float[] sums)
+    /// <summary>Divides each row by its softmax sum, checks it, and writes the part's rows (zero past the valid length).</summary>
+    private void FinishPart(int first, StridedRows outputRows, int rows, float[] sums)
     {
-        var first = block * QueryBlock;
         for (var r = 0; r < rows; r++)
         {
             var row = outputRows.Data + ((long)r * outputRows.Stride);
