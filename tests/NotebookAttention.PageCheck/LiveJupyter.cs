@@ -134,13 +134,13 @@ public static class LiveJupyter
         return failures.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>The sockets seen, grouped as the server's and the kernels'.</summary>
+    /// <summary>The sockets seen: the server's endpoints; the kernels' count, processes and addresses.</summary>
     private static string Describe(IReadOnlyList<ListeningSocket> sockets, int serverPid)
     {
-        static string Endpoints(IEnumerable<ListeningSocket> group) => string.Join(", ", group.Select(s => s.Endpoint).Distinct());
-        var server = sockets.Where(s => s.Pid == serverPid).ToList();
+        var server = sockets.Where(s => s.Pid == serverPid).Select(s => s.Endpoint).Distinct();
         var kernels = sockets.Where(s => s.Pid != serverPid).ToList();
-        return $"server {Endpoints(server)}; kernels {Endpoints(kernels)} ({kernels.Count} sockets in {kernels.Select(s => s.Pid).Distinct().Count()} processes)";
+        return $"server {string.Join(", ", server)}; kernels {kernels.Count} sockets in {kernels.Select(s => s.Pid).Distinct().Count()} processes, "
+            + $"on {string.Join(", ", kernels.Select(s => s.Address.ToString()).Distinct())} (HTTP on {string.Join(", ", kernels.Where(s => s.Port is >= 2048 and <= 3000).Select(s => s.Endpoint).Distinct())})";
     }
 
     /// <summary>The series' own kernelspec install (README: <c>--install-kernel DIR</c>), run as a learner runs it.</summary>

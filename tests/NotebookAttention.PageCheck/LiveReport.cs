@@ -81,7 +81,7 @@ public sealed partial record PageProgress(IReadOnlyList<string> Prompts, string 
 /// <param name="Heatmaps">Charts whose figure holds a heatmap.</param>
 /// <param name="HeatmapsDrawn">Heatmap charts with plotly's heatmap layer painted.</param>
 /// <param name="Errors">Error outputs, and standard-error text that is not only compiler warnings, each as "cell N: ..." (N counts every cell from 1).</param>
-/// <param name="Warnings">Standard-error text made only of compiler warnings (the kernel writes them there), as "cell N: ...".</param>
+/// <param name="Warnings">Standard-error text made only of compiler warnings (the kernel writes them there), as "cell N: CS8632".</param>
 public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings)
 {
     /// <summary>
@@ -101,8 +101,16 @@ public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, in
         foreach (var output in root.GetProperty("outputs").EnumerateArray())
         {
             var text = (output.GetProperty("text").GetString() ?? string.Empty).Trim();
-            var line = string.Create(CultureInfo.InvariantCulture, $"cell {output.GetProperty("cell").GetInt32()}: {(text.Length > 300 ? text[..300] + "…" : text)}");
-            (output.GetProperty("kind").GetString() == "stderr" && IsOnlyWarnings(text) ? warnings : errors).Add(line);
+            var cell = string.Create(CultureInfo.InvariantCulture, $"cell {output.GetProperty("cell").GetInt32()}: ");
+            var codes = WarningCodes(text);
+            if (output.GetProperty("kind").GetString() == "stderr" && codes is not null)
+            {
+                warnings.Add(cell + string.Join(", ", codes));
+            }
+            else
+            {
+                errors.Add(cell + (text.Length > 300 ? text[..300] + "…" : text));
+            }
         }
 
         return new PageOutputs(
@@ -117,13 +125,15 @@ public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, in
     /// <summary>Every chart and every heatmap drawn.</summary>
     public bool AllDrawn => Drawn == Charts && HeatmapsDrawn == Heatmaps;
 
-    private static bool IsOnlyWarnings(string text)
+    /// <summary>The distinct warning codes when every line of the text is a compiler warning; else null.</summary>
+    private static List<string>? WarningCodes(string text)
     {
-        var lines = text.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length > 0 && lines.All(l => CompilerWarning().IsMatch(l));
+        var matches = text.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => CompilerWarning().Match(l)).ToList();
+        return matches.Count > 0 && matches.All(m => m.Success) ? [.. matches.Select(m => m.Groups[1].Value).Distinct()] : null;
     }
 
-    [GeneratedRegex(@"^(\(\d+,\d+\):\s*)?warning [A-Z]+\d+:")]
+    [GeneratedRegex(@"^(?:\(\d+,\d+\):\s*)?warning ([A-Z]+\d+):")]
     private static partial Regex CompilerWarning();
 }
 
@@ -148,6 +158,6 @@ public sealed record LiveNotebookReport(string Notebook, int CodeCells, double S
         + $"{Progress.Run}/{CodeCells} cells run, {Outputs.Drawn}/{Outputs.Charts} charts drawn, {Outputs.HeatmapsDrawn}/{Outputs.Heatmaps} heatmaps drawn, {Outputs.Errors.Count} errors, {Outputs.Warnings.Count} compiler warnings shown"
         + (Outputs.Charts == 0 ? "\n       no chart on the page: the notebook's charts were not shown" : string.Empty)
         + string.Concat(Outputs.Errors.Select(e => $"\n       error: {e}"))
-        + string.Concat(Outputs.Warnings.Select(w => $"\n       warning (shown on stderr, not an error): {w}"))
+        + (Outputs.Warnings.Count > 0 ? $"\n       compiler warnings shown on stderr (not errors): {string.Join("; ", Outputs.Warnings)}" : string.Empty)
         + string.Concat(Problems.Select(p => $"\n       {p}"));
 }
