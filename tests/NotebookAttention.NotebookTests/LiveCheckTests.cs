@@ -203,7 +203,8 @@ public sealed class LiveCheckTests : IDisposable
         Assert.Equal((4, 3, 2, 2, false), (outputs.Charts, outputs.Drawn, outputs.Heatmaps, outputs.HeatmapsDrawn, outputs.AllDrawn));
         Assert.Equal(["cell 3: CS1701", "cell 22: CS8632"], outputs.Warnings);
         Assert.Equal([7, 9, 11, 12], outputs.Errors.Select(e => int.Parse(e[5..e.IndexOf(':', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.StartsWith("cell 7: Error: (2,1): error CS0103", outputs.Errors[0], StringComparison.Ordinal);
+        Assert.Equal("cell 7: Error: (2,1): error CS0103: The name 'x' does not exist", outputs.Errors[0]);
+        Assert.Equal("cell 9: Unhandled exception. System.InvalidOperationException: boom …", outputs.Errors[1]);
     }
 
     [Fact]

@@ -67,9 +67,12 @@ public sealed class JupyterServer : IAsyncDisposable
             .Select(folder => Path.Combine(folder, name))
             .FirstOrDefault(file => File.Exists(file) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(file) & UnixFileMode.UserExecute) != 0));
 
+    /// <summary>How to get <see cref="Program"/>.</summary>
+    public static string InstallHint =>
+        $"install Debian's package {AptPackage} (apt-get install --no-install-recommends {AptPackage}; classic Notebook 6.4) or pass --jupyter PATH.";
+
     /// <summary>What to do when <see cref="Program"/> is not on PATH.</summary>
-    public static string MissingMessage =>
-        $"{Program} is not on PATH: install Debian's package {AptPackage} (apt-get install --no-install-recommends {AptPackage}; classic Notebook 6.4) or pass --jupyter PATH.";
+    public static string MissingMessage => $"{Program} is not on PATH: {InstallHint}";
 
     /// <summary>The last lines of a log, for an error message.</summary>
     /// <param name="text">The whole log.</param>

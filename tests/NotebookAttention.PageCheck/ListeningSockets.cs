@@ -145,20 +145,29 @@ public static class ListeningSockets
             .Where(name => name is { Length: > 0 } && name.All(char.IsAsciiDigit))
             .Select(name => int.Parse(name!, CultureInfo.InvariantCulture));
 
-    private static int? ParentOf(int pid)
+    /// <summary>
+    /// A field of /proc/PID/stat, numbered as proc(5) numbers them from 3 (state) on: 4 is the parent's id, 22 the
+    /// start time in clock ticks after boot. Null when the process has gone.
+    /// </summary>
+    /// <param name="pid">Process id.</param>
+    /// <param name="field">The field's number in proc(5), 3 or more.</param>
+    /// <returns>The field's value.</returns>
+    internal static long? StatField(int pid, int field)
     {
         try
         {
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count fields after the last ')'.
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+            return long.Parse(fields[field - 3], CultureInfo.InvariantCulture);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
+
+    private static int? ParentOf(int pid) => (int?)StatField(pid, field: 4);
 
     private static List<long> SocketInodes(int pid)
     {

@@ -42,7 +42,7 @@ public static class LiveJupyter
                 ?? throw new ArgumentException(JupyterServer.MissingMessage);
             if (!File.Exists(jupyter))
             {
-                throw new ArgumentException($"--jupyter {jupyter}: no such file. {JupyterServer.MissingMessage}");
+                throw new ArgumentException($"--jupyter {jupyter}: no such file; {JupyterServer.InstallHint}");
             }
 
             if (!File.Exists(options.Chromium))

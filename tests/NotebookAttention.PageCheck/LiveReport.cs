@@ -109,7 +109,9 @@ public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, in
             }
             else
             {
-                errors.Add(cell + (text.Length > 300 ? text[..300] + "…" : text));
+                // The first line says what failed; a stack trace follows it.
+                var first = text.ReplaceLineEndings("\n").Split('\n')[0];
+                errors.Add(cell + (first.Length > 300 ? first[..300] + "…" : first) + (first.Length < text.Length ? " …" : string.Empty));
             }
         }
 

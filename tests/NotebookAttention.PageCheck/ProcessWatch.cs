@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 
 namespace NotebookAttention.PageCheck;
@@ -152,19 +151,6 @@ public sealed class ProcessWatch(int root)
         return survivors;
     }
 
-    /// <summary>When a process started, in clock ticks after boot (/proc/PID/stat field 22); null when it has gone.</summary>
-    private static long? StartTime(int pid)
-    {
-        try
-        {
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count fields after the last ')'.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[19], CultureInfo.InvariantCulture);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    /// <summary>When a process started, in clock ticks after boot; null when it has gone.</summary>
+    private static long? StartTime(int pid) => ListeningSockets.StatField(pid, field: 22);
 }
