@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using NotebookAttention.PageCheck;
 using NotebookAttention.Runner;
 
 namespace NotebookAttention.NotebookTests;

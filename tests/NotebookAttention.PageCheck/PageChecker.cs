@@ -66,7 +66,8 @@ public static class PageChecker
         }
         """;
 
-    private static readonly string[] ChromiumArguments =
+    /// <summary>Debian's Chromium, headless in a container: no sandbox, no GPU, none of its own network traffic.</summary>
+    internal static readonly string[] ChromiumArguments =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
 
     /// <summary>Opens each page with the network blocked and counts what plotly drew.</summary>

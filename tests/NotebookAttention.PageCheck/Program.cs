@@ -4,6 +4,12 @@ using NotebookAttention.PageCheck;
 // fits the page (at the page's width and at a VS Code-like 800 px) and that no character needs a colour emoji font.
 // usage: dotnet run --project tests/NotebookAttention.PageCheck -- PAGE.html|FOLDER ... [--screenshots DIR] [--chromium PATH] [--max-seconds S]
 // --max-seconds: a page fails when drawing every chart, from the start of navigation, takes longer.
+// With --live-jupyter first it runs notebooks live in Jupyter Notebook instead (LiveOptions.Usage).
+if (args.Length > 0 && args[0] == LiveOptions.Switch)
+{
+    return await LiveJupyter.RunAsync(args[1..]);
+}
+
 var pages = new List<string>();
 string? screenshots = null;
 double? budget = null;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 
-namespace NotebookAttention.NotebookTests;
+namespace NotebookAttention.PageCheck;
 
 /// <summary>A TCP socket in the LISTEN state.</summary>
 /// <param name="Address">The local address it accepts connections on.</param>
@@ -13,8 +13,11 @@ public sealed record ListeningSocket(IPAddress Address, int Port, int Pid)
     /// <summary>True when only this machine can connect (127.0.0.0/8, ::1, or IPv4-mapped loopback).</summary>
     public bool IsLoopback => IPAddress.IsLoopback(Address.IsIPv4MappedToIPv6 ? Address.MapToIPv4() : Address);
 
+    /// <summary>Address and port as a URL writes them: <c>127.0.0.1:2048</c>, <c>[::1]:2048</c>.</summary>
+    public string Endpoint => $"{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address)}:{Port}";
+
     /// <inheritdoc />
-    public override string ToString() => $"{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address)}:{Port} (pid {Pid})";
+    public override string ToString() => $"{Endpoint} (pid {Pid})";
 }
 
 /// <summary>
@@ -24,6 +27,8 @@ public sealed record ListeningSocket(IPAddress Address, int Port, int Pid)
 public static class ListeningSockets
 {
     private const string ListenState = "0A";
+
+    private static readonly string[] Tables = ["/proc/net/tcp", "/proc/net/tcp6"];
 
     /// <summary>A process and all its descendants that are alive now.</summary>
     /// <param name="root">The root process id.</param>
@@ -88,22 +93,29 @@ public static class ListeningSockets
             }
         }
 
-        var listening = new List<ListeningSocket>();
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        return [.. Tables.SelectMany(table => InTable(File.ReadLines(table), owners))];
+    }
+
+    /// <summary>
+    /// The LISTEN rows of a /proc/net/tcp or /proc/net/tcp6 table whose socket inode one of the processes holds.
+    /// </summary>
+    /// <param name="lines">The table's lines, its heading line first.</param>
+    /// <param name="owners">Socket inode to the id of a process that holds it.</param>
+    /// <returns>One socket per matching row.</returns>
+    public static IEnumerable<ListeningSocket> InTable(IEnumerable<string> lines, IReadOnlyDictionary<long, int> owners)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(owners);
+        foreach (var line in lines.Skip(1))
         {
-            foreach (var line in File.ReadLines(table).Skip(1))
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 9 && fields[3] == ListenState && owners.TryGetValue(long.Parse(fields[9], CultureInfo.InvariantCulture), out var owner))
             {
-                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length > 9 && fields[3] == ListenState && owners.TryGetValue(long.Parse(fields[9], CultureInfo.InvariantCulture), out var owner))
-                {
-                    var (address, port) = ParseEndpoint(fields[1]);
-                    listening.Add(new ListeningSocket(address, port, owner));
-                }
+                var (address, port) = ParseEndpoint(fields[1]);
+                yield return new ListeningSocket(address, port, owner);
             }
         }
-
-        return listening;
     }
 
     /// <summary>
@@ -133,20 +145,29 @@ public static class ListeningSockets
             .Where(name => name is { Length: > 0 } && name.All(char.IsAsciiDigit))
             .Select(name => int.Parse(name!, CultureInfo.InvariantCulture));
 
-    private static int? ParentOf(int pid)
+    /// <summary>
+    /// A field of /proc/PID/stat, numbered as proc(5) numbers them from 3 (state) on: 4 is the parent's id, 22 the
+    /// start time in clock ticks after boot. Null when the process has gone.
+    /// </summary>
+    /// <param name="pid">Process id.</param>
+    /// <param name="field">The field's number in proc(5), 3 or more.</param>
+    /// <returns>The field's value.</returns>
+    internal static long? StatField(int pid, int field)
     {
         try
         {
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count fields after the last ')'.
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+            return long.Parse(fields[field - 3], CultureInfo.InvariantCulture);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
+
+    private static int? ParentOf(int pid) => (int?)StatField(pid, field: 4);
 
     private static List<long> SocketInodes(int pid)
     {
