@@ -102,18 +102,26 @@ public sealed class CellOutputs
 
     /// <summary>
     /// What the kernel shows when <c>#r "nuget: ..."</c> loads the series' packages: its "Installed Packages" list,
-    /// then the output of the package's extension (lib/NotebookAttention.Notebooks/extension.dib), which loads
-    /// plotly.js for the charts (<see cref="OfflinePlotly.LoaderHtml"/>). The extension's formatters and live output
-    /// are connected by <see cref="LessonFormatting.Connect"/>.
+    /// then, when the list holds <see cref="ExtensionPackage"/>, the output of that package's extension
+    /// (lib/NotebookAttention.Notebooks/extension.dib), which loads plotly.js for the charts
+    /// (<see cref="OfflinePlotly.LoaderHtml"/>). The extension's formatters and live output are connected by
+    /// <see cref="LessonFormatting.Connect"/>.
     /// </summary>
     /// <param name="packages">"Name, Version" of each package the cell loaded, e.g. "NotebookAttention.Notebooks, 0.1.0".</param>
     public void PackagesLoaded(IEnumerable<string> packages)
     {
         ArgumentNullException.ThrowIfNull(packages);
-        var items = string.Concat(packages.Select(p => $"<li><span>{System.Net.WebUtility.HtmlEncode(p)}</span></li>"));
+        var loaded = packages.ToList();
+        var items = string.Concat(loaded.Select(p => $"<li><span>{System.Net.WebUtility.HtmlEncode(p)}</span></li>"));
         Display(Html.ToHtmlContent($"<div><div></div><div></div><div><strong>Installed Packages</strong><ul>{items}</ul></div></div>"));
-        Display(Html.ToHtmlContent(OfflinePlotly.LoaderHtml()));
+        if (loaded.Any(p => p.Split(',')[0].Trim() == ExtensionPackage))
+        {
+            Display(Html.ToHtmlContent(OfflinePlotly.LoaderHtml()));
+        }
     }
+
+    /// <summary>The package whose kernel extension (extension.dib) runs when it is loaded.</summary>
+    public const string ExtensionPackage = "NotebookAttention.Notebooks";
 
     private void Add(JsonObject output)
     {
