@@ -9,6 +9,11 @@ if (options.Help)
     return 0;
 }
 
+if (options.Compare is { } folders)
+{
+    return Agreement.Report(folders.First, folders.Second, Console.Out);
+}
+
 var runner = new SeriesRunner(SeriesRunner.FindRoot());
 if (options.InstallKernel)
 {
@@ -51,6 +56,11 @@ foreach (var engine in engines)
         }
     }
 
+    if (engine == RunnerEngine.Scripting && ScriptingEngine.LibraryIsUnoptimized)
+    {
+        Console.WriteLine("  note: the library is a Debug build, so it runs several times slower than the kernel's Release package: run with dotnet run -c Release --project notebooks/runner -- --engine ... for timings to compare.");
+    }
+
     var scripting = new ScriptingEngine(runner.NotebooksFolder);
     series.Add(EngineRun.Run(engine, notebooks, output, Console.Out, notebook => engine == RunnerEngine.Kernel
         ? runner.Execute(notebook, output, TimeSpan.FromSeconds(options.TimeoutSeconds), options.Sentence)
@@ -62,4 +72,10 @@ foreach (var run in series)
     Console.WriteLine(run.Summary());
 }
 
-return series.All(r => r.Failed == 0) ? 0 : 1;
+var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out) == 0;
+if (series.Count == 2)
+{
+    Console.WriteLine(Agreement.Totals(series[0], series[1]));
+}
+
+return series.All(r => r.Failed == 0) && agree ? 0 : 1;

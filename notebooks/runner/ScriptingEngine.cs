@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -46,6 +47,14 @@ public sealed partial class ScriptingEngine
 
     /// <summary>The folder cells run in.</summary>
     public string WorkingDirectory { get; }
+
+    /// <summary>
+    /// Whether the library this engine runs was built without optimizations (a Debug build, what a plain
+    /// <c>dotnet run</c> builds): it then runs several times slower than the Release package the kernel engine loads,
+    /// and time-budgeted sweeps measure fewer lengths.
+    /// </summary>
+    public static bool LibraryIsUnoptimized =>
+        Packages.Values.Any(a => a.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true);
 
     /// <summary>Runs one notebook top to bottom and writes its executed copy to <paramref name="outputFolder"/>.</summary>
     /// <param name="notebook">Path of the .ipynb.</param>
@@ -129,12 +138,13 @@ public sealed partial class ScriptingEngine
 
             if (left <= TimeSpan.Zero || !thread.Join(left))
             {
+                // Trainings stop at their next step when the cell's token fires; a loop that ignores it is abandoned.
                 cancellation.Cancel();
-                if (left <= TimeSpan.Zero || !thread.Join(TimeSpan.FromSeconds(5)))
-                {
-                    cell.Error("Error", $"TimeoutException: the notebook's time limit ran out in this cell ({Math.Max(0, left.TotalSeconds):0.0} s were left for it): raise --timeout, or find the loop that does not end.");
-                    return false;
-                }
+                var stopped = left > TimeSpan.Zero && thread.Join(TimeSpan.FromSeconds(5));
+                cell.Error("Error", string.Create(CultureInfo.InvariantCulture, $"TimeoutException: the notebook's time limit ran out in this cell ({Math.Max(0, left.TotalSeconds):0.0} s were left for it); ")
+                    + (stopped ? $"the cell stopped: {failure?.Message ?? "it ended"}. " : "the cell did not stop and was abandoned. ")
+                    + "Raise --timeout, or find the loop that does not end.");
+                return false;
             }
 
             if (failure is not null)
