@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using NotebookAttention.Notebooks;
 
 namespace NotebookAttention.Runner;
@@ -85,7 +86,28 @@ public sealed record EngineRun(RunnerEngine Engine, string Output, IReadOnlyList
         }
 
         PageWriter.WriteIndex(output, runs, engine == RunnerEngine.Kernel ? "the .NET Interactive kernel" : "Roslyn scripting in the series runner (no kernel)");
-        return new EngineRun(engine, output, runs, stopwatch.Elapsed.TotalSeconds);
+        var result = new EngineRun(engine, output, runs, stopwatch.Elapsed.TotalSeconds);
+        File.WriteAllText(Path.Combine(output, TimesFile), new JsonObject
+        {
+            ["engine"] = Name(engine),
+            ["seconds"] = Math.Round(result.Seconds, 1),
+            ["notebooks"] = new JsonObject([.. runs.Select(r => KeyValuePair.Create(r.Name, (JsonNode?)Math.Round(r.Seconds, 1)))]),
+        }.ToJsonString() + "\n");
+        return result;
+    }
+
+    /// <summary>The file beside the pages with the engine's name and times, read by <see cref="ReadTotal"/> for --compare.</summary>
+    public const string TimesFile = "engine-times.json";
+
+    /// <summary>The engine name and total seconds an earlier run wrote into <paramref name="output"/>, or null when it wrote none.</summary>
+    /// <param name="output">A folder the runner wrote.</param>
+    /// <returns>"kernel" or "scripting" with its seconds, or null.</returns>
+    public static (string Engine, double Seconds)? ReadTotal(string output)
+    {
+        var path = Path.Combine(output, TimesFile);
+        return File.Exists(path) && JsonNode.Parse(File.ReadAllText(path)) is JsonObject times && (string?)times["engine"] is { } engine && times["seconds"] is { } seconds
+            ? (engine, (double)seconds)
+            : null;
     }
 
     /// <summary>The engine's summary line: engine, notebooks, code cells, total time, failures and the index page.</summary>

@@ -73,9 +73,4 @@ foreach (var run in series)
 }
 
 var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out) == 0;
-if (series.Count == 2)
-{
-    Console.WriteLine(Agreement.Totals(series[0], series[1]));
-}
-
 return series.All(r => r.Failed == 0) && agree ? 0 : 1;
