@@ -28,6 +28,14 @@ public sealed class EngineAgreementTests : IDisposable
         [Stream(timing), Plain("largest difference: 0.00E+000 (allowed: 1E-012)")],
     ];
 
+    // The lesson with one cell's outputs replaced, written as the scripting side.
+    private string WriteChanged(int cell, params JsonObject[] outputs)
+    {
+        var lesson = Lesson();
+        lesson[cell] = outputs;
+        return Write("scripting", lesson);
+    }
+
     private string Write(string side, params JsonObject[][] cells)
     {
         var folderOfSide = Path.Combine(folder, side);
@@ -73,20 +81,18 @@ public sealed class EngineAgreementTests : IDisposable
     public void A_changed_number_without_a_unit_fails_even_beside_a_timing_line()
     {
         var kernel = Write("kernel", Lesson());
-        var lesson = Lesson();
-        lesson[2] = [lesson[2][0], Plain("largest difference: 1.00E-003 (allowed: 1E-012)")];
-        var scripting = Write("scripting", lesson);
+        var scripting = WriteChanged(2, Stream("reference n = 64: 0.787 ms, 0.27 MiB allocated\n"), Plain("largest difference: 1.00E-003 (allowed: 1E-012)"));
         var disagreement = Assert.Single(EngineAgreement.CompareFolders(kernel, scripting));
         Assert.Equal(2, disagreement.Cell);
         Assert.Contains("output 2", disagreement.What, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_timing_sweep_that_measured_fewer_lengths_passes_but_a_missing_output_fails()
+    public void A_timing_sweep_that_measured_other_lengths_passes_but_a_missing_output_fails()
     {
         var kernel = Write("kernel", Lesson());
-        var fewer = Write("scripting", Lesson(timing: "reference n = 64: 3.476 ms, 0.27 MiB allocated\nreference n = 128: 9.1 ms, 0.72 MiB allocated\n"));
-        Assert.Empty(EngineAgreement.CompareFolders(kernel, fewer));
+        var other = Write("scripting", Lesson(timing: "reference n = 64: 3.476 ms, 0.27 MiB allocated\nreference n = 128: 9.1 ms, 0.72 MiB allocated\n"));
+        Assert.Empty(EngineAgreement.CompareFolders(kernel, other));
 
         var lesson = Lesson();
         lesson[2] = [lesson[2][1]];
@@ -99,9 +105,7 @@ public sealed class EngineAgreementTests : IDisposable
     public void A_missing_chart_fails()
     {
         var kernel = Write("kernel", Lesson());
-        var lesson = Lesson();
-        lesson[0] = [lesson[0][0], Html("<div>no chart</div>")];
-        var scripting = Write("scripting", lesson);
+        var scripting = WriteChanged(0, Html("<table><tr><td>0.500</td></tr></table>"), Html("<div>no chart</div>"));
         var disagreements = EngineAgreement.CompareFolders(kernel, scripting);
         Assert.Contains(disagreements, d => d.Cell == -1 && d.What.Contains("2 charts, 1 heatmaps", StringComparison.Ordinal) && d.What.Contains("1 charts, 0 heatmaps", StringComparison.Ordinal));
     }
@@ -119,9 +123,7 @@ public sealed class EngineAgreementTests : IDisposable
     public void A_notebook_failing_on_one_side_only_fails()
     {
         var kernel = Write("kernel", Lesson());
-        var lesson = Lesson();
-        lesson[2] = [Failure("(2,1): error CS0103: The name 'x' does not exist in the current context")];
-        var scripting = Write("scripting", lesson);
+        var scripting = WriteChanged(2, Failure("(2,1): error CS0103: The name 'x' does not exist in the current context"));
         var disagreement = Assert.Single(EngineAgreement.CompareFolders(kernel, scripting));
         Assert.Equal(-1, disagreement.Cell);
         Assert.Contains("kernel: ran to the end", disagreement.What, StringComparison.Ordinal);

@@ -37,6 +37,13 @@ public sealed class ScriptingEngineTests : IDisposable
         return path;
     }
 
+    // Runs a synthetic notebook that must fail: its only error, and the executed copy.
+    private (CellError Error, NotebookRun Run) Failing(string name, TimeSpan limit, params string[] cells)
+    {
+        var run = Engine.Execute(Synthetic(name, cells), Path.Combine(folder, "out"), limit);
+        return (Assert.Single(run.Errors), run);
+    }
+
     [Fact]
     public void Notebook_03_runs_in_process_with_its_charts_and_heatmaps_and_no_error()
     {
@@ -57,9 +64,7 @@ public sealed class ScriptingEngineTests : IDisposable
     [Fact]
     public void A_compile_error_stops_the_notebook_with_the_cell_number_and_the_compiler_message()
     {
-        var path = Synthetic("compile", "var a = 1;", "var b = a + 1;\nundefinedName + b", "a + 100");
-        var run = Engine.Execute(path, Path.Combine(folder, "out"), TimeSpan.FromMinutes(1));
-        var error = Assert.Single(run.Errors);
+        var (error, run) = Failing("compile", TimeSpan.FromMinutes(1), "var a = 1;", "var b = a + 1;\nundefinedName + b", "a + 100");
         Assert.Equal(5, error.Cell);
         Assert.StartsWith("Error: (2,1): error CS0103: The name 'undefinedName' does not exist in the current context", error.Message, StringComparison.Ordinal);
         var executed = NotebookFile.Load(run.ExecutedPath);
@@ -70,9 +75,7 @@ public sealed class ScriptingEngineTests : IDisposable
     [Fact]
     public void An_exception_stops_the_notebook_with_the_cell_number_and_the_exception_message()
     {
-        var path = Synthetic("throws", "display(\"before\");\nthrow new InvalidOperationException(\"boom at step 3\");", "1 + 1");
-        var run = Engine.Execute(path, Path.Combine(folder, "out"), TimeSpan.FromMinutes(1));
-        var error = Assert.Single(run.Errors);
+        var (error, run) = Failing("throws", TimeSpan.FromMinutes(1), "display(\"before\");\nthrow new InvalidOperationException(\"boom at step 3\");", "1 + 1");
         Assert.Equal(4, error.Cell);
         Assert.StartsWith("Error: System.InvalidOperationException: boom at step 3", error.Message, StringComparison.Ordinal);
         var outputs = EngineAgreement.Outputs(NotebookFile.Load(run.ExecutedPath).Cells[4]);
@@ -101,8 +104,7 @@ public sealed class ScriptingEngineTests : IDisposable
     [InlineData("#r \"/tmp/some.dll\"", "some.dll")]
     public void Directives_the_engine_cannot_run_fail_their_cell_by_name(string source, string named)
     {
-        var run = Engine.Execute(Synthetic("directive", "var a = 1;", source), Path.Combine(folder, "out"), TimeSpan.FromMinutes(1));
-        var error = Assert.Single(run.Errors);
+        var (error, _) = Failing("directive", TimeSpan.FromMinutes(1), "var a = 1;", source);
         Assert.Equal(5, error.Cell);
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
         Assert.Contains("kernel engine", error.Message, StringComparison.Ordinal);
@@ -111,9 +113,7 @@ public sealed class ScriptingEngineTests : IDisposable
     [Fact]
     public void A_cell_past_the_time_limit_is_cancelled_and_reported()
     {
-        var path = Synthetic("slow", "while (!LiveOutput.CellCancellation.IsCancellationRequested) { System.Threading.Thread.Sleep(20); }\n\"stopped\"", "1 + 1");
-        var run = Engine.Execute(path, Path.Combine(folder, "out"), TimeSpan.FromSeconds(8));
-        var error = Assert.Single(run.Errors);
+        var (error, run) = Failing("slow", TimeSpan.FromSeconds(8), "while (!LiveOutput.CellCancellation.IsCancellationRequested) { System.Threading.Thread.Sleep(20); }\n\"stopped\"", "1 + 1");
         Assert.Equal(4, error.Cell);
         Assert.Contains("time limit ran out in this cell", error.Message, StringComparison.Ordinal);
         Assert.Contains("the cell stopped", error.Message, StringComparison.Ordinal);
