@@ -4,6 +4,7 @@ using NotebookAttention.Runner;
 
 // Runs the notebook series: dotnet run --project notebooks/runner [-- --only 03 --sentence "..." --output DIR]
 // or installs its Jupyter kernelspec: dotnet run --project notebooks/runner -- --install-kernel [DIR]
+// or writes every notebook as a file-based app: dotnet run --project notebooks/runner -- --export-apps DIR
 var options = RunnerOptions.Parse(args);
 if (options.Help)
 {
@@ -25,6 +26,11 @@ if (options.InstallKernel)
         Console.Error.WriteLine($"installing the kernelspec failed: {error.Message}");
         return 1;
     }
+}
+
+if (options.ExportApps is not null)
+{
+    return AppExporter.Command(runner, options.ExportApps, options.Only);
 }
 
 var output = Path.GetFullPath(options.Output ?? Path.Combine(runner.Root, "artifacts", "series"));
