@@ -15,8 +15,8 @@ namespace NotebookAttention.Runner;
 /// <param name="references">What the cells compile against; by default every assembly of this process.</param>
 public sealed partial class AppExporter(string root, IReadOnlyList<MetadataReference>? references = null)
 {
-    /// <summary>The type whose static members the apps import: <c>display</c>, <c>HTML</c>, <c>Cell</c>, <c>Show</c>.</summary>
-    public const string Runtime = "NotebookAttention.Lessons.LessonApp";
+    /// <summary>The types whose static members the apps import: <c>display</c> and <c>HTML</c> as in the kernel; <c>Start</c>, <c>Cell</c>, <c>Show</c>, <c>Finish</c>.</summary>
+    public static readonly IReadOnlyList<string> Runtime = [typeof(Lesson).FullName!, typeof(LessonApp).FullName!];
 
     /// <summary>The library project every app references: the cells' runtime, which brings the series' library along.</summary>
     public const string RuntimeProject = "lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj";
@@ -78,16 +78,6 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
         return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
-
-    /// <summary>The marker line that starts a code cell in an app.</summary>
-    /// <param name="cell">Zero-based index of the cell among all cells.</param>
-    /// <returns>The comment line.</returns>
-    public static string CodeMarker(int cell) => $"// ── cell {cell} ──";
-
-    /// <summary>The marker line that starts a markdown cell in an app.</summary>
-    /// <param name="cell">Zero-based index of the cell among all cells.</param>
-    /// <returns>The comment line.</returns>
-    public static string MarkdownMarker(int cell) => $"// ── cell {cell} · markdown ──";
 
     /// <summary>Exports one notebook into <paramref name="folder"/>.</summary>
     /// <param name="notebookPath">The .ipynb.</param>
@@ -213,8 +203,9 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
             text.Append(directive).Append('\n');
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime};\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"Lesson(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");\n");
+        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[0]};      // display and HTML, as in the kernel\n");
+        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[1]};   // Start, Cell, Show, Finish: record each cell for the page\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"Start(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");\n");
 
         var cells = series.Cells.ToDictionary(c => c.Index);
         for (var i = 0; i < notebook.Cells.Count; i++)
@@ -227,7 +218,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
             text.Append('\n');
             if (!cells.TryGetValue(i, out var code))
             {
-                text.Append(MarkdownMarker(i)).Append('\n');
+                text.Append(LessonApp.MarkdownMarker(i)).Append('\n');
                 foreach (var line in NotebookFile.Source(cell).TrimEnd().Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
                 {
                     text.Append(line.Length == 0 ? "//" : "// " + line).Append('\n');
@@ -236,7 +227,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
                 continue;
             }
 
-            text.Append(CodeMarker(i)).Append('\n');
+            text.Append(LessonApp.CodeMarker(i)).Append('\n');
             text.Append(CultureInfo.InvariantCulture, $"Cell({i});\n");
             foreach (var line in removed.GetValueOrDefault(i, []))
             {
@@ -258,7 +249,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
             }
         }
 
-        text.Append("\nFinish();\n");
+        text.Append('\n').Append(LessonApp.FinishLine).Append('\n');
         foreach (var code in series.Cells.Where(c => c.Types.Length > 0))
         {
             text.Append(CultureInfo.InvariantCulture, $"\n// ── cell {code.Index}: its types (C# wants them after the statements) ──\n").Append(code.Types).Append('\n');

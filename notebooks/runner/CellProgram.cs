@@ -65,14 +65,14 @@ public static class CellProgram
     /// <param name="notebook">The notebook's file name, for errors.</param>
     /// <param name="cells">The code cells in order.</param>
     /// <param name="references">Assemblies the cells may use (the library, its dependencies, the framework).</param>
-    /// <param name="staticUsing">The type whose static members stand in for the kernel's globals (<c>display</c>, <c>HTML</c>).</param>
-    /// <param name="showMethod">Name of the static method of <paramref name="staticUsing"/> that shows a cell's value.</param>
+    /// <param name="staticUsings">Types whose static members stand in for the kernel's globals (<c>display</c>, <c>HTML</c>).</param>
+    /// <param name="showMethod">Name of the static method of one of <paramref name="staticUsings"/> that shows a cell's value.</param>
     /// <returns>The program's parts.</returns>
     /// <exception cref="AppExportException">A cell does not compile as script or uses a construct a program cannot express.</exception>
-    public static CellSeries Convert(string notebook, IReadOnlyList<ScriptCell> cells, IReadOnlyList<MetadataReference> references, string staticUsing, string showMethod)
+    public static CellSeries Convert(string notebook, IReadOnlyList<ScriptCell> cells, IReadOnlyList<MetadataReference> references, IReadOnlyList<string> staticUsings, string showMethod)
     {
         ArgumentNullException.ThrowIfNull(cells);
-        var submissions = Compile(notebook, cells, references, staticUsing);
+        var submissions = Compile(notebook, cells, references, staticUsings);
         var renames = Renames(submissions);
         var usings = new List<string>();
         var converted = new List<ProgramCell>();
@@ -93,9 +93,9 @@ public static class CellProgram
 
     private sealed record Submission(ScriptCell Cell, SyntaxTree Tree, CSharpCompilation Compilation, SemanticModel Model);
 
-    private static List<Submission> Compile(string notebook, IReadOnlyList<ScriptCell> cells, IReadOnlyList<MetadataReference> references, string staticUsing)
+    private static List<Submission> Compile(string notebook, IReadOnlyList<ScriptCell> cells, IReadOnlyList<MetadataReference> references, IReadOnlyList<string> staticUsings)
     {
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, usings: [.. KernelUsings.Select(u => u[6..^1]), staticUsing], nullableContextOptions: NullableContextOptions.Enable);
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, usings: [.. KernelUsings.Select(u => u[6..^1]), .. staticUsings], nullableContextOptions: NullableContextOptions.Enable);
         var submissions = new List<Submission>();
         CSharpCompilation? previous = null;
         foreach (var cell in cells)

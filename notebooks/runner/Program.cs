@@ -61,11 +61,11 @@ for (var i = 0; i < notebooks.Count; i++)
     var run = runner.Execute(notebooks[i], output, TimeSpan.FromSeconds(options.TimeoutSeconds), options.Sentence);
     if (File.Exists(run.ExecutedPath))
     {
-        SeriesRunner.Slim(run.ExecutedPath);
+        ExecutedNotebook.Slim(run.ExecutedPath);
     }
 
     runs.Add(run);
-    var summaries = File.Exists(run.ExecutedPath) ? SeriesRunner.Summaries(run.ExecutedPath) : [];
+    var summaries = File.Exists(run.ExecutedPath) ? ExecutedNotebook.Summaries(run.ExecutedPath) : [];
     Console.WriteLine((run.Succeeded
         ? $"ok ({run.CodeCells} cells, {run.Seconds:0.0} s, {PageWriter.Size(run.ExecutedPath)})"
         : $"FAILED ({run.Errors.Count} error(s), {run.Seconds:0.0} s)") + string.Concat(summaries.Select(s => $" · {s}")));

@@ -6,19 +6,6 @@ using NotebookAttention.Notebooks;
 
 namespace NotebookAttention.Runner;
 
-/// <summary>How one notebook ran.</summary>
-/// <param name="Name">File name, e.g. 03-weighted-sum.ipynb.</param>
-/// <param name="CodeCells">Number of code cells.</param>
-/// <param name="Seconds">Wall-clock time of the kernel run.</param>
-/// <param name="Errors">Cell errors, empty when every cell ran.</param>
-/// <param name="ExecutedPath">The executed notebook (outputs included).</param>
-/// <param name="Log">What the kernel printed.</param>
-public sealed record NotebookRun(string Name, int CodeCells, double Seconds, IReadOnlyList<CellError> Errors, string ExecutedPath, string Log)
-{
-    /// <summary>True when every cell ran without error.</summary>
-    public bool Succeeded => Errors.Count == 0;
-}
-
 /// <summary>
 /// Executes the notebook series on the real .NET Interactive kernel (through dotnet-repl, from the local tool
 /// manifest) after packing the library into the feed the notebooks load it from.
@@ -137,65 +124,6 @@ public sealed class SeriesRunner
 
         return new NotebookRun(name, codeCells, seconds, errors, executed, result.Output);
     }
-
-    /// <summary>
-    /// Makes an executed notebook small and portable: the 1.4 MB plotly.js loader in the setup cell's output
-    /// becomes a reference to <see cref="OfflinePlotly.FileName"/> beside it, and the kernel's progress lines and machine paths are removed.
-    /// </summary>
-    /// <param name="executedPath">The executed notebook, rewritten in place.</param>
-    public static void Slim(string executedPath)
-    {
-        var notebook = NotebookFile.Load(executedPath);
-        foreach (var cell in notebook.CodeCells)
-        {
-            if (cell["outputs"] is not JsonArray outputs)
-            {
-                continue;
-            }
-
-            for (var i = outputs.Count - 1; i >= 0; i--)
-            {
-                if (outputs[i] is not JsonObject output || output["data"] is not JsonObject data)
-                {
-                    continue;
-                }
-
-                var html = NotebookFile.Text(data["text/html"]);
-                var plain = NotebookFile.Text(data["text/plain"]);
-                if (html.Contains(OfflinePlotly.LoaderId, StringComparison.Ordinal))
-                {
-                    data["text/html"] = PlotlyReference;
-                }
-                else if (plain.StartsWith("Loading extension script from", StringComparison.Ordinal)
-                    || html.Contains("<strong>Installing Packages</strong>", StringComparison.Ordinal))
-                {
-                    outputs.RemoveAt(i);
-                }
-            }
-        }
-
-        notebook.Save(executedPath);
-    }
-
-    /// <summary>
-    /// The one-line summaries of the finished live lines in an executed notebook (<see cref="LiveOutput.SummaryAttribute"/>),
-    /// e.g. each training's last step, loss and accuracy, for the notebook's line on the console.
-    /// </summary>
-    /// <param name="executedPath">The executed notebook.</param>
-    /// <returns>The summaries in cell order.</returns>
-    public static IReadOnlyList<string> Summaries(string executedPath)
-    {
-        var summary = new Regex(LiveOutput.SummaryAttribute + "=\"([^\"]*)\"");
-        return [.. NotebookFile.Load(executedPath).CodeCells
-            .SelectMany(cell => (cell["outputs"] as JsonArray ?? []).OfType<JsonObject>())
-            .SelectMany(output => summary.Matches(NotebookFile.Text(output["data"]?["text/html"])))
-            .Select(match => WebUtility.HtmlDecode(match.Groups[1].Value))];
-    }
-
-    /// <summary>Loads plotly.js from the file the runner puts beside executed notebooks and pages.</summary>
-    public static string PlotlyReference =>
-        $"<div id=\"{OfflinePlotly.LoaderId}\" style=\"font:12px sans-serif;color:#667\">plotly.js {OfflinePlotly.Version} comes from {OfflinePlotly.FileName} beside this file.</div>" +
-        $"<script type=\"text/javascript\">if (!window.Plotly && !window.naPlotly) {{ window.naPlotly = new Promise(function (resolve, reject) {{ var s = document.createElement(\"script\"); s.src = \"{OfflinePlotly.FileName}\"; s.onload = function () {{ resolve(window.Plotly); }}; s.onerror = reject; document.head.appendChild(s); }}); }}</script>";
 
     private static void ClearCachedPackages()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using NotebookAttention.Lessons;
 using NotebookAttention.Runner;
 
 namespace NotebookAttention.NotebookTests;
@@ -29,11 +30,11 @@ public sealed class AppExportTests : IDisposable
         for (var i = 0; i < cells.Count; i++)
         {
             var code = (string?)cells[i]!["cell_type"] == "code";
-            Assert.Contains((code ? AppExporter.CodeMarker(i) : AppExporter.MarkdownMarker(i)) + "\n", app, StringComparison.Ordinal);
+            Assert.Contains((code ? LessonApp.CodeMarker(i) : LessonApp.MarkdownMarker(i)) + "\n", app, StringComparison.Ordinal);
         }
 
         Assert.Contains("#:project ../../lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj\n", app, StringComparison.Ordinal);
-        Assert.Contains($"Lesson(\"{name}\", workingFolder: \"../../notebooks\");", app, StringComparison.Ordinal);
+        Assert.Contains($"Start(\"{name}\", workingFolder: \"../../notebooks\");", app, StringComparison.Ordinal);
         Assert.DoesNotContain("\n#r ", app, StringComparison.Ordinal);
     }
 

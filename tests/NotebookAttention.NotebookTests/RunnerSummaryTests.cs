@@ -29,7 +29,7 @@ public sealed class RunnerSummaryTests : IDisposable
         };
         var path = Path.Combine(folder, "n.ipynb");
         File.WriteAllText(path, notebook.ToJsonString());
-        Assert.Equal(["attention on reverse: step 600/600 · accuracy 100.0%", "LSTM on remember & repeat"], SeriesRunner.Summaries(path));
+        Assert.Equal(["attention on reverse: step 600/600 · accuracy 100.0%", "LSTM on remember & repeat"], ExecutedNotebook.Summaries(path));
     }
 
     [Fact]
@@ -38,6 +38,6 @@ public sealed class RunnerSummaryTests : IDisposable
         var notebook = new JsonObject { ["cells"] = new JsonArray(), ["metadata"] = new JsonObject(), ["nbformat"] = 4, ["nbformat_minor"] = 5 };
         var path = Path.Combine(folder, "empty.ipynb");
         File.WriteAllText(path, notebook.ToJsonString());
-        Assert.Empty(SeriesRunner.Summaries(path));
+        Assert.Empty(ExecutedNotebook.Summaries(path));
     }
 }

@@ -44,7 +44,7 @@ public sealed class RunnerTests : IDisposable
             Html(OfflinePlotly.LoaderHtml()),
             Html("<div class=\"na-chart\"></div>"));
         var before = new FileInfo(path).Length;
-        SeriesRunner.Slim(path);
+        ExecutedNotebook.Slim(path);
         var text = File.ReadAllText(path);
         Assert.True(new FileInfo(path).Length < before / 100, $"slimmed notebook is {new FileInfo(path).Length} bytes");
         Assert.DoesNotContain("/root/", text, StringComparison.Ordinal);

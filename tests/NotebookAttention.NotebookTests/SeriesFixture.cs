@@ -79,7 +79,7 @@ public sealed class SeriesFixture : IDisposable
         Directory.CreateDirectory(pages);
         var slim = Path.Combine(pages, run.Name);
         File.Copy(run.ExecutedPath, slim, overwrite: true);
-        SeriesRunner.Slim(slim);
+        ExecutedNotebook.Slim(slim);
         File.WriteAllText(Path.Combine(pages, OfflinePlotly.FileName), OfflinePlotly.Script());
         var page = Path.ChangeExtension(slim, ".html");
         PageWriter.WriteNotebookPage(slim, page, null, null);

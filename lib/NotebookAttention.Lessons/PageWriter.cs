@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Markdig;
 using NotebookAttention.Notebooks;
 
-namespace NotebookAttention.Runner;
+namespace NotebookAttention.Lessons;
 
 /// <summary>Writes an executed notebook as a standalone HTML page, and the index page of the series.</summary>
 public static class PageWriter
@@ -68,7 +68,8 @@ public static class PageWriter
     /// <summary>Writes index.html: every notebook with its status, time and sizes.</summary>
     /// <param name="outputFolder">The folder with the pages.</param>
     /// <param name="runs">The runs, in series order.</param>
-    public static void WriteIndex(string outputFolder, IReadOnlyList<NotebookRun> runs)
+    /// <param name="executedBy">What ran them, for the page's first sentence, e.g. "the .NET Interactive kernel" or "Roslyn scripting (no kernel)".</param>
+    public static void WriteIndex(string outputFolder, IReadOnlyList<NotebookRun> runs, string executedBy = "the .NET Interactive kernel")
     {
         ArgumentNullException.ThrowIfNull(runs);
         var rows = new StringBuilder();
@@ -84,7 +85,7 @@ public static class PageWriter
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>NotebookAttention: the series</title><style>{Style}</style></head><body>
             <h1>NotebookAttention: self-attention, step by step</h1>
-            <p>Every notebook below was executed top to bottom on the .NET Interactive kernel. Charts are drawn by
+            <p>Every notebook below was executed top to bottom on {WebUtility.HtmlEncode(executedBy)}. Charts are drawn by
             plotly.js {OfflinePlotly.Version} from <code>{OfflinePlotly.FileName}</code> in this folder: no internet needed.</p>
             <table><thead><tr><th>Notebook</th><th>Status</th><th>Code cells</th><th>Run time</th><th>Executed notebook</th><th>File</th></tr></thead>
             <tbody>{rows}</tbody></table>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace NotebookAttention.Runner;
+namespace NotebookAttention.Lessons;
 
 /// <summary>One cell's error in an executed notebook.</summary>
 /// <param name="Cell">Zero-based index of the cell among all cells.</param>
@@ -29,6 +29,12 @@ public sealed class NotebookFile
     /// <returns>The notebook.</returns>
     public static NotebookFile Load(string path) =>
         new(JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object, so not a notebook."));
+
+    /// <summary>Reads a notebook from its JSON text.</summary>
+    /// <param name="json">The .ipynb content.</param>
+    /// <returns>The notebook.</returns>
+    public static NotebookFile Parse(string json) =>
+        new(JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("this text is not a JSON object, so not a notebook."));
 
     /// <summary>Writes the notebook as indented JSON.</summary>
     /// <param name="path">Where to write.</param>
