@@ -98,6 +98,11 @@ public static partial class LessonApp
     {
         EndRunning();
         var page = Write();
+        foreach (var summary in ExecutedNotebook.Summaries(Path.Combine(appFolder, notebookName)))
+        {
+            Console.WriteLine($"  {summary}");
+        }
+
         var errors = recorder!.Errors;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{notebookName}: {codeOf.Count} cells in {Clock.Elapsed.TotalSeconds:0.0} s, {errors.Count} error(s); page: {page}"));
         Environment.ExitCode = errors.Count == 0 ? 0 : 1;
