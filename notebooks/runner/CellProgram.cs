@@ -47,6 +47,8 @@ public sealed record CellSeries(IReadOnlyList<string> Usings, IReadOnlyList<Prog
 /// <item>a name declared at the top level of more than one cell (in a script each cell's variables are fields of
 /// its own submission, so a later cell may declare the name again; in a program that is error CS0128) is renamed
 /// in the earlier cells, <c>name_cellN</c>, together with every use the compiler bound to that declaration;</item>
+/// <item>a local inside a block or lambda named like a top-level variable of any cell becomes <c>name_inner</c>
+/// (a program's top-level locals are in scope in the whole file, error CS0136 otherwise);</item>
 /// <item>script methods become local functions, script fields become locals, type declarations move after the
 /// statements; top-level <c>await</c> needs nothing, since a program allows it too;</item>
 /// <item>what a program cannot say the same way (a top-level <c>return</c>, members with access modifiers,
@@ -116,10 +118,13 @@ public static class CellProgram
     }
 
     /// <summary>
-    /// Top-level symbols (fields and methods of the submissions) whose name a later cell declares again: each keeps
-    /// its name in the last cell that declares it and becomes <c>name_cellN</c> in earlier ones.
+    /// The names that change. A top-level symbol (a field or method of a submission) whose name a later cell declares
+    /// again keeps its name in the last cell that declares it and becomes <c>name_cellN</c> in earlier ones. A local
+    /// inside a block (a loop, a lambda) named like a top-level symbol becomes <c>name_inner</c>: in a program every
+    /// top-level local is in scope in the whole file, so the two would clash (CS0136), which separate script
+    /// submissions allow.
     /// </summary>
-    private static Dictionary<ISymbol, (string Name, int DeclaredAgainIn)> Renames(List<Submission> submissions)
+    private static Dictionary<ISymbol, (string Name, string Note)> Renames(List<Submission> submissions)
     {
         var declared = submissions
             .SelectMany(s => s.Compilation.ScriptClass!.GetMembers()
@@ -127,28 +132,47 @@ public static class CellProgram
                 .Select(m => (Symbol: m, s.Cell.Index)))
             .ToList();
         var taken = declared.Select(d => d.Symbol.Name).ToHashSet(StringComparer.Ordinal);
-        var renames = new Dictionary<ISymbol, (string Name, int DeclaredAgainIn)>(SymbolEqualityComparer.Default);
+        string Unique(string name)
+        {
+            while (!taken.Add(name))
+            {
+                name += "_";
+            }
+
+            return name;
+        }
+
+        var renames = new Dictionary<ISymbol, (string Name, string Note)>(SymbolEqualityComparer.Default);
         foreach (var group in declared.GroupBy(d => d.Symbol.Name, StringComparer.Ordinal).Where(g => g.Select(d => d.Index).Distinct().Count() > 1))
         {
             var last = group.Max(d => d.Index);
             var cellsDeclaring = group.Select(d => d.Index).Distinct().Order().ToList();
             foreach (var (symbol, index) in group.Where(d => d.Index != last))
             {
-                var next = cellsDeclaring[cellsDeclaring.IndexOf(index) + 1];
-                var name = $"{symbol.Name}_cell{index}";
-                while (!taken.Add(name))
-                {
-                    name += "_";
-                }
+                var name = Unique($"{symbol.Name}_cell{index}");
+                renames[symbol] = (name, $"{symbol.Name} is declared again in cell {cellsDeclaring[cellsDeclaring.IndexOf(index) + 1]}: here it is {name}");
+            }
+        }
 
-                renames[symbol] = (name, next);
+        var topLevel = declared.GroupBy(d => d.Symbol.Name, StringComparer.Ordinal).Select(g => g.Last()).ToDictionary(d => d.Symbol.Name, d => d.Index, StringComparer.Ordinal);
+        var innerNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var submission in submissions)
+        {
+            foreach (var (_, symbol) in NamedTokens(submission.Model, submission.Tree.GetCompilationUnitRoot()))
+            {
+                if (symbol is ILocalSymbol or IRangeVariableSymbol && topLevel.TryGetValue(symbol.Name, out var cell) && !renames.ContainsKey(symbol))
+                {
+                    // Locals of one name share one new name: they were apart (or shadowing) before, and stay so.
+                    var name = innerNames.TryGetValue(symbol.Name, out var known) ? known : innerNames[symbol.Name] = Unique($"{symbol.Name}_inner");
+                    renames[symbol] = (name, $"{symbol.Name} inside this cell is {name}: the {symbol.Name} of cell {cell} is in scope in the whole app");
+                }
             }
         }
 
         return renames;
     }
 
-    private static ProgramCell Rewrite(string notebook, Submission submission, Dictionary<ISymbol, (string Name, int DeclaredAgainIn)> renames, List<string> usings, string showMethod)
+    private static ProgramCell Rewrite(string notebook, Submission submission, Dictionary<ISymbol, (string Name, string Note)> renames, List<string> usings, string showMethod)
     {
         var root = submission.Tree.GetCompilationUnitRoot();
         var index = submission.Cell.Index;
@@ -159,6 +183,12 @@ public static class CellProgram
         foreach (var directive in root.Usings)
         {
             var text = directive.ToString();
+            var clash = directive.Alias is { } alias ? usings.FirstOrDefault(u => u != text && u.StartsWith($"using {alias.Name} =", StringComparison.Ordinal)) : null;
+            if (clash is not null)
+            {
+                throw new AppExportException(notebook, index, $"'{text}' gives the alias another meaning than '{clash}' in an earlier cell; a program has one set of usings: give one of them another name.");
+            }
+
             if (!usings.Contains(text, StringComparer.Ordinal) && !KernelUsings.Contains(text, StringComparer.Ordinal))
             {
                 usings.Add(text);
@@ -207,9 +237,9 @@ public static class CellProgram
             }
         }
 
-        foreach (var (symbol, (name, again)) in renames.Where(r => r.Key.Locations.Any(l => l.SourceTree == submission.Tree)))
+        foreach (var note in renames.Where(r => r.Key.Locations.Any(l => l.SourceTree == submission.Tree)).Select(r => r.Value.Note).Distinct())
         {
-            notes.Add($"// {symbol.Name} is declared again in cell {again}: here it is {name}");
+            notes.Add("// " + note);
         }
 
         if (root.Members.LastOrDefault() is GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } last })
@@ -237,7 +267,7 @@ public static class CellProgram
 
     private sealed record TextSpanEdit(int Start, int End, string Text);
 
-    /// <summary>Every identifier token in the cell with the top-level symbol it declares or refers to.</summary>
+    /// <summary>Every identifier token in the cell with the top-level symbol or the local it declares or refers to.</summary>
     private static IEnumerable<(SyntaxToken Token, ISymbol Symbol)> NamedTokens(SemanticModel model, CompilationUnitSyntax root)
     {
         foreach (var node in root.DescendantNodes())
@@ -248,9 +278,13 @@ public static class CellProgram
                 VariableDeclaratorSyntax declarator => (declarator.Identifier, model.GetDeclaredSymbol(declarator)),
                 SingleVariableDesignationSyntax designation => (designation.Identifier, model.GetDeclaredSymbol(designation)),
                 MethodDeclarationSyntax method => (method.Identifier, model.GetDeclaredSymbol(method)),
+                ForEachStatementSyntax loop => (loop.Identifier, model.GetDeclaredSymbol(loop)),
+                CatchDeclarationSyntax caught => (caught.Identifier, model.GetDeclaredSymbol(caught)),
+                FromClauseSyntax from => (from.Identifier, model.GetDeclaredSymbol(from)),
+                LetClauseSyntax let => (let.Identifier, model.GetDeclaredSymbol(let)),
                 _ => (default, null),
             };
-            if (symbol is IFieldSymbol or IMethodSymbol && symbol.ContainingType is { IsScriptClass: true })
+            if (symbol is ILocalSymbol or IRangeVariableSymbol || (symbol is IFieldSymbol or IMethodSymbol && symbol.ContainingType is { IsScriptClass: true }))
             {
                 yield return (token, symbol);
             }

@@ -111,12 +111,45 @@ public sealed class AppExportTests : IDisposable
     }
 
     [Fact]
+    public void A_block_local_named_like_a_top_level_variable_of_another_cell_is_renamed_inside_its_block()
+    {
+        // Script cells allow it; in one program the top-level step is in scope everywhere (CS0136 without the rename).
+        var app = Export(
+            "var sum = 0;\nfor (var i = 0; i < 3; i++) { var step = i * 2; sum += step; }\nforeach (var step in new[] { 1 }) sum += step;",
+            "var step = 5;\nsum + step");
+
+        Assert.Contains("// step inside this cell is step_inner: the step of cell 1 is in scope in the whole app\n", app, StringComparison.Ordinal);
+        Assert.Contains("{ var step_inner = i * 2; sum += step_inner; }\nforeach (var step_inner in new[] { 1 }) sum += step_inner;\n", app, StringComparison.Ordinal);
+        Assert.Contains("var step = 5;\nShow(sum + step);\n", app, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_program_the_compiler_refuses_stops_the_export_at_the_cell_the_error_is_in()
     {
-        // Script cells allow a block-local name that a later cell declares at the top level; one program does not (CS0136).
-        var error = Assert.Throws<AppExportException>(() => Export("for (var i = 0; i < 2; i++) { var step = i; }", "var step = 5;"));
-        Assert.Contains("would not compile: CS0136", error.Message, StringComparison.Ordinal);
-        Assert.InRange(error.Cell, 0, 1);
+        // A script field starts at 0; a program's local must be assigned before it is read (CS0165).
+        var error = Assert.Throws<AppExportException>(() => Export("int unassigned;", "md:Prose.", "Console.WriteLine(unassigned)"));
+        Assert.Equal(2, error.Cell);
+        Assert.Contains("would not compile: CS0165", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_using_alias_that_a_later_cell_gives_another_meaning_stops_the_export_at_that_cell()
+    {
+        var error = Assert.Throws<AppExportException>(() => Export("using M = System.Math;\nM.Abs(-1)", "using M = System.Console;\nM.WriteLine(1)"));
+        Assert.Equal(1, error.Cell);
+        Assert.Contains("'using M = System.Console;'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Outside_the_repository_an_app_names_the_library_and_the_notebooks_folder_by_absolute_path()
+    {
+        var notebook = Path.Combine(folder, "hand.ipynb");
+        Export("var n = 1;");
+        var app = new AppExporter(Root).Convert(notebook, Path.Combine(folder, "apps"));
+
+        Assert.False(new AppExporter(Root).IsInsideRepository(folder));
+        Assert.Contains($"#:project {Root.Replace('\\', '/')}/lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj\n", app, StringComparison.Ordinal);
+        Assert.Contains($"Start(\"hand.ipynb\", workingFolder: \"{Root.Replace('\\', '/')}/notebooks\");", app, StringComparison.Ordinal);
     }
 
     /// <summary>
