@@ -57,15 +57,11 @@ public sealed class AppExportTests : IDisposable
     [Fact]
     public void A_trailing_value_is_shown_and_a_trailing_void_call_stays_a_statement()
     {
-        var app = Export(
-            "var n = 2;\nn * 21 // the answer",
-            "md:Prose between cells.",
-            "Console.WriteLine(n)",
-            "System.Threading.Tasks.Task.FromResult(n)");
-
-        Assert.Contains("Show(n * 21); // the answer\n", app, StringComparison.Ordinal);
-        Assert.Contains("Cell(2);\nConsole.WriteLine(n);\n", app, StringComparison.Ordinal);
-        Assert.Contains("Show(System.Threading.Tasks.Task.FromResult(n));\n", app, StringComparison.Ordinal);
+        AssertHas(
+            Export("var n = 2;\nn * 21 // the answer", "md:Prose between cells.", "Console.WriteLine(n)", "System.Threading.Tasks.Task.FromResult(n)"),
+            "Show(n * 21); // the answer\n",
+            "Cell(2);\nConsole.WriteLine(n);\n",
+            "Show(System.Threading.Tasks.Task.FromResult(n));\n");
     }
 
     [Fact]
@@ -75,22 +71,19 @@ public sealed class AppExportTests : IDisposable
             "var total = new List<int> { 1, 2 };\nint Twice(int total) => 2 * total;",
             "var count = total.Count + Twice(total[0]);\nFunc<int> later = () => total.Sum();",
             "double total = 0.5; // ✎ your answer\ntotal + count + later()");
-
-        Assert.Contains("Cell(0);\n// total is declared again in cell 2: here it is total_cell0\nvar total_cell0 = new List<int> { 1, 2 };\nint Twice(int total) => 2 * total;\n", app, StringComparison.Ordinal);
-        Assert.Contains("var count = total_cell0.Count + Twice(total_cell0[0]);\nFunc<int> later = () => total_cell0.Sum();\n", app, StringComparison.Ordinal);
-        Assert.Contains("double total = 0.5; // ✎ your answer\nShow(total + count + later());\n", app, StringComparison.Ordinal);
+        AssertHas(
+            app,
+            "Cell(0);\n// total is declared again in cell 2: here it is total_cell0\nvar total_cell0 = new List<int> { 1, 2 };\nint Twice(int total) => 2 * total;\n",
+            "var count = total_cell0.Count + Twice(total_cell0[0]);\nFunc<int> later = () => total_cell0.Sum();\n",
+            "double total = 0.5; // ✎ your answer\nShow(total + count + later());\n");
     }
 
     [Fact]
     public void Local_functions_and_types_of_cells_keep_working_and_types_move_after_the_statements()
     {
-        var app = Export(
-            "record Point(int X, int Y);\nint Square(int v) => v * v;",
-            "var p = new Point(3, 4);\nSquare(p.X) + Square(p.Y)");
-
-        Assert.Contains("Cell(0);\nint Square(int v) => v * v;\n", app, StringComparison.Ordinal);
+        var app = Export("record Point(int X, int Y);\nint Square(int v) => v * v;", "var p = new Point(3, 4);\nSquare(p.X) + Square(p.Y)");
+        AssertHas(app, "Cell(0);\nint Square(int v) => v * v;\n", "Show(Square(p.X) + Square(p.Y));");
         Assert.True(app.IndexOf("record Point(int X, int Y);", StringComparison.Ordinal) > app.IndexOf("Finish();", StringComparison.Ordinal));
-        Assert.Contains("Show(Square(p.X) + Square(p.Y));", app, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -114,13 +107,11 @@ public sealed class AppExportTests : IDisposable
     public void A_block_local_named_like_a_top_level_variable_of_another_cell_is_renamed_inside_its_block()
     {
         // Script cells allow it; in one program the top-level step is in scope everywhere (CS0136 without the rename).
-        var app = Export(
-            "var sum = 0;\nfor (var i = 0; i < 3; i++) { var step = i * 2; sum += step; }\nforeach (var step in new[] { 1 }) sum += step;",
-            "var step = 5;\nsum + step");
-
-        Assert.Contains("// step inside this cell is step_inner: the step of cell 1 is in scope in the whole app\n", app, StringComparison.Ordinal);
-        Assert.Contains("{ var step_inner = i * 2; sum += step_inner; }\nforeach (var step_inner in new[] { 1 }) sum += step_inner;\n", app, StringComparison.Ordinal);
-        Assert.Contains("var step = 5;\nShow(sum + step);\n", app, StringComparison.Ordinal);
+        AssertHas(
+            Export("var sum = 0;\nfor (var i = 0; i < 3; i++) { var step = i * 2; sum += step; }\nforeach (var step in new[] { 1 }) sum += step;", "var step = 5;\nsum + step"),
+            "// step inside this cell is step_inner: the step of cell 1 is in scope in the whole app\n",
+            "{ var step_inner = i * 2; sum += step_inner; }\nforeach (var step_inner in new[] { 1 }) sum += step_inner;\n",
+            "var step = 5;\nShow(sum + step);\n");
     }
 
     [Fact]
@@ -150,6 +141,14 @@ public sealed class AppExportTests : IDisposable
         Assert.False(new AppExporter(Root).IsInsideRepository(folder));
         Assert.Contains($"#:project {Root.Replace('\\', '/')}/lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj\n", app, StringComparison.Ordinal);
         Assert.Contains($"Start(\"hand.ipynb\", workingFolder: \"{Root.Replace('\\', '/')}/notebooks\");", app, StringComparison.Ordinal);
+    }
+
+    private static void AssertHas(string app, params string[] fragments)
+    {
+        foreach (var fragment in fragments)
+        {
+            Assert.Contains(fragment, app, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>
