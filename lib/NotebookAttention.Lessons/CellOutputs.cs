@@ -123,6 +123,15 @@ public sealed class CellOutputs
     /// <summary>The package whose kernel extension (extension.dib) runs when it is loaded.</summary>
     public const string ExtensionPackage = "NotebookAttention.Notebooks";
 
+    // A copy of the outputs taken under the lock, since a cell abandoned at its time limit may still be writing.
+    internal List<JsonNode> Snapshot()
+    {
+        lock (gate)
+        {
+            return [.. Outputs.Select(o => o!.DeepClone())];
+        }
+    }
+
     private void Add(JsonObject output)
     {
         lock (gate)

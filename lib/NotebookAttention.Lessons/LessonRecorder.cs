@@ -65,12 +65,17 @@ public sealed class LessonRecorder
         return outputs;
     }
 
-    /// <summary>Ends the running cell and stores its outputs in <see cref="Notebook"/>.</summary>
+    /// <summary>
+    /// Ends the running cell and stores its outputs in <see cref="Notebook"/>, Console streams after the displayed
+    /// values and errors, as dotnet-repl writes them (notebook 06's race cell: its chart, then its progress lines).
+    /// </summary>
     /// <exception cref="InvalidOperationException">No cell is running.</exception>
     public void EndCell()
     {
         var outputs = Interlocked.Exchange(ref running, null) ?? throw new InvalidOperationException("no cell is running: call BeginCell first.");
-        Notebook.Cells[outputs.Cell]!["outputs"] = outputs.Outputs.DeepClone();
+        var all = outputs.Snapshot();
+        static bool IsStream(JsonNode? output) => (string?)output?["output_type"] == "stream";
+        Notebook.Cells[outputs.Cell]!["outputs"] = new JsonArray([.. all.Where(o => !IsStream(o)), .. all.Where(IsStream)]);
     }
 
     /// <summary>Writes the executed notebook.</summary>

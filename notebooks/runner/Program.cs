@@ -1,8 +1,6 @@
-using System.Globalization;
-using NotebookAttention.Notebooks;
 using NotebookAttention.Runner;
 
-// Runs the notebook series: dotnet run --project notebooks/runner [-- --only 03 --sentence "..." --output DIR]
+// Runs the notebook series: dotnet run --project notebooks/runner [-- --engine kernel|scripting|both --only 03 --sentence "..." --output DIR]
 // or installs its Jupyter kernelspec: dotnet run --project notebooks/runner -- --install-kernel [DIR]
 // or writes every notebook as a file-based app: dotnet run --project notebooks/runner -- --export-apps DIR
 var options = RunnerOptions.Parse(args);
@@ -10,6 +8,11 @@ if (options.Help)
 {
     Console.WriteLine(RunnerOptions.Usage);
     return 0;
+}
+
+if (options.Compare is { } folders)
+{
+    return Agreement.Report(folders.First, folders.Second, Console.Out);
 }
 
 var runner = new SeriesRunner(SeriesRunner.FindRoot());
@@ -33,7 +36,6 @@ if (options.ExportApps is not null)
     return AppExporter.Command(runner, options.ExportApps, options.Only);
 }
 
-var output = Path.GetFullPath(options.Output ?? Path.Combine(runner.Root, "artifacts", "series"));
 var notebooks = runner.Notebooks.Where(n => options.Only.Count == 0 || options.Only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();
 if (notebooks.Count == 0)
 {
@@ -41,54 +43,40 @@ if (notebooks.Count == 0)
     return 2;
 }
 
-Console.WriteLine($"NotebookAttention series: {notebooks.Count} notebook(s) -> {output}");
-try
+var engines = options.Engine == RunnerEngine.Both ? [RunnerEngine.Kernel, RunnerEngine.Scripting] : new[] { options.Engine };
+var series = new List<EngineRun>();
+foreach (var engine in engines)
 {
-    runner.Prepare(line => Console.WriteLine($"  {line}"));
-}
-catch (InvalidOperationException error)
-{
-    Console.Error.WriteLine($"preparing the series failed: {error.Message}");
-    return 1;
-}
-
-Directory.CreateDirectory(output);
-File.WriteAllText(Path.Combine(output, OfflinePlotly.FileName), OfflinePlotly.Script());
-var runs = new List<NotebookRun>();
-for (var i = 0; i < notebooks.Count; i++)
-{
-    Console.Write($"[{i + 1}/{notebooks.Count}] {Path.GetFileName(notebooks[i])} ... ");
-    var run = runner.Execute(notebooks[i], output, TimeSpan.FromSeconds(options.TimeoutSeconds), options.Sentence);
-    if (File.Exists(run.ExecutedPath))
+    var output = EngineRun.OutputFolder(runner.Root, engine, options.Output, options.Engine == RunnerEngine.Both);
+    Console.WriteLine($"NotebookAttention series on the {EngineRun.Name(engine)} engine: {notebooks.Count} notebook(s) -> {output}");
+    if (engine == RunnerEngine.Kernel)
     {
-        ExecutedNotebook.Slim(run.ExecutedPath);
+        try
+        {
+            runner.Prepare(line => Console.WriteLine($"  {line}"));
+        }
+        catch (InvalidOperationException error)
+        {
+            Console.Error.WriteLine($"preparing the series failed: {error.Message}");
+            return 1;
+        }
     }
 
-    runs.Add(run);
-    var summaries = File.Exists(run.ExecutedPath) ? ExecutedNotebook.Summaries(run.ExecutedPath) : [];
-    Console.WriteLine((run.Succeeded
-        ? $"ok ({run.CodeCells} cells, {run.Seconds:0.0} s, {PageWriter.Size(run.ExecutedPath)})"
-        : $"FAILED ({run.Errors.Count} error(s), {run.Seconds:0.0} s)") + string.Concat(summaries.Select(s => $" · {s}")));
-    foreach (var error in run.Errors)
+    if (engine == RunnerEngine.Scripting && ScriptingEngine.LibraryIsUnoptimized)
     {
-        Console.WriteLine($"    cell {error.Cell}: {error.Message}");
+        Console.WriteLine("  note: the library is a Debug build, so it runs several times slower than the kernel's Release package: run with dotnet run -c Release --project notebooks/runner -- --engine ... for timings to compare.");
     }
+
+    var scripting = new ScriptingEngine(runner.NotebooksFolder);
+    series.Add(EngineRun.Run(engine, notebooks, output, Console.Out, notebook => engine == RunnerEngine.Kernel
+        ? runner.Execute(notebook, output, TimeSpan.FromSeconds(options.TimeoutSeconds), options.Sentence)
+        : scripting.Execute(notebook, output, TimeSpan.FromSeconds(options.TimeoutSeconds), options.Sentence)));
 }
 
-for (var i = 0; i < runs.Count; i++)
+foreach (var run in series)
 {
-    if (File.Exists(runs[i].ExecutedPath))
-    {
-        PageWriter.WriteNotebookPage(
-            runs[i].ExecutedPath,
-            Path.Combine(output, Path.ChangeExtension(runs[i].Name, ".html")),
-            i > 0 ? Path.ChangeExtension(runs[i - 1].Name, ".html") : null,
-            i < runs.Count - 1 ? Path.ChangeExtension(runs[i + 1].Name, ".html") : null);
-    }
+    Console.WriteLine(run.Summary());
 }
 
-PageWriter.WriteIndex(output, runs);
-var failed = runs.Count(r => !r.Succeeded);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"summary: {runs.Count} notebooks, {runs.Sum(r => r.CodeCells)} code cells, {runs.Sum(r => r.Seconds):0.0} s, {failed} failed; pages: {Path.Combine(output, "index.html")}"));
-return failed == 0 ? 0 : 1;
+var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out) == 0;
+return series.All(r => r.Failed == 0) && agree ? 0 : 1;

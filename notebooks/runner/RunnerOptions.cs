@@ -10,7 +10,15 @@ public sealed class RunnerOptions
         usage: dotnet run --project notebooks/runner [-- options]
           --only PREFIX      run only notebooks whose file name starts with PREFIX (repeatable), e.g. --only 03
           --sentence TEXT    replace the sentence typed in every notebook with TEXT
-          --output DIR       where executed notebooks and pages go (default: artifacts/series)
+          --output DIR       where executed notebooks and pages go (default: artifacts/series for the kernel,
+                             artifacts/scripting for the scripting engine; with --engine both: DIR/series and
+                             DIR/scripting)
+          --engine NAME      kernel (default: the .NET Interactive kernel through dotnet-repl, as in VS Code and
+                             Jupyter), scripting (Roslyn scripting in this process: no kernel, no port, nothing
+                             downloaded) or both (both engines, then --compare on what they wrote)
+          --compare DIR1 DIR2
+                             instead of running: compare two folders of executed notebooks (same notebooks succeed,
+                             same number of charts, heatmaps and tables, same text outputs except timings)
           --timeout SECONDS  time limit per notebook (default: 300; the first run restores packages)
           --install-kernel [DIR]
                              instead of running: install the .NET Interactive Jupyter kernelspecs (.net-csharp
@@ -29,6 +37,12 @@ public sealed class RunnerOptions
 
     /// <summary>Output folder, or null for the default.</summary>
     public string? Output { get; private set; }
+
+    /// <summary>Which engine runs the notebooks.</summary>
+    public RunnerEngine Engine { get; private set; } = RunnerEngine.Kernel;
+
+    /// <summary>The two folders of executed notebooks to compare instead of running, or null.</summary>
+    public (string First, string Second)? Compare { get; private set; }
 
     /// <summary>Time limit per notebook.</summary>
     public int TimeoutSeconds { get; private set; } = 300;
@@ -61,6 +75,20 @@ public sealed class RunnerOptions
                 case "--only": options.Only.Add(Value()); break;
                 case "--sentence": options.Sentence = Value(); break;
                 case "--output": options.Output = Value(); break;
+                case "--engine":
+                    var engine = Value();
+                    options.Engine = engine switch
+                    {
+                        "kernel" => RunnerEngine.Kernel,
+                        "scripting" => RunnerEngine.Scripting,
+                        "both" => RunnerEngine.Both,
+                        _ => throw new ArgumentException($"--engine {engine} is unknown: use kernel, scripting or both.\n{Usage}"),
+                    };
+                    break;
+                case "--compare":
+                    var first = Value();
+                    options.Compare = (first, i + 1 < args.Count ? args[++i] : throw new ArgumentException($"--compare needs two folders of executed notebooks.\n{Usage}"));
+                    break;
                 case "--timeout": options.TimeoutSeconds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--install-kernel":
                     options.InstallKernel = true;
@@ -78,4 +106,17 @@ public sealed class RunnerOptions
 
         return options;
     }
+}
+
+/// <summary>The engines that can run the series.</summary>
+public enum RunnerEngine
+{
+    /// <summary>The .NET Interactive kernel through dotnet-repl (the default; what VS Code and Jupyter run).</summary>
+    Kernel,
+
+    /// <summary>Roslyn scripting inside the runner (<see cref="ScriptingEngine"/>).</summary>
+    Scripting,
+
+    /// <summary>Both, one after the other, then their executed notebooks compared.</summary>
+    Both,
 }
