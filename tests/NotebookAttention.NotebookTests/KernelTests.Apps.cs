@@ -10,7 +10,8 @@ public partial class KernelTests
     /// <summary>
     /// A lesson exported as a file-based app runs with <c>dotnet run</c> as a learner runs it (for 03, with their own
     /// sentence typed into the app), exits 0, and writes a page that Chromium draws offline with the same number of
-    /// charts, heatmaps and sliders as the kernel's page of the same notebook and sentence.
+    /// charts, heatmaps and sliders as the kernel's page of the same notebook and sentence, and an executed notebook
+    /// whose outputs agree with the kernel's by the engines' rule (<see cref="EngineAgreement"/>).
     /// </summary>
     [ChromiumTheory]
     [InlineData("03")]
@@ -45,8 +46,17 @@ public partial class KernelTests
 
             var appPage = (await PageChecker.CheckAsync([Path.ChangeExtension(executed, ".html")], ChromiumTheoryAttribute.Chromium, null, PageBudgetSeconds)).Single();
             Assert.True(appPage.Passed, appPage.ToString());
-            var kernelPage = await series.CheckPageAsync(series.Run(prefix, sentence), PageBudgetSeconds);
+            var kernel = series.Run(prefix, sentence);
+            var kernelPage = await series.CheckPageAsync(kernel, PageBudgetSeconds);
             Assert.Equal((kernelPage.Charts, kernelPage.Heatmaps, kernelPage.Sliders), (appPage.Charts, appPage.Heatmaps, appPage.Sliders));
+
+            // Output by output, as the engines are compared: the kernel's copy slimmed as the runner and the app slim theirs.
+            var slimmedKernel = Path.Combine(folder, "kernel", Path.GetFileName(notebook));
+            Directory.CreateDirectory(Path.GetDirectoryName(slimmedKernel)!);
+            File.Copy(kernel.ExecutedPath, slimmedKernel);
+            ExecutedNotebook.Slim(slimmedKernel);
+            var disagreements = EngineAgreement.Compare(slimmedKernel, executed);
+            Assert.True(disagreements.Count == 0, string.Join("\n", disagreements));
         }
         finally
         {
