@@ -38,6 +38,29 @@ public sealed class AppExportTests : IDisposable
         Assert.DoesNotContain("\n#r ", app, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void An_app_read_back_gives_the_lessons_cells_with_its_prose_unchanged(string name)
+    {
+        var notebookPath = Path.Combine(Root, "notebooks", name);
+        var original = NotebookFile.Load(notebookPath).Cells;
+        var readBack = LessonApp.Parse(new AppExporter(Root).Convert(notebookPath, Path.Combine(Root, "artifacts", "apps"))).Cells;
+
+        Assert.Equal(original.Count, readBack.Count);
+        for (var i = 0; i < original.Count; i++)
+        {
+            Assert.Equal((string?)original[i]!["cell_type"], (string?)readBack[i]!["cell_type"]);
+            if ((string?)original[i]!["cell_type"] == "markdown")
+            {
+                Assert.Equal(NotebookFile.Source(original[i]!.AsObject()).Trim(), NotebookFile.Source(readBack[i]!.AsObject()));
+            }
+            else
+            {
+                Assert.DoesNotContain($"Cell({i});", NotebookFile.Source(readBack[i]!.AsObject()), StringComparison.Ordinal);
+            }
+        }
+    }
+
     [Fact]
     public void Usings_move_to_the_top_and_the_kernel_reference_becomes_a_project()
     {
