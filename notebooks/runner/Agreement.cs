@@ -36,7 +36,7 @@ public static class Agreement
         }
 
         log.WriteLine(disagreements.Count == 0
-            ? $"agreement: {first} and {second} agree on all {notebooks} notebook(s) (success, charts, heatmaps, tables, texts; timings and memory figures masked)"
+            ? $"agreement: {first} and {second} agree on all {notebooks} notebook(s) (success, charts, heatmaps, tables, every output's kind and text; outputs holding machine figures compared by kind)"
             : $"agreement: {disagreements.Count} disagreement(s) between {first} and {second} over {notebooks} notebook(s)");
         return disagreements.Count == 0 ? 0 : 1;
     }
