@@ -2,6 +2,7 @@ using NotebookAttention.Runner;
 
 // Runs the notebook series: dotnet run --project notebooks/runner [-- --engine kernel|scripting|both --only 03 --sentence "..." --output DIR]
 // or installs its Jupyter kernelspec: dotnet run --project notebooks/runner -- --install-kernel [DIR]
+// or writes every notebook as a file-based app: dotnet run --project notebooks/runner -- --export-apps DIR
 var options = RunnerOptions.Parse(args);
 if (options.Help)
 {
@@ -28,6 +29,11 @@ if (options.InstallKernel)
         Console.Error.WriteLine($"installing the kernelspec failed: {error.Message}");
         return 1;
     }
+}
+
+if (options.ExportApps is not null)
+{
+    return AppExporter.Command(runner, options.ExportApps, options.Only);
 }
 
 var notebooks = runner.Notebooks.Where(n => options.Only.Count == 0 || options.Only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();

@@ -24,6 +24,9 @@ public sealed class RunnerOptions
                              instead of running: install the .NET Interactive Jupyter kernelspecs (.net-csharp
                              and its F# and PowerShell siblings) into DIR (default: Jupyter's user kernels folder)
                              so the kernel listens on 127.0.0.1 only
+          --export-apps DIR  instead of running: write each notebook (or those --only names) as a .NET 10
+                             file-based app DIR/NN-name.cs; `dotnet run DIR/NN-name.cs` runs the lesson and
+                             writes its page beside the app
         """;
 
     /// <summary>Notebook file-name prefixes to run; empty for all.</summary>
@@ -49,6 +52,9 @@ public sealed class RunnerOptions
 
     /// <summary>The Jupyter kernels folder for <see cref="InstallKernel"/>, or null for Jupyter's user folder.</summary>
     public string? KernelFolder { get; private set; }
+
+    /// <summary>Where to export the notebooks as file-based apps, or null to run the series.</summary>
+    public string? ExportApps { get; private set; }
 
     /// <summary>Whether to print the usage.</summary>
     public bool Help { get; private set; }
@@ -92,6 +98,7 @@ public sealed class RunnerOptions
                     }
 
                     break;
+                case "--export-apps": options.ExportApps = Value(); break;
                 case "-h" or "--help": options.Help = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}.\n{Usage}");
             }

@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+
+namespace NotebookAttention.Runner;
+
+/// <summary>
+/// Writes each notebook of the series as a .NET 10 file-based app (<c>NN-name.cs</c>): the markdown as comments,
+/// the code cells in order as top-level statements (see <see cref="CellProgram"/>), runnable with
+/// <c>dotnet run NN-name.cs</c>, which writes the lesson's page and executed notebook beside the app.
+/// </summary>
+/// <param name="root">The repository root (the folder with NotebookAttention.sln).</param>
+/// <param name="references">What the cells compile against; by default every assembly of this process.</param>
+public sealed partial class AppExporter(string root, IReadOnlyList<MetadataReference>? references = null)
+{
+    /// <summary>The types whose static members the apps import: <c>display</c> and <c>HTML</c> as in the kernel; <c>Start</c>, <c>Cell</c>, <c>Show</c>, <c>Finish</c>.</summary>
+    public static readonly IReadOnlyList<string> Runtime = [typeof(Lesson).FullName!, typeof(LessonApp).FullName!];
+
+    /// <summary>The library project every app references: the cells' runtime, which brings the series' library along.</summary>
+    public const string RuntimeProject = "lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj";
+
+    private const string ShowMethod = "Show";
+
+    private readonly IReadOnlyList<MetadataReference> references = references ?? CellProgram.ProcessReferences();
+
+    /// <summary>The repository root.</summary>
+    public string Root { get; } = root;
+
+    /// <summary>
+    /// <c>--export-apps DIR</c>: writes every notebook (or those <paramref name="only"/> names) as an app in DIR and
+    /// prints one line per app. A notebook that cannot be exported is named with its cell and the reason.
+    /// </summary>
+    /// <param name="runner">The series.</param>
+    /// <param name="folder">DIR.</param>
+    /// <param name="only">File-name prefixes; empty for all.</param>
+    /// <returns>The exit code: 0 when every notebook was exported, 1 otherwise, 2 when none matched.</returns>
+    public static int Command(SeriesRunner runner, string folder, IReadOnlyList<string> only)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(only);
+        var notebooks = runner.Notebooks.Where(n => only.Count == 0 || only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();
+        if (notebooks.Count == 0)
+        {
+            Console.Error.WriteLine($"no notebook matches {string.Join(", ", only)} in {runner.NotebooksFolder}: use the number at the start of a file name, e.g. --only 03.");
+            return 2;
+        }
+
+        var exporter = new AppExporter(runner.Root);
+        folder = Path.GetFullPath(folder);
+        Console.WriteLine($"exporting {notebooks.Count} notebook(s) as file-based apps -> {folder}");
+        if (!exporter.IsInsideRepository(folder))
+        {
+            Console.WriteLine($"  {folder} is outside the repository: the apps name the library and the notebooks folder by absolute path, so they run on this machine while the clone stays at {runner.Root}; export inside a clone to get apps that move with it.");
+        }
+
+        var failed = 0;
+        foreach (var notebook in notebooks)
+        {
+            try
+            {
+                var app = exporter.Export(notebook, folder);
+                Console.WriteLine($"  {Path.GetFileName(app)}: {File.ReadAllLines(app).Length} lines; run it with: dotnet run {Shortest(app)}");
+            }
+            catch (AppExportException error)
+            {
+                failed++;
+                Console.Error.WriteLine($"  not exported: {error.Message}");
+            }
+        }
+
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static string Shortest(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
+    }
+
+    /// <summary>Exports one notebook into <paramref name="folder"/>.</summary>
+    /// <param name="notebookPath">The .ipynb.</param>
+    /// <param name="folder">Where the app goes (created when missing).</param>
+    /// <returns>The path of the app.</returns>
+    /// <exception cref="AppExportException">A cell cannot be exported; nothing is written.</exception>
+    public string Export(string notebookPath, string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        var text = Convert(notebookPath, folder);
+        Directory.CreateDirectory(folder);
+        var app = Path.Combine(folder, Path.ChangeExtension(Path.GetFileName(notebookPath), ".cs"));
+        File.WriteAllText(app, text);
+        return app;
+    }
+
+    /// <summary>Whether <paramref name="folder"/> lies inside the repository, so apps there name the library by a relative path.</summary>
+    /// <param name="folder">A folder.</param>
+    /// <returns>True when inside.</returns>
+    public bool IsInsideRepository(string folder)
+    {
+        var relative = Path.GetRelativePath(Root, Path.GetFullPath(folder));
+        return relative == "." || (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative));
+    }
+
+    /// <summary>The app's text for a notebook, compiled in-process before it is returned.</summary>
+    /// <param name="notebookPath">The .ipynb.</param>
+    /// <param name="folder">The folder the app will be in (relative paths in it start there).</param>
+    /// <returns>The app.</returns>
+    /// <exception cref="AppExportException">A cell cannot be exported, or the program does not compile.</exception>
+    public string Convert(string notebookPath, string folder)
+    {
+        var name = Path.GetFileName(notebookPath);
+        var notebook = NotebookFile.Load(notebookPath);
+        var projects = new List<string> { RuntimeProject };
+        var scriptCells = new List<ScriptCell>();
+        var removedLines = new Dictionary<int, List<string>>();
+        for (var i = 0; i < notebook.Cells.Count; i++)
+        {
+            if (notebook.Cells[i] is JsonObject cell && (string?)cell["cell_type"] == "code")
+            {
+                scriptCells.Add(new ScriptCell(i, KernelLines(name, i, NotebookFile.Source(cell), projects, removedLines)));
+            }
+        }
+
+        var series = CellProgram.Convert(name, scriptCells, references, Runtime, ShowMethod);
+        var text = Compose(name, notebook, series, projects, removedLines, folder);
+        var errors = CellProgram.ProgramErrors(CompilerView(text), references);
+        if (errors.Length > 0)
+        {
+            var line = errors[0].Location.GetLineSpan().StartLinePosition.Line;
+            throw new AppExportException(name, CellAt(text, line), $"the exported app would not compile: {errors[0].Id}: {errors[0].GetMessage(CultureInfo.InvariantCulture)} (line {line + 1} of the app)");
+        }
+
+        return text;
+    }
+
+    /// <summary>
+    /// Takes the kernel's own lines (<c>#r</c>, <c>#!</c> magics, <c>#i</c>, <c>#load</c>) out of a cell:
+    /// <c>#r "nuget: NotebookAttention.X, V"</c> becomes the project <c>lib/NotebookAttention.X</c>; anything else stops the export.
+    /// </summary>
+    private static string KernelLines(string notebook, int cell, string source, List<string> projects, Dictionary<int, List<string>> removed)
+    {
+        var kept = new List<string>();
+        foreach (var line in source.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+        {
+            var trimmed = line.TrimStart();
+            if (!KernelDirective().IsMatch(trimmed))
+            {
+                kept.Add(line);
+                continue;
+            }
+
+            var package = LibraryPackage().Match(trimmed);
+            if (!package.Success)
+            {
+                throw new AppExportException(notebook, cell, $"'{trimmed}' is a kernel command a file-based app cannot run: only #r \"nuget: NotebookAttention.*\" (the series' own library) is exported. Add a package with a #:package line in the app instead, or move the code into the library.");
+            }
+
+            var project = $"lib/{package.Groups[1].Value}/{package.Groups[1].Value}.csproj";
+            if (!projects.Contains(project, StringComparer.Ordinal))
+            {
+                projects.Add(project);
+            }
+
+            (removed.TryGetValue(cell, out var list) ? list : removed[cell] = []).Add(trimmed);
+        }
+
+        return string.Join("\n", kept);
+    }
+
+    private string Compose(string name, NotebookFile notebook, CellSeries series, List<string> projects, Dictionary<int, List<string>> removed, string folder)
+    {
+        var title = PageWriter.TitleOf(notebook, Path.GetFileNameWithoutExtension(name));
+        var app = Path.ChangeExtension(name, ".cs");
+        var inside = IsInsideRepository(folder);
+        string PathTo(string repositoryPath) =>
+            (inside ? Path.GetRelativePath(folder, Path.Combine(Root, repositoryPath)) : Path.GetFullPath(Path.Combine(Root, repositoryPath))).Replace('\\', '/');
+        var sentenceCell = series.Cells.FirstOrDefault(c => c.Statements.Contains("Learner.Sentence(", StringComparison.Ordinal));
+
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"""
+            // {app}: the lesson "{title}" ({PathTo("notebooks/" + name)}) as a .NET 10 file-based app.
+            // Run it with `dotnet run {app}` (the .NET 10 SDK is all it needs; the first build takes a minute; add -c Release
+            // for the library at full speed, as the kernel loads it, which the measurements of 06 and 07 want). It runs the
+            // notebook's cells below in order, in the notebooks folder as the kernel does, and writes the lesson's page
+            // {Path.ChangeExtension(name, ".html")} (open it in a browser; charts work offline) and the executed notebook {name} beside this file.
+            // {(sentenceCell is null ? "Change any cell" : $"Type your own sentence in cell {sentenceCell.Index}, or change any cell")}, then run it again. Written by
+            // `dotnet run --project notebooks/runner -- --export-apps DIR`; the markers `// ── cell N ──` are the notebook's cell numbers.
+
+            """);
+        foreach (var project in projects)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"#:project {PathTo(project)}\n");
+        }
+
+        // As in the kernel: its default usings only, no analyzers, warnings stay warnings (the repository's
+        // Directory.Build.props would make them errors for an app inside the clone).
+        text.Append("""
+            #:property ImplicitUsings=disable
+            #:property RunAnalyzers=false
+            #:property TreatWarningsAsErrors=false
+            #:property PublishAot=false
+
+            """);
+        foreach (var directive in CellProgram.KernelUsings.Concat(series.Usings))
+        {
+            text.Append(directive).Append('\n');
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[0]};      // display and HTML, as in the kernel\n");
+        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[1]};   // Start, Cell, Show, Finish: record each cell for the page\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"Start(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");\n");
+
+        var cells = series.Cells.ToDictionary(c => c.Index);
+        for (var i = 0; i < notebook.Cells.Count; i++)
+        {
+            if (notebook.Cells[i] is not JsonObject cell)
+            {
+                continue;
+            }
+
+            text.Append('\n');
+            if (!cells.TryGetValue(i, out var code))
+            {
+                text.Append(LessonApp.MarkdownMarker(i)).Append('\n');
+                foreach (var line in NotebookFile.Source(cell).TrimEnd().Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+                {
+                    text.Append(line.Length == 0 ? "//" : "// " + line).Append('\n');
+                }
+
+                continue;
+            }
+
+            text.Append(LessonApp.CodeMarker(i)).Append('\n');
+            text.Append(CultureInfo.InvariantCulture, $"Cell({i});\n");
+            foreach (var line in removed.GetValueOrDefault(i, []))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"// {line}: the library comes from the #:project lines at the top\n");
+            }
+
+            foreach (var note in code.Notes)
+            {
+                text.Append(note).Append('\n');
+            }
+
+            if (code.Statements.Length == 0 && series.Usings.Count > 0 && !removed.ContainsKey(i))
+            {
+                text.Append("// this cell's usings are at the top of the file\n");
+            }
+            else if (code.Statements.Length > 0)
+            {
+                text.Append(code.Statements).Append('\n');
+            }
+        }
+
+        text.Append('\n').Append(LessonApp.FinishLine).Append('\n');
+        foreach (var code in series.Cells.Where(c => c.Types.Length > 0))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n// ── cell {code.Index}: its types (C# wants them after the statements) ──\n").Append(code.Types).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The app as the compiler sees it: the <c>#:</c> lines of file-based apps blanked, line numbers kept.</summary>
+    /// <param name="app">The app's text.</param>
+    /// <returns>The text without directives.</returns>
+    public static string CompilerView(string app) =>
+        string.Join("\n", app.Split('\n').Select(line => line.StartsWith("#:", StringComparison.Ordinal) ? string.Empty : line));
+
+    /// <summary>The cell a line of an app belongs to: the last marker at or above it.</summary>
+    /// <param name="app">The app's text.</param>
+    /// <param name="line">Zero-based line number.</param>
+    /// <returns>The cell index, or -1 above the first cell.</returns>
+    public static int CellAt(string app, int line)
+    {
+        var lines = app.Split('\n');
+        for (var i = Math.Min(line, lines.Length - 1); i >= 0; i--)
+        {
+            var marker = Marker().Match(lines[i]);
+            if (marker.Success)
+            {
+                return int.Parse(marker.Groups[1].Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return -1;
+    }
+
+    [GeneratedRegex(@"^#(?:r\b|i\b|load\b|!)")]
+    private static partial Regex KernelDirective();
+
+    [GeneratedRegex("""^#r\s+"nuget:\s*(NotebookAttention(?:\.[A-Za-z]+)*)\s*(?:,\s*[^"]*)?"\s*$""")]
+    private static partial Regex LibraryPackage();
+
+    [GeneratedRegex(@"^// ── cell (\d+)")]
+    private static partial Regex Marker();
+}
