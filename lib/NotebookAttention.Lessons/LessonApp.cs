@@ -200,7 +200,7 @@ public static partial class LessonApp
         var page = Path.ChangeExtension(executed, ".html");
         recorder!.Save(executed);
         ExecutedNotebook.Slim(executed);
-        PageWriter.WriteNotebookPage(executed, page, previous: null, next: null);
+        PageWriter.WriteNotebookPage(executed, page, previous: null, next: null, index: null);
         var plotly = Path.Combine(appFolder, OfflinePlotly.FileName);
         if (!File.Exists(plotly))
         {

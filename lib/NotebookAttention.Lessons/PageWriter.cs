@@ -28,7 +28,8 @@ public static class PageWriter
     /// <param name="pagePath">Where to write the .html.</param>
     /// <param name="previous">File name of the previous page, or null.</param>
     /// <param name="next">File name of the next page, or null.</param>
-    public static void WriteNotebookPage(string executedNotebook, string pagePath, string? previous, string? next)
+    /// <param name="index">File name of the series' index page beside it, or null where there is none (a lesson app's page).</param>
+    public static void WriteNotebookPage(string executedNotebook, string pagePath, string? previous, string? next, string? index = "index.html")
     {
         var notebook = NotebookFile.Load(executedNotebook);
         var title = TitleOf(notebook, Path.GetFileNameWithoutExtension(executedNotebook));
@@ -39,7 +40,7 @@ public static class PageWriter
             <title>{WebUtility.HtmlEncode(title)}</title>
             <script src="{OfflinePlotly.FileName}"></script>
             <style>{Style}</style></head><body>
-            <nav><a href="index.html">NotebookAttention series</a>{Link(" · previous: ", previous)}{Link(" · next: ", next)}</nav>
+            <nav>{(index is null ? "NotebookAttention series" : $"<a href=\"{WebUtility.HtmlEncode(index)}\">NotebookAttention series</a>")}{Link(" · previous: ", previous)}{Link(" · next: ", next)}</nav>
             <main>
             """);
         foreach (var cell in notebook.Cells.OfType<JsonObject>())

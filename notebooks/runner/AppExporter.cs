@@ -181,8 +181,8 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"""
             // {app}: the lesson "{title}" ({PathTo("notebooks/" + name)}) as a .NET 10 file-based app.
-            // Run it with `dotnet run {app}` (the .NET 10 SDK is all it needs; the first build takes a minute; add -c Release
-            // for the library at full speed, as the kernel loads it, which the measurements of 06 and 07 want). It runs the
+            // Run it with `dotnet run {app}` (the .NET 10 SDK is all it needs; the first build takes a minute; the library is
+            // compiled optimized in every configuration, so the measurements of 06 and 07 run at full speed). It runs the
             // notebook's cells below in order, in the notebooks folder as the kernel does, and writes the lesson's page
             // {Path.ChangeExtension(name, ".html")} (open it in a browser; charts work offline) and the executed notebook {name} beside this file.
             // {(sentenceCell is null ? "Change any cell" : $"Type your own sentence in cell {sentenceCell.Index}, or change any cell")}, then run it again. Written by
