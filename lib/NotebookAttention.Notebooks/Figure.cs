@@ -45,6 +45,14 @@ public sealed class Figure
     /// <summary>The numbers behind the chart as an HTML table.</summary>
     public string TableHtml { get; }
 
+    /// <summary>
+    /// The numbers behind the chart as a table a cell can show on its own, captioned with the chart's title:
+    /// <c>display(figure.Numbers())</c>. (The kernel's <c>HTML(...)</c> would show it too, but makes Jupyter print
+    /// compiler warning CS1701 under the cell.)
+    /// </summary>
+    /// <returns>The table.</returns>
+    public TableView Numbers() => new($"Numbers: {Title}", TableHtml);
+
     /// <summary>Width in pixels.</summary>
     public int Width { get; }
 

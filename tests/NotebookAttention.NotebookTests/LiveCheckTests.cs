@@ -201,20 +201,21 @@ public sealed class LiveCheckTests : IDisposable
             """);
 
         Assert.Equal((4, 3, 2, 2, false), (outputs.Charts, outputs.Drawn, outputs.Heatmaps, outputs.HeatmapsDrawn, outputs.AllDrawn));
-        Assert.Equal(["cell 3: CS1701", "cell 22: CS8632"], outputs.Warnings);
+        Assert.Equal(["cell 3: warning CS1701: Assuming assembly reference 'A' matches 'B'", "cell 22: (1,15): warning CS8632: The annotation ... …"], outputs.Warnings);
+        Assert.False(outputs.Clean);
         Assert.Equal([7, 9, 11, 12], outputs.Errors.Select(e => int.Parse(e[5..e.IndexOf(':', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture)));
         Assert.Equal("cell 7: Error: (2,1): error CS0103: The name 'x' does not exist", outputs.Errors[0]);
         Assert.Equal("cell 9: Unhandled exception. System.InvalidOperationException: boom …", outputs.Errors[1]);
     }
 
     [Fact]
-    public void A_notebook_passes_only_when_every_cell_ran_every_chart_was_drawn_and_nothing_failed()
+    public void A_notebook_passes_only_when_every_cell_ran_every_chart_was_drawn_and_nothing_failed_or_warned()
     {
         var progress = PageProgress.Parse("""{"prompts": ["In [1]:", "In [2]:"], "kernel": "kernel_idle_icon", "connected": true}""");
-        var outputs = new PageOutputs(3, 3, 2, 2, [], ["cell 3: CS1701"]);
+        var outputs = new PageOutputs(3, 3, 2, 2, [], []);
         var good = new LiveNotebookReport("03-weighted-sum.ipynb", 2, 6.3, 10.0, 120, progress, outputs, []);
         Assert.True(good.Passed, good.ToString());
-        Assert.StartsWith("ok   03-weighted-sum.ipynb: 10.0 s after Run All (kernel ready in 6.3 s; limit 120 s), 2/2 cells run, 3/3 charts drawn, 2/2 heatmaps drawn, 0 errors, 1 compiler warnings shown", good.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("ok   03-weighted-sum.ipynb: 10.0 s after Run All (kernel ready in 6.3 s; limit 120 s), 2/2 cells run, 3/3 charts drawn, 2/2 heatmaps drawn, 0 errors, 0 compiler warnings", good.ToString(), StringComparison.Ordinal);
 
         LiveNotebookReport[] bad =
         [
@@ -224,10 +225,12 @@ public sealed class LiveCheckTests : IDisposable
             good with { Outputs = outputs with { HeatmapsDrawn = 1 } },
             good with { Outputs = new PageOutputs(0, 0, 0, 0, [], []) },
             good with { Outputs = outputs with { Errors = ["cell 7: Error: boom"] } },
+            good with { Outputs = outputs with { Warnings = ["cell 3: warning CS1701: Assuming assembly reference ..."] } },
             good with { Problems = ["stopped at the time limit"] },
         ];
         Assert.All(bad, report => Assert.False(report.Passed, report.ToString()));
         Assert.All(bad, report => Assert.StartsWith("FAIL", report.ToString(), StringComparison.Ordinal));
+        Assert.Contains("compiler warning on stderr: cell 3: warning CS1701", bad[^2].ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace NotebookAttention.PageCheck;
 /// <summary>
 /// The live experience, tested: a real Jupyter Notebook server on 127.0.0.1 serves a copy of the notebooks on the
 /// series' own kernelspec, headless Chromium clicks Cell ▸ Run All on each, and the check fails when a cell did not
-/// run, a chart or heatmap was not drawn, a cell shows an error, anything the server or a kernel started listened
+/// run, a chart or heatmap was not drawn, a cell shows an error or a compiler warning (anything on standard error), anything the server or a kernel started listened
 /// beyond loopback, the repository's notebooks changed, or a process was left running.
 /// </summary>
 public static class LiveJupyter
@@ -130,7 +130,7 @@ public static class LiveJupyter
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"live: {reports.Count(r => r.Passed)} of {notebooks.Count} notebooks passed, {reports.Sum(r => r.Outputs.Drawn)} charts drawn, {reports.Sum(r => r.Outputs.Errors.Count)} cell errors; {total.Elapsed.TotalSeconds:0} s in all; server log: {Path.GetRelativePath(root, Path.Combine(live, "server.log"))}"));
+            $"live: {reports.Count(r => r.Passed)} of {notebooks.Count} notebooks passed, {reports.Sum(r => r.Outputs.Drawn)} charts drawn, {reports.Sum(r => r.Outputs.Errors.Count)} cell errors, {reports.Sum(r => r.Outputs.Warnings.Count)} compiler warnings; {total.Elapsed.TotalSeconds:0} s in all; server log: {Path.GetRelativePath(root, Path.Combine(live, "server.log"))}"));
         return failures.Count == 0 ? 0 : 1;
     }
 

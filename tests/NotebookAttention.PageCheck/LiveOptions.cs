@@ -18,7 +18,7 @@ public sealed class LiveOptions
           --jupyter PATH     the classic notebook server (default: jupyter-notebook found on PATH)
         Serves a copy of the notebooks from artifacts/live/ with Jupyter Notebook on 127.0.0.1 and the series' own
         kernelspec, clicks Cell > Run All in headless Chromium and checks every cell ran, every chart was drawn and
-        no cell shows an error. Run README command 1 first: it packs the library the notebooks load.
+        no cell shows an error or a compiler warning. Run README command 1 first: it packs the library the notebooks load.
         """;
 
     /// <summary>

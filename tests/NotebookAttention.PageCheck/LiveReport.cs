@@ -81,14 +81,16 @@ public sealed partial record PageProgress(IReadOnlyList<string> Prompts, string 
 /// <param name="Heatmaps">Charts whose figure holds a heatmap.</param>
 /// <param name="HeatmapsDrawn">Heatmap charts with plotly's heatmap layer painted.</param>
 /// <param name="Errors">Error outputs, and standard-error text that is not only compiler warnings, each as "cell N: ..." (N counts every cell from 1).</param>
-/// <param name="Warnings">Standard-error text made only of compiler warnings (the kernel writes them there), as "cell N: CS8632".</param>
+/// <param name="Warnings">Standard-error text made only of compiler warnings (the kernel writes them there), each as "cell N: warning CS8632: ...".</param>
 public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, int HeatmapsDrawn, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings)
 {
+    private const int ShownLength = 300;
+
     /// <summary>
     /// Reads the JSON that <see cref="LiveScripts.Outputs"/> returns and sorts the cells' outputs: an error output,
     /// or anything shown as one, is an error; standard-error text is a warning when each of its lines is a compiler
     /// warning (<c>warning CS8632: ...</c>, optionally after a position such as <c>(1,15): </c>), else an error (a
-    /// traceback, an exception, a message).
+    /// traceback, an exception, a message). Each keeps its first line, which says what happened.
     /// </summary>
     /// <param name="json"><c>{"charts": n, "drawn": n, "heatmaps": n, "heatmapsDrawn": n, "outputs": [{"cell": n, "kind": "error|stderr|shown", "text": "..."}]}</c>.</param>
     /// <returns>The outputs.</returns>
@@ -101,18 +103,8 @@ public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, in
         foreach (var output in root.GetProperty("outputs").EnumerateArray())
         {
             var text = (output.GetProperty("text").GetString() ?? string.Empty).Trim();
-            var cell = string.Create(CultureInfo.InvariantCulture, $"cell {output.GetProperty("cell").GetInt32()}: ");
-            var codes = WarningCodes(text);
-            if (output.GetProperty("kind").GetString() == "stderr" && codes is not null)
-            {
-                warnings.Add(cell + string.Join(", ", codes));
-            }
-            else
-            {
-                // The first line says what failed; a stack trace follows it.
-                var first = text.ReplaceLineEndings("\n").Split('\n')[0];
-                errors.Add(cell + (first.Length > 300 ? first[..300] + "…" : first) + (first.Length < text.Length ? " …" : string.Empty));
-            }
+            var shown = string.Create(CultureInfo.InvariantCulture, $"cell {output.GetProperty("cell").GetInt32()}: ") + FirstLine(text);
+            (output.GetProperty("kind").GetString() == "stderr" && OnlyCompilerWarnings(text) ? warnings : errors).Add(shown);
         }
 
         return new PageOutputs(
@@ -127,15 +119,24 @@ public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, in
     /// <summary>Every chart and every heatmap drawn.</summary>
     public bool AllDrawn => Drawn == Charts && HeatmapsDrawn == Heatmaps;
 
-    /// <summary>The distinct warning codes when every line of the text is a compiler warning; else null.</summary>
-    private static List<string>? WarningCodes(string text)
+    /// <summary>Nothing on standard error and no error output: the learner sees no pink or red box.</summary>
+    public bool Clean => Errors.Count == 0 && Warnings.Count == 0;
+
+    /// <summary>The first line (what failed or what the compiler warns about; a stack trace or more warnings may follow), cut at <see cref="ShownLength"/> characters.</summary>
+    private static string FirstLine(string text)
     {
-        var matches = text.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(l => CompilerWarning().Match(l)).ToList();
-        return matches.Count > 0 && matches.All(m => m.Success) ? [.. matches.Select(m => m.Groups[1].Value).Distinct()] : null;
+        var first = text.ReplaceLineEndings("\n").Split('\n')[0];
+        return (first.Length > ShownLength ? first[..ShownLength] + "…" : first) + (first.Length < text.Length ? " …" : string.Empty);
     }
 
-    [GeneratedRegex(@"^(?:\(\d+,\d+\):\s*)?warning ([A-Z]+\d+):")]
+    /// <summary>Whether every non-blank line of the text is a compiler warning.</summary>
+    private static bool OnlyCompilerWarnings(string text)
+    {
+        var lines = text.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length > 0 && lines.All(l => CompilerWarning().IsMatch(l));
+    }
+
+    [GeneratedRegex(@"^(?:\(\d+,\d+\):\s*)?warning [A-Z]+\d+:")]
     private static partial Regex CompilerWarning();
 }
 
@@ -150,16 +151,19 @@ public sealed partial record PageOutputs(int Charts, int Drawn, int Heatmaps, in
 /// <param name="Problems">What went wrong outside the cells: the time limit, a dead kernel, script errors on the page.</param>
 public sealed record LiveNotebookReport(string Notebook, int CodeCells, double StartSeconds, double RunSeconds, double BudgetSeconds, PageProgress Progress, PageOutputs Outputs, IReadOnlyList<string> Problems)
 {
-    /// <summary>Every code cell ran, at least one chart was shown, every chart and heatmap was drawn, no error anywhere.</summary>
-    public bool Passed => CodeCells > 0 && Progress.Run == CodeCells && Outputs.Charts > 0 && Outputs.AllDrawn && Outputs.Errors.Count == 0 && Problems.Count == 0;
+    /// <summary>
+    /// Every code cell ran, at least one chart was shown, every chart and heatmap was drawn, and no cell shows an
+    /// error or anything on standard error: a compiler warning is a pink box the learner sees, so it fails too.
+    /// </summary>
+    public bool Passed => CodeCells > 0 && Progress.Run == CodeCells && Outputs.Charts > 0 && Outputs.AllDrawn && Outputs.Clean && Problems.Count == 0;
 
     /// <inheritdoc />
     public override string ToString() =>
         $"{(Passed ? "ok  " : "FAIL")} {Notebook}: "
         + string.Create(CultureInfo.InvariantCulture, $"{RunSeconds:0.0} s after Run All (kernel ready in {StartSeconds:0.0} s; limit {BudgetSeconds:0.#} s), ")
-        + $"{Progress.Run}/{CodeCells} cells run, {Outputs.Drawn}/{Outputs.Charts} charts drawn, {Outputs.HeatmapsDrawn}/{Outputs.Heatmaps} heatmaps drawn, {Outputs.Errors.Count} errors, {Outputs.Warnings.Count} compiler warnings shown"
+        + $"{Progress.Run}/{CodeCells} cells run, {Outputs.Drawn}/{Outputs.Charts} charts drawn, {Outputs.HeatmapsDrawn}/{Outputs.Heatmaps} heatmaps drawn, {Outputs.Errors.Count} errors, {Outputs.Warnings.Count} compiler warnings"
         + (Outputs.Charts == 0 ? "\n       no chart on the page: the notebook's charts were not shown" : string.Empty)
         + string.Concat(Outputs.Errors.Select(e => $"\n       error: {e}"))
-        + (Outputs.Warnings.Count > 0 ? $"\n       compiler warnings shown on stderr (not errors): {string.Join("; ", Outputs.Warnings)}" : string.Empty)
+        + string.Concat(Outputs.Warnings.Select(w => $"\n       compiler warning on stderr: {w}"))
         + string.Concat(Problems.Select(p => $"\n       {p}"));
 }
