@@ -194,10 +194,11 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
             text.Append(CultureInfo.InvariantCulture, $"#:project {PathTo(project)}\n");
         }
 
-        // As in the kernel: its default usings only, no analyzers, warnings stay warnings (the repository's
-        // Directory.Build.props would make them errors for an app inside the clone).
+        // As in the kernel: its default usings only, no nullable context, no analyzers, warnings stay warnings (the
+        // repository's Directory.Build.props would make them errors for an app inside the clone).
         text.Append("""
             #:property ImplicitUsings=disable
+            #:property Nullable=disable
             #:property RunAnalyzers=false
             #:property TreatWarningsAsErrors=false
             #:property PublishAot=false

@@ -97,7 +97,7 @@ public static class CellProgram
 
     private static List<Submission> Compile(string notebook, IReadOnlyList<ScriptCell> cells, IReadOnlyList<MetadataReference> references, IReadOnlyList<string> staticUsings)
     {
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, usings: [.. KernelUsings.Select(u => u[6..^1]), .. staticUsings], nullableContextOptions: NullableContextOptions.Enable);
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, usings: [.. KernelUsings.Select(u => u[6..^1]), .. staticUsings], nullableContextOptions: NullableContextOptions.Disable);
         var submissions = new List<Submission>();
         CSharpCompilation? previous = null;
         foreach (var cell in cells)
@@ -325,7 +325,7 @@ public static class CellProgram
     public static ImmutableArray<Diagnostic> ProgramErrors(string program, IReadOnlyList<MetadataReference> references)
     {
         var tree = CSharpSyntaxTree.ParseText(program, new CSharpParseOptions(LanguageVersion.Latest));
-        var compilation = CSharpCompilation.Create("app", [tree], references, new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+        var compilation = CSharpCompilation.Create("app", [tree], references, new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Disable));
         return [.. compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)];
     }
 }
