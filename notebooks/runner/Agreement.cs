@@ -35,8 +35,13 @@ public static class Agreement
             log.WriteLine(Totals(one, two, notebooks));
         }
 
+        var tally = Directory.GetFiles(first, "*.ipynb").Select(Path.GetFileName).OfType<string>()
+            .Where(name => File.Exists(Path.Combine(second, name)))
+            .Select(name => EngineAgreement.Tally(NotebookFile.Load(Path.Combine(first, name)), NotebookFile.Load(Path.Combine(second, name))))
+            .Aggregate(new AgreementTally(0, 0, 0), (sum, one) => sum + one);
+        log.WriteLine($"compared: {tally}");
         log.WriteLine(disagreements.Count == 0
-            ? $"agreement: {first} and {second} agree on all {notebooks} notebook(s) (success, charts, heatmaps, tables, every output's kind and text; outputs holding machine figures compared by kind)"
+            ? $"agreement: {first} and {second} agree on all {notebooks} notebook(s) (success, charts, heatmaps, tables, every output's kind and text with machine figures masked; cells tagged {EngineAgreement.TimingDependentTag} by kind)"
             : $"agreement: {disagreements.Count} disagreement(s) between {first} and {second} over {notebooks} notebook(s)");
         return disagreements.Count == 0 ? 0 : 1;
     }

@@ -35,11 +35,22 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
     /// <param name="runner">The series.</param>
     /// <param name="folder">DIR.</param>
     /// <param name="only">File-name prefixes; empty for all.</param>
-    /// <returns>The exit code: 0 when every notebook was exported, 1 otherwise, 2 when none matched.</returns>
-    public static int Command(SeriesRunner runner, string folder, IReadOnlyList<string> only)
+    /// <param name="force">Overwrite apps the learner edited since their export (<c>--force</c>).</param>
+    /// <returns>The exit code: 0 when every notebook was exported, 1 otherwise, 2 when none matched or DIR is the notebooks folder.</returns>
+    public static int Command(SeriesRunner runner, string folder, IReadOnlyList<string> only, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(only);
+        try
+        {
+            OutputGuard.RefuseNotebooksFolder(folder, runner.NotebooksFolder, "--export-apps");
+        }
+        catch (ArgumentException error)
+        {
+            Console.Error.WriteLine(error.Message);
+            return 2;
+        }
+
         var notebooks = runner.Notebooks.Where(n => only.Count == 0 || only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();
         if (notebooks.Count == 0)
         {
@@ -60,10 +71,10 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         {
             try
             {
-                var app = exporter.Export(notebook, folder);
+                var app = exporter.Export(notebook, folder, force);
                 Console.WriteLine($"  {Path.GetFileName(app)}: {File.ReadAllLines(app).Length} lines; run it with: dotnet run {Shortest(app)}");
             }
-            catch (AppExportException error)
+            catch (Exception error) when (error is AppExportException or IOException)
             {
                 failed++;
                 Console.Error.WriteLine($"  not exported: {error.Message}");
@@ -83,16 +94,51 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
     /// <param name="notebookPath">The .ipynb.</param>
     /// <param name="folder">Where the app goes (created when missing).</param>
     /// <returns>The path of the app.</returns>
+    /// <param name="force">Overwrite an app that was edited since its export.</param>
     /// <exception cref="AppExportException">A cell cannot be exported; nothing is written.</exception>
-    public string Export(string notebookPath, string folder)
+    /// <exception cref="IOException">The app there was changed since its export and <paramref name="force"/> is false; it is kept.</exception>
+    /// <exception cref="ArgumentException"><paramref name="folder"/> is the notebook's own folder.</exception>
+    /// <remarks>
+    /// The app's first line holds the SHA-256 of the rest as exported (<see cref="ExportHashPrefix"/>). An app whose
+    /// text no longer matches its hash, or that has none, was written or edited by someone else: README invites
+    /// learners to change cells and run again, so a second export keeps their work unless told otherwise.
+    /// </remarks>
+    public string Export(string notebookPath, string folder, bool force = false)
     {
         folder = Path.GetFullPath(folder);
+        OutputGuard.RefuseSourceFolder(notebookPath, folder, "--export-apps");
         var text = Convert(notebookPath, folder);
         Directory.CreateDirectory(folder);
         var app = Path.Combine(folder, Path.ChangeExtension(Path.GetFileName(notebookPath), ".cs"));
-        File.WriteAllText(app, text);
+        if (!force && File.Exists(app) && !IsUnedited(File.ReadAllText(app)))
+        {
+            throw new IOException($"{app} was changed since it was exported, so it is kept: move it away, or export again with --force to overwrite it.");
+        }
+
+        File.WriteAllText(app, WithExportHash(text));
         return app;
     }
+
+    /// <summary>How an exported app's first line starts; the SHA-256 (hex) of the rest of the file follows.</summary>
+    public const string ExportHashPrefix = "// exported app, sha256 of the lines below as written: ";
+
+    /// <summary>An app's text with its first line holding the hash of the rest (see <see cref="Export"/>).</summary>
+    /// <param name="app">The app's text.</param>
+    /// <returns>The line, then the text.</returns>
+    public static string WithExportHash(string app) => $"{ExportHashPrefix}{Hash(app)}\n{app}";
+
+    /// <summary>Whether an app's text is as exported: its first line's hash matches the rest.</summary>
+    /// <param name="app">The text of an app file.</param>
+    /// <returns>False when the hash line is missing or the rest was changed.</returns>
+    public static bool IsUnedited(string app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var newline = app.IndexOf('\n', StringComparison.Ordinal);
+        return newline > 0 && app.StartsWith(ExportHashPrefix, StringComparison.Ordinal)
+            && app[ExportHashPrefix.Length..newline] == Hash(app[(newline + 1)..]);
+    }
+
+    private static string Hash(string text) => System.Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>Whether <paramref name="folder"/> lies inside the repository, so apps there name the library by a relative path.</summary>
     /// <param name="folder">A folder.</param>

@@ -62,8 +62,10 @@ public sealed partial class ScriptingEngine
     /// <param name="timeout">Time limit for the whole notebook.</param>
     /// <param name="sentence">A sentence that replaces the one typed in the notebook (<see cref="Learner.SentenceVariable"/>), or null.</param>
     /// <returns>How it went; the first failing cell stops the notebook and is its only error.</returns>
+    /// <exception cref="ArgumentException"><paramref name="outputFolder"/> is the notebook's own folder (checked before anything is deleted).</exception>
     public NotebookRun Execute(string notebook, string outputFolder, TimeSpan timeout, string? sentence = null)
     {
+        OutputGuard.RefuseSourceFolder(notebook, outputFolder, "the output folder");
         Directory.CreateDirectory(outputFolder);
         var name = Path.GetFileName(notebook);
         var executed = Path.Combine(outputFolder, name);
