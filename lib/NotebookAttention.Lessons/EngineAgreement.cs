@@ -149,9 +149,11 @@ public static partial class EngineAgreement
     /// <summary>Compares two folders of executed notebooks, matched by file name.</summary>
     /// <param name="first">A folder of executed .ipynb files (e.g. artifacts/series).</param>
     /// <param name="second">Another (e.g. artifacts/scripting).</param>
+    /// <param name="only">The file names of the notebooks to compare (those a run just executed, so stale files of an
+    /// earlier run are left out), or null for every .ipynb in either folder.</param>
     /// <returns>Every disagreement; empty when the folders agree. A notebook in one folder only is a disagreement.</returns>
     /// <exception cref="DirectoryNotFoundException">A folder does not exist.</exception>
-    public static IReadOnlyList<Disagreement> CompareFolders(string first, string second)
+    public static IReadOnlyList<Disagreement> CompareFolders(string first, string second, IReadOnlyCollection<string>? only = null)
     {
         foreach (var folder in new[] { first, second })
         {
@@ -162,7 +164,7 @@ public static partial class EngineAgreement
         }
 
         static IEnumerable<string> Names(string folder) => Directory.GetFiles(folder, "*.ipynb").Select(Path.GetFileName).OfType<string>();
-        var names = Names(first).Union(Names(second)).Order(StringComparer.Ordinal).ToList();
+        var names = (only ?? Names(first).Union(Names(second))).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (names.Count == 0)
         {
             throw new DirectoryNotFoundException($"neither {first} nor {second} holds an executed notebook (.ipynb): nothing to compare.");

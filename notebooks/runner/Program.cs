@@ -91,5 +91,5 @@ foreach (var run in series)
     Console.WriteLine(run.Summary());
 }
 
-var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out) == 0;
+var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out, [.. notebooks.Select(Path.GetFileName).OfType<string>()]) == 0;
 return series.All(r => r.Failed == 0) && agree ? 0 : 1;

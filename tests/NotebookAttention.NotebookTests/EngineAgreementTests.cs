@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using NotebookAttention.Notebooks;
 
 namespace NotebookAttention.NotebookTests;
 
@@ -104,6 +105,17 @@ public sealed class EngineAgreementTests : IDisposable
     }
 
     [Fact]
+    public void A_stale_notebook_of_an_earlier_run_is_left_out_when_the_run_names_what_it_executed()
+    {
+        var kernel = Write("kernel", Lesson());
+        var scripting = Write("scripting", Lesson());
+        File.WriteAllText(Path.Combine(kernel, "99-stale.ipynb"), File.ReadAllText(Path.Combine(kernel, "03-lesson.ipynb")));
+        Assert.Contains("not written", Assert.Single(EngineAgreement.CompareFolders(kernel, scripting)).What, StringComparison.Ordinal);
+        Assert.Empty(EngineAgreement.CompareFolders(kernel, scripting, ["03-lesson.ipynb"]));
+        Assert.Single(EngineAgreement.CompareFolders(kernel, scripting, ["03-lesson.ipynb", "04-other.ipynb"]));
+    }
+
+    [Fact]
     public void A_missing_chart_fails()
     {
         var kernel = Write("kernel", Lesson());
@@ -192,11 +204,11 @@ public sealed class EngineAgreementTests : IDisposable
     public void Only_a_cell_tagged_timing_dependent_is_compared_by_kind_alone()
     {
         var kernel = Write("kernel", Lesson());
-        var sweep = Lesson(timing: "reference n = 64: 3.476 ms\nreference n = 128: 9.1 ms\nn^1.42 from 2 lengths\n");
-        var untagged = Write("scripting", sweep);
+        static JsonObject[][] Sweep() => Lesson(timing: "reference n = 64: 3.476 ms\nreference n = 128: 9.1 ms\nn^1.42 from 2 lengths\n");
+        var untagged = Write("scripting", Sweep());
         Assert.Equal(2, Assert.Single(EngineAgreement.CompareFolders(kernel, untagged)).Cell);
 
-        var tagged = Write("scripting-tagged", sweep);
+        var tagged = Write("scripting-tagged", Sweep());
         var path = Path.Combine(tagged, "03-lesson.ipynb");
         var notebook = JsonNode.Parse(File.ReadAllText(path))!;
         notebook["cells"]![2]!["metadata"]!["tags"] = new JsonArray(EngineAgreement.TimingDependentTag);
@@ -212,6 +224,17 @@ public sealed class EngineAgreementTests : IDisposable
         shorter["cells"]![2]!["metadata"]!["tags"] = new JsonArray(EngineAgreement.TimingDependentTag);
         File.WriteAllText(missingPath, shorter.ToJsonString());
         Assert.Contains(EngineAgreement.CompareFolders(kernel, taggedMissing), d => d.Cell == 2);
+    }
+
+    [Fact]
+    public void Only_the_sentence_the_library_marks_as_timing_dependent_is_masked_inside_an_output()
+    {
+        static JsonObject Conclusions(string growth, string accuracy) =>
+            Html($"<ul class=\"na-conclusions\"><li>{accuracy}</li><li {LongRangeTraining.TimingDependentAttribute}=\"true\">{growth}</li></ul>");
+        var kernel = WriteChanged(1, "kernel", Conclusions("the time per step grew x5.1, as n^1.19: attention's grew faster", "attention right on 100.0% at L = 200"), Chart("na-chart-1-aaaab", "bar"));
+        Assert.Empty(EngineAgreement.CompareFolders(kernel, WriteChanged(1, Conclusions("the time per step grew x1.1, as n^0.09: attention's did not grow faster", "attention right on 100.0% at L = 200"), Chart("na-chart-1-aaaab", "bar"))));
+        var disagreement = Assert.Single(EngineAgreement.CompareFolders(kernel, WriteChanged(1, Conclusions("the time per step grew x5.1, as n^1.19: attention's grew faster", "attention right on 99.0% at L = 200"), Chart("na-chart-1-aaaab", "bar"))));
+        Assert.Contains("99.0%", disagreement.What, StringComparison.Ordinal);
     }
 
     [Fact]
