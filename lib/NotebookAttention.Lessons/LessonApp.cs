@@ -35,7 +35,13 @@ public static partial class LessonApp
     public static string MarkdownMarker(int cell) => $"// ── cell {cell} · markdown ──";
 
     /// <summary>The line that ends the lesson in an app; nothing after it is part of a cell.</summary>
-    public const string FinishLine = "Finish();";
+    public const string FinishLine = Qualified + "Finish();";
+
+    /// <summary>
+    /// How an app names this class's methods: fully qualified from the global namespace, so a cell that declares its own
+    /// <c>Show</c>, <c>Cell</c>, <c>Start</c> or <c>Finish</c> (or a class named LessonApp) cannot capture the app's calls.
+    /// </summary>
+    public const string Qualified = "global::NotebookAttention.Lessons.LessonApp.";
 
     /// <summary>
     /// Begins the lesson: reads the app's own file (its cells), makes <paramref name="workingFolder"/> the current
@@ -249,7 +255,7 @@ public static partial class LessonApp
     [GeneratedRegex(@"^// ── cell (\d+)( · markdown)? ──$")]
     private static partial Regex Marker();
 
-    [GeneratedRegex(@"^Cell\(\d+\);\s*$")]
+    [GeneratedRegex(@"^global::NotebookAttention\.Lessons\.LessonApp\.Cell\(\d+\);\s*$")]
     private static partial Regex CellCall();
 
     [GeneratedRegex("""#r\s+"nuget:\s*([\w.]+)\s*,\s*([^"\s]+)\s*"\s*""")]

@@ -15,13 +15,18 @@ namespace NotebookAttention.Runner;
 /// <param name="references">What the cells compile against; by default every assembly of this process.</param>
 public sealed partial class AppExporter(string root, IReadOnlyList<MetadataReference>? references = null)
 {
-    /// <summary>The types whose static members the apps import: <c>display</c> and <c>HTML</c> as in the kernel; <c>Start</c>, <c>Cell</c>, <c>Show</c>, <c>Finish</c>.</summary>
-    public static readonly IReadOnlyList<string> Runtime = [typeof(Lesson).FullName!, typeof(LessonApp).FullName!];
+    /// <summary>
+    /// The types whose static members the cells may use, as the kernel's globals: <c>display</c> and <c>HTML</c>
+    /// (imported by the app with <c>using static</c>). The app calls <see cref="LessonApp"/>'s <c>Start</c>,
+    /// <c>Cell</c>, <c>Show</c> and <c>Finish</c> fully qualified (<see cref="LessonApp.Qualified"/>) and does not import
+    /// them, so no cell can capture or call them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Runtime = [typeof(Lesson).FullName!];
 
     /// <summary>The library project every app references: the cells' runtime, which brings the series' library along.</summary>
     public const string RuntimeProject = "lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj";
 
-    private const string ShowMethod = "Show";
+    private const string ShowMethod = LessonApp.Qualified + "Show";
 
     private readonly IReadOnlyList<MetadataReference> references = references ?? CellProgram.ProcessReferences();
 
@@ -227,7 +232,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"""
             // {app}: the lesson "{title}" ({PathTo("notebooks/" + name)}) as a .NET 10 file-based app.
-            // Run it with `dotnet run {app}` (the .NET 10 SDK is all it needs; the first build takes a minute; the library is
+            // Run it with `dotnet run {app}` (it needs the .NET 10 SDK, and NuGet on the first build, which takes a minute; the library is
             // compiled optimized in every configuration, so the measurements of 06 and 07 run at full speed). It runs the
             // notebook's cells below in order, in the notebooks folder as the kernel does, and writes the lesson's page
             // {Path.ChangeExtension(name, ".html")} (open it in a browser; charts work offline) and the executed notebook {name} beside this file.
@@ -255,8 +260,8 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         }
 
         text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[0]};      // display and HTML, as in the kernel\n");
-        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[1]};   // Start, Cell, Show, Finish: record each cell for the page\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"Start(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");\n");
+        text.Append('\n');
+        text.Append(CultureInfo.InvariantCulture, $"{LessonApp.Qualified}Start(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");   // Start, Cell, Show, Finish record each cell for the page\n");
 
         var cells = series.Cells.ToDictionary(c => c.Index);
         for (var i = 0; i < notebook.Cells.Count; i++)
@@ -279,7 +284,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
             }
 
             text.Append(LessonApp.CodeMarker(i)).Append('\n');
-            text.Append(CultureInfo.InvariantCulture, $"Cell({i});\n");
+            text.Append(CultureInfo.InvariantCulture, $"{LessonApp.Qualified}Cell({i});\n");
             foreach (var line in removed.GetValueOrDefault(i, []))
             {
                 text.Append(CultureInfo.InvariantCulture, $"// {line}: the library comes from the #:project lines at the top\n");
