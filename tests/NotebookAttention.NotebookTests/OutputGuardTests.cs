@@ -98,7 +98,10 @@ public sealed class OutputGuardTests : IDisposable
         File.WriteAllText(app, "// a file of the learner's own, no hash line\n");
         Assert.Throws<IOException>(() => exporter.Export(lesson, apps));
 
-        exporter.Export(lesson, apps, force: true);
+        var options = RunnerOptions.Parse(["--export-apps", apps, "--force"]);
+        Assert.True(options.Force);
+        Assert.False(RunnerOptions.Parse(["--export-apps", apps]).Force);
+        exporter.Export(lesson, apps, options.Force);
         Assert.Contains("var n = 1;", File.ReadAllText(app), StringComparison.Ordinal);
         Assert.True(AppExporter.IsUnedited(File.ReadAllText(app)));
     }
