@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using NotebookAttention.Notebooks;
 
 namespace NotebookAttention.Lessons;
 
@@ -30,47 +31,129 @@ public sealed record OutputCounts(int Charts, int Heatmaps, int Tables)
     public override string ToString() => $"{Charts} charts, {Heatmaps} heatmaps, {Tables} tables";
 }
 
+/// <summary>How many outputs a comparison of two executed notebooks checked, and how.</summary>
+/// <param name="Exact">Outputs whose whole text matched with nothing masked.</param>
+/// <param name="Masked">Outputs that matched once their machine figures were masked.</param>
+/// <param name="Excused">Outputs of cells tagged <see cref="EngineAgreement.TimingDependentTag"/> (compared by kind only), and
+/// outputs of cells holding an element marked <see cref="LongRangeTraining.TimingDependentAttribute"/> (compared with that
+/// element masked).</param>
+public sealed record AgreementTally(int Exact, int Masked, int Excused)
+{
+    /// <summary>The sum of two tallies.</summary>
+    public static AgreementTally operator +(AgreementTally a, AgreementTally b) =>
+        new(a.Exact + b.Exact, a.Masked + b.Masked, a.Excused + b.Excused);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Exact} outputs compared exactly, {Masked} with machine figures masked, {Excused} excused as timing-dependent";
+}
+
 /// <summary>
 /// Proof that two engines (or an engine and an exported app) produce the same lessons: two executed copies of a
-/// notebook agree when both ran to the end or both failed, they show the same number of charts, heatmaps and tables,
-/// and every code cell shows outputs of the same kinds in the same order with the same texts, where only
-/// <see cref="HoldsMachineFigure">machine figures</see> may differ.
+/// notebook agree when both ran to the end (or both failed at the same cell with the same first line of the error),
+/// they show the same number of charts, heatmaps and tables, and every code cell shows outputs of the same kinds in
+/// the same order with the same texts once <see cref="MaskMachineFigures">machine figures are masked</see>.
 /// </summary>
 /// <remarks>
 /// A text is what a reader sees of an output: a stream's text, a <c>text/plain</c> value, or the visible text of a
 /// <c>text/html</c> value (scripts, styles and tags removed, entities decoded, white space collapsed), so chart ids
 /// and the formatter's style sheets do not count, but every caption, table cell and sentence does. When either copy
-/// failed, only success is compared: the kernel keeps running after a failing cell and the scripting engine stops, so
-/// later outputs are not comparable.
+/// failed, only where and how it failed is compared: the kernel keeps running after a failing cell and the scripting
+/// engine stops, so later outputs are not comparable.
 /// </remarks>
 public static partial class EngineAgreement
 {
     /// <summary>
-    /// The one rule for what may differ between two runs of a lesson: a machine figure, that is a text that holds a
-    /// measurement of this machine. It is recognised by its units: a number with a unit of time, speed or memory
-    /// (<c>0.787 ms</c>, <c>3.5 s</c>, <c>12 GFLOP/s</c>, <c>0.27 MiB</c>, <c>21.7 GiB</c>; also µs, ns, min, KiB), a
-    /// quantity labelled in such a unit (a column or axis in <c>seconds</c>, <c>(s)</c>, <c>(ms)</c>,
-    /// <c>MiB allocated</c>), an exponent fitted to measured points (<c>n^1.85</c>; exact exponents such as n^2 are
-    /// not), or the memory that <c>is available</c>. An output whose text holds a machine figure is compared by its
-    /// kind only (output type and mime types), because a time budget also decides how many lengths a sweep measures
-    /// and so what its table, fit and verdict say; every other output's text must match to the character.
+    /// The Jupyter cell tag (in the cell's <c>metadata.tags</c>) that excuses a cell's output texts: its outputs are
+    /// compared by kind only. It belongs on the few cells whose words, not only figures, follow from timings: the
+    /// sweeps of notebook 06, where the time budget decides how many lengths are measured and so what the tables,
+    /// fits and verdicts say, and notebook 07's timing table, whose speed ratios and verdict come from timings.
+    /// </summary>
+    public const string TimingDependentTag = "timing-dependent";
+
+    /// <summary>What a masked machine figure reads as.</summary>
+    public const string MaskedFigure = "‹figure›";
+
+    /// <summary>
+    /// The one rule for what may differ between two runs of a lesson: a machine figure, that is a measurement of this
+    /// machine, recognised by its unit. Each is replaced by <see cref="MaskedFigure"/> and the rest of the text must
+    /// match to the character. A figure is a number with a unit of time, speed or memory (<c>0.787 ms</c>,
+    /// <c>3.5 s</c>, <c>12 GFLOP/s</c>, <c>0.27 MiB</c>, <c>21.7 GiB</c>; also µs, ns, min, KiB). Words are never
+    /// masked: a loss, an accuracy, a count, <c>layer(s) 4</c> or a verdict beside a figure is compared exactly.
+    /// In an HTML table, the cells of a column whose header holds a unit (<c>seconds</c>, <c>ms per step</c>,
+    /// <c>MiB allocated</c>, or a unit in brackets after a space: <c>RNN 1 core (ms)</c>, <c>tiled (s)</c>) are
+    /// masked whole, because they carry bare numbers; see <see cref="MaskMachineFigureColumns"/>. An exponent fitted to
+    /// timings (<c>n^1.85</c>) is not masked: it only appears in cells tagged <see cref="TimingDependentTag"/>.
     /// </summary>
     /// <remarks>
-    /// Found by running the series on both engines: every output that differed was in notebooks 06 (timing sweeps,
-    /// their fits and tables, the FMA share, the free memory) and 07 (the recurrent-against-attention timing), plus
-    /// the seconds in the training lines of 09 and 10. Weights, losses, accuracies, shapes, counts and percentages
-    /// elsewhere are compared exactly.
+    /// Found by running the series on both engines: outside the tagged cells of 06 and 07, the only outputs that
+    /// differed held timings or memory figures (06's FMA share and size estimate, 07's timing chart, 08's load time,
+    /// the seconds in the training lines of 09 and 10, 10's ms-per-step column and timing chart).
     /// </remarks>
     /// <param name="text">A text output.</param>
-    /// <returns>True when the text holds a machine figure.</returns>
+    /// <returns>The text with every machine figure replaced by <see cref="MaskedFigure"/>.</returns>
+    public static string MaskMachineFigures(string text) => MachineFigure().Replace(text, MaskedFigure);
+
+    /// <summary>True when the text holds a machine figure (see <see cref="MaskMachineFigures"/>).</summary>
+    /// <param name="text">A text output.</param>
+    /// <returns>Whether masking changes it.</returns>
     public static bool HoldsMachineFigure(string text) => MachineFigure().IsMatch(text);
+
+    /// <summary>
+    /// Masks the text of every element a page marks with <see cref="LongRangeTraining.TimingDependentAttribute"/>: a
+    /// sentence inside a lesson's output whose words follow from timings (notebook 10's growth of the time per training
+    /// step). The rest of that output is compared as usual.
+    /// </summary>
+    /// <param name="html">An HTML fragment.</param>
+    /// <returns>The fragment with each marked element's content replaced by <see cref="MaskedFigure"/>.</returns>
+    public static string MaskTimingDependent(string html) => TimingDependentElement().Replace(html, m => $"<{m.Groups["tag"].Value}>{MaskedFigure}</{m.Groups["tag"].Value}>");
+
+    /// <summary>
+    /// Masks, in every HTML table of a fragment, the cells of the columns whose header (the first row) holds a unit of
+    /// time, speed or memory: <c>seconds</c>, <c>ms per step</c>, <c>MiB allocated</c>, <c>(ms)</c> or <c>(s)</c>
+    /// after a space. Other columns (counts, accuracies, verdicts, ratios) are kept.
+    /// </summary>
+    /// <param name="html">An HTML fragment.</param>
+    /// <returns>The fragment with those cells' contents replaced by <see cref="MaskedFigure"/>.</returns>
+    public static string MaskMachineFigureColumns(string html) => TableElement().Replace(html, table =>
+    {
+        var rows = Row().Matches(table.Value);
+        if (rows.Count == 0)
+        {
+            return table.Value;
+        }
+
+        var headers = TableCell().Matches(rows[0].Value).Select(c => VisibleText(c.Groups["content"].Value).Trim()).ToList();
+        var unitColumns = headers.Select((header, i) => (header, i)).Where(h => UnitHeader().IsMatch(h.header)).Select(h => h.i).ToHashSet();
+        if (unitColumns.Count == 0)
+        {
+            return table.Value;
+        }
+
+        return Row().Replace(table.Value, row =>
+        {
+            if (row.Index == rows[0].Index)
+            {
+                return row.Value;
+            }
+
+            var column = 0;
+            return TableCell().Replace(row.Value, cell =>
+            {
+                var content = cell.Groups["content"];
+                var start = content.Index - cell.Index;
+                return unitColumns.Contains(column++) ? string.Concat(cell.Value.AsSpan(0, start), MaskedFigure, cell.Value.AsSpan(start + content.Length)) : cell.Value;
+            });
+        });
+    });
 
     /// <summary>Compares two folders of executed notebooks, matched by file name.</summary>
     /// <param name="first">A folder of executed .ipynb files (e.g. artifacts/series).</param>
     /// <param name="second">Another (e.g. artifacts/scripting).</param>
+    /// <param name="only">The file names of the notebooks to compare (those a run just executed, so stale files of an
+    /// earlier run are left out), or null for every .ipynb in either folder.</param>
     /// <returns>Every disagreement; empty when the folders agree. A notebook in one folder only is a disagreement.</returns>
     /// <exception cref="DirectoryNotFoundException">A folder does not exist.</exception>
-    public static IReadOnlyList<Disagreement> CompareFolders(string first, string second)
+    public static IReadOnlyList<Disagreement> CompareFolders(string first, string second, IReadOnlyCollection<string>? only = null)
     {
         foreach (var folder in new[] { first, second })
         {
@@ -81,7 +164,7 @@ public static partial class EngineAgreement
         }
 
         static IEnumerable<string> Names(string folder) => Directory.GetFiles(folder, "*.ipynb").Select(Path.GetFileName).OfType<string>();
-        var names = Names(first).Union(Names(second)).Order(StringComparer.Ordinal).ToList();
+        var names = (only ?? Names(first).Union(Names(second))).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (names.Count == 0)
         {
             throw new DirectoryNotFoundException($"neither {first} nor {second} holds an executed notebook (.ipynb): nothing to compare.");
@@ -116,9 +199,9 @@ public static partial class EngineAgreement
         var secondStatus = Status(second);
         if (first is null || second is null || first.Errors().Count > 0 || second.Errors().Count > 0)
         {
-            return firstStatus.StartsWith("failed", StringComparison.Ordinal) && secondStatus.StartsWith("failed", StringComparison.Ordinal)
+            return first is not null && second is not null && firstStatus == secondStatus
                 ? []
-                : firstStatus == secondStatus ? [] : [new Disagreement(name, -1, $"{firstName}: {firstStatus}; {secondName}: {secondStatus}")];
+                : [new Disagreement(name, -1, $"{firstName}: {firstStatus}; {secondName}: {secondStatus}")];
         }
 
         var differences = new List<Disagreement>();
@@ -137,13 +220,13 @@ public static partial class EngineAgreement
 
         for (var i = 0; i < cells; i++)
         {
-            var (a, b) = (Outputs(first.Cells[i]), Outputs(second.Cells[i]));
+            var excused = IsTimingDependent(first.Cells[i]) || IsTimingDependent(second.Cells[i]);
+            var (a, b) = (Outputs(first.Cells[i], masked: true), Outputs(second.Cells[i], masked: true));
             for (var j = 0; j < Math.Max(a.Count, b.Count); j++)
             {
                 var left = j < a.Count ? a[j] : null;
                 var right = j < b.Count ? b[j] : null;
-                var agree = left is not null && right is not null && left.Kind == right.Kind
-                    && (left.Text == right.Text || (HoldsMachineFigure(left.Text) && HoldsMachineFigure(right.Text)));
+                var agree = left is not null && right is not null && left.Kind == right.Kind && (excused || left.Text == right.Text);
                 if (!agree)
                 {
                     differences.Add(new Disagreement(name, i, $"output {j + 1} differs: {firstName} {Describe(left)}; {secondName} {Describe(right)}"));
@@ -171,7 +254,57 @@ public static partial class EngineAgreement
     /// <summary>What a reader sees of each output of a cell, in order (see the class remarks); none for markdown cells.</summary>
     /// <param name="cell">A cell of an executed notebook.</param>
     /// <returns>One entry per output: its kind (output type and mime types, e.g. "display_data text/html") and its text (empty for a chart alone).</returns>
-    public static IReadOnlyList<ShownOutput> Outputs(JsonNode? cell)
+    public static IReadOnlyList<ShownOutput> Outputs(JsonNode? cell) => Outputs(cell, masked: false);
+
+    /// <summary>How two executed copies of a notebook that agree were compared: outputs matched exactly, after masking, or excused.</summary>
+    /// <param name="first">One executed copy.</param>
+    /// <param name="second">The other.</param>
+    /// <returns>The tally over the cells both hold.</returns>
+    public static AgreementTally Tally(NotebookFile first, NotebookFile second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        var (exact, masked, excused) = (0, 0, 0);
+        for (var i = 0; i < Math.Min(first.Cells.Count, second.Cells.Count); i++)
+        {
+            var outputs = Math.Min(Outputs(first.Cells[i]).Count, Outputs(second.Cells[i]).Count);
+            if (IsTimingDependent(first.Cells[i]) || IsTimingDependent(second.Cells[i]))
+            {
+                excused += outputs;
+                continue;
+            }
+
+            var (a, b) = (Outputs(first.Cells[i]), Outputs(second.Cells[i]));
+            var (ma, mb) = (Outputs(first.Cells[i], masked: true), Outputs(second.Cells[i], masked: true));
+            var marked = (first.Cells[i]?["outputs"] as JsonArray ?? []).Concat(second.Cells[i]?["outputs"] as JsonArray ?? [])
+                .Any(o => NotebookFile.Text(o?["data"]?["text/html"]).Contains(LongRangeTraining.TimingDependentAttribute, StringComparison.Ordinal));
+            for (var j = 0; j < outputs; j++)
+            {
+                if (marked)
+                {
+                    excused++;
+                }
+                else if (a[j].Text == ma[j].Text && b[j].Text == mb[j].Text)
+                {
+                    exact++;
+                }
+                else
+                {
+                    masked++;
+                }
+            }
+        }
+
+        return new AgreementTally(exact, masked, excused);
+    }
+
+    /// <summary>Whether a cell carries the <see cref="TimingDependentTag"/> tag.</summary>
+    /// <param name="cell">A cell of a notebook.</param>
+    /// <returns>True when its <c>metadata.tags</c> hold the tag.</returns>
+    public static bool IsTimingDependent(JsonNode? cell) =>
+        cell?["metadata"]?["tags"] is JsonArray tags && tags.Any(t => t is JsonValue v && v.TryGetValue<string>(out var tag) && tag == TimingDependentTag);
+
+    private static List<ShownOutput> Outputs(JsonNode? cell, bool masked)
     {
         var shown = new List<ShownOutput>();
         foreach (var output in (cell?["outputs"] as JsonArray ?? []).OfType<JsonObject>())
@@ -182,11 +315,12 @@ public static partial class EngineAgreement
             {
                 "stream" => NotebookFile.Text(output["text"]),
                 "error" => $"{(string?)output["ename"]}: {(string?)output["evalue"]}",
-                _ when data?["text/html"] is { } html => VisibleText(NotebookFile.Text(html)),
+                _ when data?["text/html"] is { } html => VisibleText(masked ? MaskTimingDependent(MaskMachineFigureColumns(NotebookFile.Text(html))) : NotebookFile.Text(html)),
                 _ => NotebookFile.Text(data?["text/plain"]),
             };
             var kind = type == "stream" ? $"stream {(string?)output["name"]}" : data is null ? type : $"{type} {string.Join(" ", data.Select(d => d.Key).Order(StringComparer.Ordinal))}";
-            shown.Add(new ShownOutput(kind, Space().Replace(text, " ").Trim()));
+            var shownText = Space().Replace(text, " ").Trim();
+            shown.Add(new ShownOutput(kind, masked ? MaskMachineFigures(shownText) : shownText));
         }
 
         return shown;
@@ -203,8 +337,23 @@ public static partial class EngineAgreement
     private static string Describe(ShownOutput? output) =>
         output is null ? "(no output)" : $"{output.Kind} \"{(output.Text.Length <= 240 ? output.Text : new StringBuilder(output.Text, 0, 240, 243).Append('…').ToString())}\"";
 
-    [GeneratedRegex(@"\d(?:\s?)(?:ms|s|µs|ns|min|GFLOP/s|KiB|MiB|GiB)(?![\w/])|\((?:s|ms|µs|ns|KiB|MiB|GiB)\)|\bseconds\b|\bMiB allocated\b|\bn\^\d+\.\d+|\bis available\b")]
+    [GeneratedRegex(@"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?\s?(?:ms|s|seconds|µs|ns|min|GFLOP/s|KiB|MiB|GiB)(?![\w/])")]
     private static partial Regex MachineFigure();
+
+    [GeneratedRegex(@"(?<=^|\s)(?:\((?:s|ms|µs|ns|min|KiB|MiB|GiB)\)|(?:seconds|ms|µs|ns|GFLOP/s|KiB|MiB|GiB)(?=\s|$))")]
+    private static partial Regex UnitHeader();
+
+    [GeneratedRegex(@"<(?<tag>\w+)\b[^>]*\s" + LongRangeTraining.TimingDependentAttribute + @"\b[^>]*>.*?</\k<tag>\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex TimingDependentElement();
+
+    [GeneratedRegex(@"<table\b.*?</table\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex TableElement();
+
+    [GeneratedRegex(@"<tr\b.*?</tr\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex Row();
+
+    [GeneratedRegex(@"<t[hd]\b[^>]*>(?<content>.*?)</t[hd]\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex TableCell();
 
     [GeneratedRegex("class=\"na-chart\"")]
     private static partial Regex ChartStart();

@@ -35,7 +35,13 @@ public static partial class LessonApp
     public static string MarkdownMarker(int cell) => $"// ── cell {cell} · markdown ──";
 
     /// <summary>The line that ends the lesson in an app; nothing after it is part of a cell.</summary>
-    public const string FinishLine = "Finish();";
+    public const string FinishLine = Qualified + "Finish();";
+
+    /// <summary>
+    /// How an app names this class's methods: fully qualified from the global namespace, so a cell that declares its own
+    /// <c>Show</c>, <c>Cell</c>, <c>Start</c> or <c>Finish</c> (or a class named LessonApp) cannot capture the app's calls.
+    /// </summary>
+    public const string Qualified = "global::NotebookAttention.Lessons.LessonApp.";
 
     /// <summary>
     /// Begins the lesson: reads the app's own file (its cells), makes <paramref name="workingFolder"/> the current
@@ -44,13 +50,20 @@ public static partial class LessonApp
     /// </summary>
     /// <param name="notebook">The notebook's file name, e.g. <c>03-weighted-sum.ipynb</c>: the executed notebook and the page are named after it.</param>
     /// <param name="workingFolder">The folder to run in, relative to the app's folder or absolute.</param>
-    /// <exception cref="InvalidOperationException">Not started as a file-based app, or the working folder is missing.</exception>
+    /// <exception cref="InvalidOperationException">Not started as a file-based app, the working folder is missing, or a
+    /// notebook that no lesson app wrote (see <see cref="WrittenByKey"/>) sits where the executed notebook would go.</exception>
     public static void Start(string notebook, string workingFolder)
     {
         var app = AppContext.GetData("EntryPointFilePath") as string
             ?? throw new InvalidOperationException("this lesson runs as a .NET 10 file-based app: start it with `dotnet run NN-name.cs`.");
         appFolder = Path.GetDirectoryName(app)!;
         notebookName = notebook;
+        var executed = Path.Combine(appFolder, notebookName);
+        if (File.Exists(executed) && !WrittenByApp(NotebookFile.Load(executed)))
+        {
+            throw new InvalidOperationException($"{executed} is a notebook no lesson app wrote (the lesson itself, or a kernel's executed copy), and this app would overwrite it: it is kept and nothing runs. Run the app from a folder of exported apps (dotnet run --project notebooks/runner -- --export-apps DIR), not from the notebooks folder.");
+        }
+
         var source = Parse(File.ReadAllText(app));
         codeOf = source.Cells.Select((cell, index) => (cell, index))
             .Where(c => (string?)c.cell!["cell_type"] == "code")
@@ -162,6 +175,7 @@ public static partial class LessonApp
                 ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
                 ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
                 ["polyglot_notebook"] = new JsonObject { ["kernelInfo"] = new JsonObject { ["defaultKernelName"] = "csharp" } },
+                [WrittenByKey] = AppMark,
             },
             ["nbformat"] = 4,
             ["nbformat_minor"] = 5,
@@ -193,6 +207,20 @@ public static partial class LessonApp
             }
         }
     }
+
+    /// <summary>
+    /// The notebook-level metadata key that marks an executed notebook written by a lesson app; an app overwrites only
+    /// a notebook that carries it, never the lesson it came from.
+    /// </summary>
+    public const string WrittenByKey = "notebook_attention_written_by";
+
+    private const string AppMark = "lesson app";
+
+    /// <summary>Whether a lesson app wrote this notebook (it carries <see cref="WrittenByKey"/>).</summary>
+    /// <param name="notebook">A notebook.</param>
+    /// <returns>True for an app's executed notebook; false for a lesson or a kernel's executed copy.</returns>
+    public static bool WrittenByApp(NotebookFile notebook) =>
+        (string?)notebook?.Root["metadata"]?[WrittenByKey] == AppMark;
 
     private static string Write()
     {
@@ -227,7 +255,7 @@ public static partial class LessonApp
     [GeneratedRegex(@"^// ── cell (\d+)( · markdown)? ──$")]
     private static partial Regex Marker();
 
-    [GeneratedRegex(@"^Cell\(\d+\);\s*$")]
+    [GeneratedRegex(@"^global::NotebookAttention\.Lessons\.LessonApp\.Cell\(\d+\);\s*$")]
     private static partial Regex CellCall();
 
     [GeneratedRegex("""#r\s+"nuget:\s*([\w.]+)\s*,\s*([^"\s]+)\s*"\s*""")]

@@ -177,7 +177,7 @@ public static class LongRangeTraining
         html.Append("</tbody></table><ul class=\"na-conclusions\" style=\"font:13px sans-serif;max-width:900px\">");
         foreach (var sentence in report.Conclusions)
         {
-            html.Append("<li>").Append(WebUtility.HtmlEncode(sentence)).Append("</li>");
+            html.Append(sentence == report.TimingDependentConclusion ? $"<li {TimingDependentAttribute}=\"true\">" : "<li>").Append(WebUtility.HtmlEncode(sentence)).Append("</li>");
         }
 
         html.Append("</ul>");
@@ -186,6 +186,13 @@ public static class LongRangeTraining
             + Invariant($"\"Holds\": at least {100 * LongRangeReport.SolvedShare:0}% right; \"at chance\": at most {LongRangeReport.Percent(report.ChanceLimit)}, chance ({LongRangeReport.Percent(report.Chance)}) plus {LongRangeReport.StandardErrors:0} standard errors.");
         return new TableView(title, html.ToString());
     }
+
+    /// <summary>
+    /// The attribute that marks an element of a page whose words follow from timings (see
+    /// <see cref="LongRangeReport.TimingDependentConclusion"/>): comparisons of two runs (the runner's engine agreement)
+    /// mask that element's text, and only that element's.
+    /// </summary>
+    public const string TimingDependentAttribute = "data-timing-dependent";
 
     /// <summary>The class of the seed and forget-bias tables, for tests that read their numbers back.</summary>
     public const string SpotClass = "na-long-range-spots";

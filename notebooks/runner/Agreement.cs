@@ -9,14 +9,15 @@ public static class Agreement
     /// <param name="first">One folder (e.g. artifacts/series, the kernel's).</param>
     /// <param name="second">The other (e.g. artifacts/scripting).</param>
     /// <param name="log">Where the report goes.</param>
+    /// <param name="only">The notebooks' file names to compare (those this run executed), or null for every one in either folder.</param>
     /// <returns>0 when they agree, 1 when they do not, 2 when a folder is missing or empty.</returns>
-    public static int Report(string first, string second, TextWriter log)
+    public static int Report(string first, string second, TextWriter log, IReadOnlyCollection<string>? only = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         IReadOnlyList<Disagreement> disagreements;
         try
         {
-            disagreements = EngineAgreement.CompareFolders(first, second);
+            disagreements = EngineAgreement.CompareFolders(first, second, only);
         }
         catch (DirectoryNotFoundException error)
         {
@@ -29,14 +30,20 @@ public static class Agreement
             log.WriteLine($"  DIFFERS {disagreement}");
         }
 
-        var notebooks = Directory.GetFiles(first, "*.ipynb").Select(Path.GetFileName).Union(Directory.GetFiles(second, "*.ipynb").Select(Path.GetFileName)).Count();
+        var names = only ?? [.. Directory.GetFiles(first, "*.ipynb").Select(Path.GetFileName).Union(Directory.GetFiles(second, "*.ipynb").Select(Path.GetFileName)).OfType<string>()];
+        var notebooks = names.Count;
         if (EngineRun.ReadTotal(first) is { } one && EngineRun.ReadTotal(second) is { } two)
         {
             log.WriteLine(Totals(one, two, notebooks));
         }
 
+        var tally = names
+            .Where(name => File.Exists(Path.Combine(first, name)) && File.Exists(Path.Combine(second, name)))
+            .Select(name => EngineAgreement.Tally(NotebookFile.Load(Path.Combine(first, name)), NotebookFile.Load(Path.Combine(second, name))))
+            .Aggregate(new AgreementTally(0, 0, 0), (sum, one) => sum + one);
+        log.WriteLine($"compared: {tally}");
         log.WriteLine(disagreements.Count == 0
-            ? $"agreement: {first} and {second} agree on all {notebooks} notebook(s) (success, charts, heatmaps, tables, every output's kind and text; outputs holding machine figures compared by kind)"
+            ? $"agreement: {first} and {second} agree on all {notebooks} notebook(s) (success, charts, heatmaps, tables, every output's kind and text with machine figures masked; cells tagged {EngineAgreement.TimingDependentTag} by kind)"
             : $"agreement: {disagreements.Count} disagreement(s) between {first} and {second} over {notebooks} notebook(s)");
         return disagreements.Count == 0 ? 0 : 1;
     }

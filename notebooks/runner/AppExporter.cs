@@ -15,13 +15,18 @@ namespace NotebookAttention.Runner;
 /// <param name="references">What the cells compile against; by default every assembly of this process.</param>
 public sealed partial class AppExporter(string root, IReadOnlyList<MetadataReference>? references = null)
 {
-    /// <summary>The types whose static members the apps import: <c>display</c> and <c>HTML</c> as in the kernel; <c>Start</c>, <c>Cell</c>, <c>Show</c>, <c>Finish</c>.</summary>
-    public static readonly IReadOnlyList<string> Runtime = [typeof(Lesson).FullName!, typeof(LessonApp).FullName!];
+    /// <summary>
+    /// The types whose static members the cells may use, as the kernel's globals: <c>display</c> and <c>HTML</c>
+    /// (imported by the app with <c>using static</c>). The app calls <see cref="LessonApp"/>'s <c>Start</c>,
+    /// <c>Cell</c>, <c>Show</c> and <c>Finish</c> fully qualified (<see cref="LessonApp.Qualified"/>) and does not import
+    /// them, so no cell can capture or call them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Runtime = [typeof(Lesson).FullName!];
 
     /// <summary>The library project every app references: the cells' runtime, which brings the series' library along.</summary>
     public const string RuntimeProject = "lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj";
 
-    private const string ShowMethod = "Show";
+    private const string ShowMethod = LessonApp.Qualified + "Show";
 
     private readonly IReadOnlyList<MetadataReference> references = references ?? CellProgram.ProcessReferences();
 
@@ -35,11 +40,22 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
     /// <param name="runner">The series.</param>
     /// <param name="folder">DIR.</param>
     /// <param name="only">File-name prefixes; empty for all.</param>
-    /// <returns>The exit code: 0 when every notebook was exported, 1 otherwise, 2 when none matched.</returns>
-    public static int Command(SeriesRunner runner, string folder, IReadOnlyList<string> only)
+    /// <param name="force">Overwrite apps the learner edited since their export (<c>--force</c>).</param>
+    /// <returns>The exit code: 0 when every notebook was exported, 1 otherwise, 2 when none matched or DIR is the notebooks folder.</returns>
+    public static int Command(SeriesRunner runner, string folder, IReadOnlyList<string> only, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(only);
+        try
+        {
+            OutputGuard.RefuseNotebooksFolder(folder, runner.NotebooksFolder, "--export-apps");
+        }
+        catch (ArgumentException error)
+        {
+            Console.Error.WriteLine(error.Message);
+            return 2;
+        }
+
         var notebooks = runner.Notebooks.Where(n => only.Count == 0 || only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();
         if (notebooks.Count == 0)
         {
@@ -60,10 +76,10 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         {
             try
             {
-                var app = exporter.Export(notebook, folder);
+                var app = exporter.Export(notebook, folder, force);
                 Console.WriteLine($"  {Path.GetFileName(app)}: {File.ReadAllLines(app).Length} lines; run it with: dotnet run {Shortest(app)}");
             }
-            catch (AppExportException error)
+            catch (Exception error) when (error is AppExportException or IOException)
             {
                 failed++;
                 Console.Error.WriteLine($"  not exported: {error.Message}");
@@ -83,16 +99,51 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
     /// <param name="notebookPath">The .ipynb.</param>
     /// <param name="folder">Where the app goes (created when missing).</param>
     /// <returns>The path of the app.</returns>
+    /// <param name="force">Overwrite an app that was edited since its export.</param>
     /// <exception cref="AppExportException">A cell cannot be exported; nothing is written.</exception>
-    public string Export(string notebookPath, string folder)
+    /// <exception cref="IOException">The app there was changed since its export and <paramref name="force"/> is false; it is kept.</exception>
+    /// <exception cref="ArgumentException"><paramref name="folder"/> is the notebook's own folder.</exception>
+    /// <remarks>
+    /// The app's first line holds the SHA-256 of the rest as exported (<see cref="ExportHashPrefix"/>). An app whose
+    /// text no longer matches its hash, or that has none, was written or edited by someone else: README invites
+    /// learners to change cells and run again, so a second export keeps their work unless told otherwise.
+    /// </remarks>
+    public string Export(string notebookPath, string folder, bool force = false)
     {
         folder = Path.GetFullPath(folder);
+        OutputGuard.RefuseSourceFolder(notebookPath, folder, "--export-apps");
         var text = Convert(notebookPath, folder);
         Directory.CreateDirectory(folder);
         var app = Path.Combine(folder, Path.ChangeExtension(Path.GetFileName(notebookPath), ".cs"));
-        File.WriteAllText(app, text);
+        if (!force && File.Exists(app) && !IsUnedited(File.ReadAllText(app)))
+        {
+            throw new IOException($"{app} was changed since it was exported, so it is kept: move it away, or export again with --force to overwrite it.");
+        }
+
+        File.WriteAllText(app, WithExportHash(text));
         return app;
     }
+
+    /// <summary>How an exported app's first line starts; the SHA-256 (hex) of the rest of the file follows.</summary>
+    public const string ExportHashPrefix = "// exported app, sha256 of the lines below as written: ";
+
+    /// <summary>An app's text with its first line holding the hash of the rest (see <see cref="Export"/>).</summary>
+    /// <param name="app">The app's text.</param>
+    /// <returns>The line, then the text.</returns>
+    public static string WithExportHash(string app) => $"{ExportHashPrefix}{Hash(app)}\n{app}";
+
+    /// <summary>Whether an app's text is as exported: its first line's hash matches the rest.</summary>
+    /// <param name="app">The text of an app file.</param>
+    /// <returns>False when the hash line is missing or the rest was changed.</returns>
+    public static bool IsUnedited(string app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var newline = app.IndexOf('\n', StringComparison.Ordinal);
+        return newline > 0 && app.StartsWith(ExportHashPrefix, StringComparison.Ordinal)
+            && app[ExportHashPrefix.Length..newline] == Hash(app[(newline + 1)..]);
+    }
+
+    private static string Hash(string text) => System.Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>Whether <paramref name="folder"/> lies inside the repository, so apps there name the library by a relative path.</summary>
     /// <param name="folder">A folder.</param>
@@ -181,7 +232,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"""
             // {app}: the lesson "{title}" ({PathTo("notebooks/" + name)}) as a .NET 10 file-based app.
-            // Run it with `dotnet run {app}` (the .NET 10 SDK is all it needs; the first build takes a minute; the library is
+            // Run it with `dotnet run {app}` (it needs the .NET 10 SDK, and NuGet on the first build, which takes a minute; the library is
             // compiled optimized in every configuration, so the measurements of 06 and 07 run at full speed). It runs the
             // notebook's cells below in order, in the notebooks folder as the kernel does, and writes the lesson's page
             // {Path.ChangeExtension(name, ".html")} (open it in a browser; charts work offline) and the executed notebook {name} beside this file.
@@ -210,8 +261,8 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
         }
 
         text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[0]};      // display and HTML, as in the kernel\n");
-        text.Append(CultureInfo.InvariantCulture, $"using static {Runtime[1]};   // Start, Cell, Show, Finish: record each cell for the page\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"Start(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");\n");
+        text.Append('\n');
+        text.Append(CultureInfo.InvariantCulture, $"{LessonApp.Qualified}Start(\"{name}\", workingFolder: \"{PathTo("notebooks")}\");   // Start, Cell, Show, Finish record each cell for the page\n");
 
         var cells = series.Cells.ToDictionary(c => c.Index);
         for (var i = 0; i < notebook.Cells.Count; i++)
@@ -234,7 +285,7 @@ public sealed partial class AppExporter(string root, IReadOnlyList<MetadataRefer
             }
 
             text.Append(LessonApp.CodeMarker(i)).Append('\n');
-            text.Append(CultureInfo.InvariantCulture, $"Cell({i});\n");
+            text.Append(CultureInfo.InvariantCulture, $"{LessonApp.Qualified}Cell({i});\n");
             foreach (var line in removed.GetValueOrDefault(i, []))
             {
                 text.Append(CultureInfo.InvariantCulture, $"// {line}: the library comes from the #:project lines at the top\n");

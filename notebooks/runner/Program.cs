@@ -33,7 +33,7 @@ if (options.InstallKernel)
 
 if (options.ExportApps is not null)
 {
-    return AppExporter.Command(runner, options.ExportApps, options.Only);
+    return AppExporter.Command(runner, options.ExportApps, options.Only, options.Force);
 }
 
 var notebooks = runner.Notebooks.Where(n => options.Only.Count == 0 || options.Only.Any(o => Path.GetFileName(n).StartsWith(o, StringComparison.Ordinal))).ToList();
@@ -44,6 +44,19 @@ if (notebooks.Count == 0)
 }
 
 var engines = options.Engine == RunnerEngine.Both ? [RunnerEngine.Kernel, RunnerEngine.Scripting] : new[] { options.Engine };
+foreach (var engine in engines)
+{
+    try
+    {
+        OutputGuard.RefuseNotebooksFolder(EngineRun.OutputFolder(runner.Root, engine, options.Output, options.Engine == RunnerEngine.Both), runner.NotebooksFolder, "--output");
+    }
+    catch (ArgumentException error)
+    {
+        Console.Error.WriteLine(error.Message);
+        return 2;
+    }
+}
+
 var series = new List<EngineRun>();
 foreach (var engine in engines)
 {
@@ -78,5 +91,5 @@ foreach (var run in series)
     Console.WriteLine(run.Summary());
 }
 
-var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out) == 0;
+var agree = series.Count < 2 || Agreement.Report(series[0].Output, series[1].Output, Console.Out, [.. notebooks.Select(Path.GetFileName).OfType<string>()]) == 0;
 return series.All(r => r.Failed == 0) && agree ? 0 : 1;

@@ -18,7 +18,9 @@ public sealed class RunnerOptions
                              downloaded) or both (both engines, then --compare on what they wrote)
           --compare DIR1 DIR2
                              instead of running: compare two folders of executed notebooks (same notebooks succeed,
-                             same number of charts, heatmaps and tables, same text outputs except timings)
+                             same number of charts, heatmaps and tables, same text outputs once machine figures,
+                             a number with a unit of time, speed or memory, are masked; cells tagged
+                             timing-dependent compared by kind only)
           --timeout SECONDS  time limit per notebook (default: 300; the first run restores packages)
           --install-kernel [DIR]
                              instead of running: install the .NET Interactive Jupyter kernelspecs (.net-csharp
@@ -26,7 +28,8 @@ public sealed class RunnerOptions
                              so the kernel listens on 127.0.0.1 only
           --export-apps DIR  instead of running: write each notebook (or those --only names) as a .NET 10
                              file-based app DIR/NN-name.cs; `dotnet run DIR/NN-name.cs` runs the lesson and
-                             writes its page beside the app
+                             writes its page beside the app; DIR must not be the notebooks folder
+          --force            with --export-apps: overwrite apps changed since their export (kept otherwise)
         """;
 
     /// <summary>Notebook file-name prefixes to run; empty for all.</summary>
@@ -55,6 +58,9 @@ public sealed class RunnerOptions
 
     /// <summary>Where to export the notebooks as file-based apps, or null to run the series.</summary>
     public string? ExportApps { get; private set; }
+
+    /// <summary>With <see cref="ExportApps"/>: overwrite apps the learner changed since their export.</summary>
+    public bool Force { get; private set; }
 
     /// <summary>Whether to print the usage.</summary>
     public bool Help { get; private set; }
@@ -99,6 +105,7 @@ public sealed class RunnerOptions
 
                     break;
                 case "--export-apps": options.ExportApps = Value(); break;
+                case "--force": options.Force = true; break;
                 case "-h" or "--help": options.Help = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}.\n{Usage}");
             }

@@ -62,8 +62,10 @@ public sealed partial class ScriptingEngine
     /// <param name="timeout">Time limit for the whole notebook.</param>
     /// <param name="sentence">A sentence that replaces the one typed in the notebook (<see cref="Learner.SentenceVariable"/>), or null.</param>
     /// <returns>How it went; the first failing cell stops the notebook and is its only error.</returns>
+    /// <exception cref="ArgumentException"><paramref name="outputFolder"/> is the notebook's own folder (checked before anything is deleted).</exception>
     public NotebookRun Execute(string notebook, string outputFolder, TimeSpan timeout, string? sentence = null)
     {
+        OutputGuard.RefuseSourceFolder(notebook, outputFolder, "the output folder");
         Directory.CreateDirectory(outputFolder);
         var name = Path.GetFileName(notebook);
         var executed = Path.Combine(outputFolder, name);
@@ -188,7 +190,7 @@ public sealed partial class ScriptingEngine
                 packages.Add((package, match.Groups["version"].Value.Trim()));
                 lines[i] = string.Empty;
             }
-            else if (line.StartsWith("#r ", StringComparison.Ordinal) || line.StartsWith("#i ", StringComparison.Ordinal) || line.StartsWith("#!", StringComparison.Ordinal))
+            else if (KernelDirective().IsMatch(line))
             {
                 return (string.Empty, [], $"line {i + 1}: {line} is a kernel directive the scripting engine does not run (it knows only #r \"nuget: NotebookAttention..., VERSION\"). Run this notebook on the kernel engine (the default), or remove the directive.");
             }
@@ -197,13 +199,18 @@ public sealed partial class ScriptingEngine
         return (string.Join("\n", lines), packages, null);
     }
 
+    // Every directive that loads something: #r (also written #r"x.dll", without a space), #i, #load, and the kernel's #! magics.
+    [GeneratedRegex(@"^#(?:r|i|load)\b|^#!")]
+    private static partial Regex KernelDirective();
+
     [GeneratedRegex("""^#r\s+"nuget:\s*(?<name>[^,"\s]+)\s*(,(?<version>[^"]*))?"\s*$""")]
     private static partial Regex NugetReference();
 
     /// <summary>One notebook's script state: the references loaded so far and the chain of submissions.</summary>
     private sealed class Session
     {
-        private ScriptOptions options = ScriptOptions.Default.WithImports(DefaultImports).AddReferences(typeof(Lesson).Assembly);
+        // #load is refused by Directives; the refusing source resolver makes sure no script file is read even so.
+        private ScriptOptions options = ScriptOptions.Default.WithImports(DefaultImports).AddReferences(typeof(Lesson).Assembly).WithSourceResolver(new RefusingSourceResolver());
         private ScriptState<object>? state;
 
         public void Load(IEnumerable<(string Name, string Version)> packages)
@@ -234,10 +241,16 @@ public sealed partial class ScriptingEngine
             }
         }
 
-        // A cell that ends with an expression (no semicolon) shows its value, null included, as in the kernel.
-        private static bool EndsWithExpression(Script script) =>
-            script.GetCompilation().SyntaxTrees.Single().GetRoot() is CompilationUnitSyntax unit
-            && unit.Members.LastOrDefault() is GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } };
+        // A cell that ends with an expression (no semicolon) shows its value, null included, as in the kernel; a trailing
+        // call that returns void shows nothing (the kernel publishes only when the submission has a result).
+        private static bool EndsWithExpression(Script script)
+        {
+            var compilation = script.GetCompilation();
+            var tree = compilation.SyntaxTrees.Single();
+            return tree.GetRoot() is CompilationUnitSyntax unit
+                && unit.Members.LastOrDefault() is GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } last }
+                && compilation.GetSemanticModel(tree).GetTypeInfo(last.Expression).Type is not { SpecialType: SpecialType.System_Void };
+        }
 
         // The package's assembly and every non-framework assembly it references, as NuGet would bring them along.
         private static Dictionary<string, Assembly>.ValueCollection Closure(Assembly root)
@@ -265,5 +278,19 @@ public sealed partial class ScriptingEngine
 
         private static bool IsFramework(AssemblyName name) =>
             name.Name is { } n && (n == "mscorlib" || n == "netstandard" || n.StartsWith("System.", StringComparison.Ordinal) && !n.StartsWith("System.Numerics.Tensors", StringComparison.Ordinal) || n.StartsWith("Microsoft.Win32", StringComparison.Ordinal) || n == "System");
+    }
+
+    /// <summary>Resolves no source file: a cell cannot pull a .csx from disk.</summary>
+    private sealed class RefusingSourceResolver : SourceReferenceResolver
+    {
+        public override bool Equals(object? other) => other is RefusingSourceResolver;
+
+        public override int GetHashCode() => nameof(RefusingSourceResolver).GetHashCode(StringComparison.Ordinal);
+
+        public override string? NormalizePath(string path, string? baseFilePath) => null;
+
+        public override string? ResolveReference(string path, string? baseFilePath) => null;
+
+        public override Stream OpenRead(string resolvedPath) => throw new IOException($"the scripting engine reads no script files ({resolvedPath}).");
     }
 }

@@ -81,8 +81,10 @@ public sealed class SeriesRunner
     /// <param name="timeout">Time limit for the whole notebook.</param>
     /// <param name="sentence">A sentence that replaces the one typed in the notebook, or null.</param>
     /// <returns>How it went.</returns>
+    /// <exception cref="ArgumentException"><paramref name="outputFolder"/> is the notebook's own folder (checked before anything is deleted).</exception>
     public NotebookRun Execute(string notebook, string outputFolder, TimeSpan timeout, string? sentence = null)
     {
+        OutputGuard.RefuseSourceFolder(notebook, outputFolder, "the output folder");
         Directory.CreateDirectory(outputFolder);
         var name = Path.GetFileName(notebook);
         var executed = Path.Combine(outputFolder, name);

@@ -34,7 +34,7 @@ public sealed class AppExportTests : IDisposable
         }
 
         Assert.Contains("#:project ../../lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj\n", app, StringComparison.Ordinal);
-        Assert.Contains($"Start(\"{name}\", workingFolder: \"../../notebooks\");", app, StringComparison.Ordinal);
+        Assert.Contains($"{LessonApp.Qualified}Start(\"{name}\", workingFolder: \"../../notebooks\");", app, StringComparison.Ordinal);
         Assert.DoesNotContain("\n#r ", app, StringComparison.Ordinal);
     }
 
@@ -74,7 +74,7 @@ public sealed class AppExportTests : IDisposable
         Assert.InRange(lines.IndexOf("using NotebookAttention.Tokens;"), 0, firstMarker);
         Assert.InRange(lines.IndexOf("#:project lib/NotebookAttention.Notebooks/NotebookAttention.Notebooks.csproj"), 0, firstMarker);
         Assert.Equal(1, lines.Count(l => l == "using System.IO;"));
-        Assert.Contains("Cell(1);\nvar words = Tokenizer.Words(\"a b\");\n", app, StringComparison.Ordinal);
+        Assert.Contains(LessonApp.Qualified + "Cell(1);\nvar words = Tokenizer.Words(\"a b\");\n", app, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -82,9 +82,9 @@ public sealed class AppExportTests : IDisposable
     {
         AssertHas(
             Export("var n = 2;\nn * 21 // the answer", "md:Prose between cells.", "Console.WriteLine(n)", "System.Threading.Tasks.Task.FromResult(n)"),
-            "Show(n * 21); // the answer\n",
-            "Cell(2);\nConsole.WriteLine(n);\n",
-            "Show(System.Threading.Tasks.Task.FromResult(n));\n");
+            LessonApp.Qualified + "Show(n * 21); // the answer\n",
+            LessonApp.Qualified + "Cell(2);\nConsole.WriteLine(n);\n",
+            LessonApp.Qualified + "Show(System.Threading.Tasks.Task.FromResult(n));\n");
     }
 
     [Fact]
@@ -96,17 +96,27 @@ public sealed class AppExportTests : IDisposable
             "double total = 0.5; // ✎ your answer\ntotal + count + later()");
         AssertHas(
             app,
-            "Cell(0);\n// total is declared again in cell 2: here it is total_cell0\nvar total_cell0 = new List<int> { 1, 2 };\nint Twice(int total) => 2 * total;\n",
+            LessonApp.Qualified + "Cell(0);\n// total is declared again in cell 2: here it is total_cell0\nvar total_cell0 = new List<int> { 1, 2 };\nint Twice(int total) => 2 * total;\n",
             "var count = total_cell0.Count + Twice(total_cell0[0]);\nFunc<int> later = () => total_cell0.Sum();\n",
-            "double total = 0.5; // ✎ your answer\nShow(total + count + later());\n");
+            "double total = 0.5; // ✎ your answer\n" + LessonApp.Qualified + "Show(total + count + later());\n");
     }
 
     [Fact]
     public void Local_functions_and_types_of_cells_keep_working_and_types_move_after_the_statements()
     {
         var app = Export("record Point(int X, int Y);\nint Square(int v) => v * v;", "var p = new Point(3, 4);\nSquare(p.X) + Square(p.Y)");
-        AssertHas(app, "Cell(0);\nint Square(int v) => v * v;\n", "Show(Square(p.X) + Square(p.Y));");
-        Assert.True(app.IndexOf("record Point(int X, int Y);", StringComparison.Ordinal) > app.IndexOf("Finish();", StringComparison.Ordinal));
+        AssertHas(app, LessonApp.Qualified + "Cell(0);\nint Square(int v) => v * v;\n", LessonApp.Qualified + "Show(Square(p.X) + Square(p.Y));");
+        Assert.True(app.IndexOf("record Point(int X, int Y);", StringComparison.Ordinal) > app.IndexOf(LessonApp.FinishLine, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_cell_that_declares_the_apps_own_method_names_cannot_capture_its_calls()
+    {
+        var app = Export("object Show(object value) => \"swallowed\";\nvoid Cell(int index) { }\nvoid Finish() { }", "21 * 2");
+        AssertHas(app, LessonApp.Qualified + "Cell(1);\n" + LessonApp.Qualified + "Show(21 * 2);\n", "\n" + LessonApp.FinishLine + "\n");
+        Assert.DoesNotContain("\nShow(", app, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nCell(", app, StringComparison.Ordinal);
+        Assert.DoesNotContain("using static " + typeof(LessonApp).FullName, app, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -134,7 +144,7 @@ public sealed class AppExportTests : IDisposable
             Export("var sum = 0;\nfor (var i = 0; i < 3; i++) { var step = i * 2; sum += step; }\nforeach (var step in new[] { 1 }) sum += step;", "var step = 5;\nsum + step"),
             "// step inside this cell is step_inner: the step of cell 1 is in scope in the whole app\n",
             "{ var step_inner = i * 2; sum += step_inner; }\nforeach (var step_inner in new[] { 1 }) sum += step_inner;\n",
-            "var step = 5;\nShow(sum + step);\n");
+            "var step = 5;\n" + LessonApp.Qualified + "Show(sum + step);\n");
     }
 
     [Fact]
@@ -163,7 +173,7 @@ public sealed class AppExportTests : IDisposable
 
         Assert.False(new AppExporter(Root).IsInsideRepository(folder));
         Assert.Contains($"#:project {Root.Replace('\\', '/')}/lib/NotebookAttention.Lessons/NotebookAttention.Lessons.csproj\n", app, StringComparison.Ordinal);
-        Assert.Contains($"Start(\"hand.ipynb\", workingFolder: \"{Root.Replace('\\', '/')}/notebooks\");", app, StringComparison.Ordinal);
+        Assert.Contains($"{LessonApp.Qualified}Start(\"hand.ipynb\", workingFolder: \"{Root.Replace('\\', '/')}/notebooks\");", app, StringComparison.Ordinal);
     }
 
     private static void AssertHas(string app, params string[] fragments)

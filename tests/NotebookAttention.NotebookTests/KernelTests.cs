@@ -237,7 +237,7 @@ public partial class KernelTests(SeriesFixture series)
     [GeneratedRegex("""data-seconds="(?<seconds>[^"]+)">(?<shown>[^<]+)</td>""")]
     private static partial Regex TimeCell();
 
-    [GeneratedRegex("<li>(.*?)</li>", RegexOptions.Singleline)]
+    [GeneratedRegex("<li\\b[^>]*>(.*?)</li>", RegexOptions.Singleline)]
     private static partial Regex Sentence();
 
     [GeneratedRegex(@"^Attention becomes slower than the RNN at n = ([\d,]+):")]

@@ -234,6 +234,29 @@ public sealed class LiveCheckTests : IDisposable
     }
 
     [Fact]
+    public void A_live_page_with_fewer_charts_than_the_kernels_executed_copy_fails_and_without_a_copy_nothing_is_compared()
+    {
+        var executed = Path.Combine(folder, "03-weighted-sum.ipynb");
+        static System.Text.Json.Nodes.JsonObject Shown(System.Text.Json.Nodes.JsonNode html) =>
+            new() { ["output_type"] = "display_data", ["data"] = new System.Text.Json.Nodes.JsonObject { ["text/html"] = html } };
+        const string chart = "<div class=\"na-chart\" id=\"c\"></div>";
+        var cells = new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["cell_type"] = "code", ["outputs"] = new System.Text.Json.Nodes.JsonArray(Shown(new System.Text.Json.Nodes.JsonArray(chart, chart))) },
+            new System.Text.Json.Nodes.JsonObject { ["cell_type"] = "markdown", ["source"] = "class=\"na-chart\" in prose does not count" },
+            new System.Text.Json.Nodes.JsonObject { ["cell_type"] = "code", ["outputs"] = new System.Text.Json.Nodes.JsonArray(Shown(chart)) });
+        File.WriteAllText(executed, new System.Text.Json.Nodes.JsonObject { ["cells"] = cells }.ToJsonString());
+        Assert.Equal(3, ExpectedCharts.Count(executed));
+
+        var progress = PageProgress.Parse("""{"prompts": ["In [1]:"], "kernel": "kernel_idle_icon", "connected": true}""");
+        var report = new LiveNotebookReport("03-weighted-sum.ipynb", 1, 6.3, 10.0, 120, progress, new PageOutputs(3, 3, 0, 0, [], []), []);
+        Assert.Null(ExpectedCharts.Mismatch(report, executed));
+        var missing = report with { Outputs = new PageOutputs(2, 2, 0, 0, [], []) };
+        Assert.True(missing.Passed);
+        Assert.Contains("2 chart(s) on the live page, 3 in the kernel's executed copy", ExpectedCharts.Mismatch(missing, executed), StringComparison.Ordinal);
+        Assert.Null(ExpectedCharts.Mismatch(missing, Path.Combine(folder, "absent.ipynb")));
+    }
+
+    [Fact]
     public void Options_default_to_the_issue_notebooks_and_refuse_bad_values()
     {
         var defaults = LiveOptions.Parse([]);

@@ -85,7 +85,7 @@ public sealed class ScriptingEngineTests : IDisposable
     [Fact]
     public void Values_console_output_and_the_sentence_are_recorded_as_the_kernel_records_them()
     {
-        var path = Synthetic("values", "Console.WriteLine(\"progress 1\");\nConsole.WriteLine(\"progress 2\");\n42", "Learner.Sentence(\"typed here\")", "var unused = 1;");
+        var path = Synthetic("values", "Console.WriteLine(\"progress 1\");\nConsole.WriteLine(\"progress 2\");\n42", "Learner.Sentence(\"typed here\")", "var unused = 1;", "Console.WriteLine(\"a void call ends this cell\")");
         var run = Engine.Execute(path, Path.Combine(folder, "out"), TimeSpan.FromMinutes(1), sentence: "Увага: інше речення");
         Assert.True(run.Succeeded, string.Join("\n", run.Errors));
         var executed = NotebookFile.Load(run.ExecutedPath);
@@ -95,6 +95,7 @@ public sealed class ScriptingEngineTests : IDisposable
         Assert.Equal("progress 1 progress 2", first[1].Text);
         Assert.Equal("Увага: інше речення", Assert.Single(EngineAgreement.Outputs(executed.Cells[5])).Text);
         Assert.Empty(EngineAgreement.Outputs(executed.Cells[6]));
+        Assert.Equal(new ShownOutput("stream stdout", "a void call ends this cell"), Assert.Single(EngineAgreement.Outputs(executed.Cells[7])));
         Assert.Null(Environment.GetEnvironmentVariable(Learner.SentenceVariable));
     }
 
@@ -102,6 +103,8 @@ public sealed class ScriptingEngineTests : IDisposable
     [InlineData("#r \"nuget: Newtonsoft.Json, 13.0.4\"", "Newtonsoft.Json")]
     [InlineData("#!time\n1 + 1", "#!time")]
     [InlineData("#r \"/tmp/some.dll\"", "some.dll")]
+    [InlineData("#r\"/tmp/other.dll\"", "other.dll")]
+    [InlineData("#load \"/tmp/helpers.csx\"\nHelper()", "helpers.csx")]
     public void Directives_the_engine_cannot_run_fail_their_cell_by_name(string source, string named)
     {
         var (error, _) = Failing("directive", TimeSpan.FromMinutes(1), "var a = 1;", source);

@@ -119,6 +119,7 @@ public static class LiveJupyter
         }
 
         failures.AddRange(reports.Where(r => !r.Passed).Select(r => $"{r.Notebook} failed (above)"));
+        failures.AddRange(reports.Select(r => ExpectedCharts.Mismatch(r, Path.Combine(root, "artifacts", "series", r.Notebook))).OfType<string>());
         if (reports.Count < notebooks.Count && failures.Count == 0)
         {
             failures.Add($"only {reports.Count} of {notebooks.Count} notebooks were checked");

@@ -167,3 +167,57 @@ public sealed record LiveNotebookReport(string Notebook, int CodeCells, double S
         + string.Concat(Outputs.Warnings.Select(w => $"\n       compiler warning on stderr: {w}"))
         + string.Concat(Problems.Select(p => $"\n       {p}"));
 }
+
+/// <summary>
+/// The charts a notebook should show on the live page: those the kernel drew when the runner executed it
+/// (<c>artifacts/series/NN-name.ipynb</c>), counted as the engine comparison counts them, by their
+/// <c>class="na-chart"</c> containers. A live page that shows fewer lost a chart on the way.
+/// </summary>
+public static class ExpectedCharts
+{
+    /// <summary>The charts in an executed notebook's HTML outputs.</summary>
+    /// <param name="executedNotebook">An executed .ipynb.</param>
+    /// <returns>How many chart containers its outputs hold.</returns>
+    public static int Count(string executedNotebook)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(executedNotebook));
+        var count = 0;
+        foreach (var cell in document.RootElement.GetProperty("cells").EnumerateArray())
+        {
+            if (!cell.TryGetProperty("outputs", out var outputs))
+            {
+                continue;
+            }
+
+            foreach (var output in outputs.EnumerateArray())
+            {
+                if (output.TryGetProperty("data", out var data) && data.TryGetProperty("text/html", out var html))
+                {
+                    var text = html.ValueKind == System.Text.Json.JsonValueKind.Array ? string.Concat(html.EnumerateArray().Select(l => l.GetString())) : html.GetString() ?? string.Empty;
+                    count += (text.Length - text.Replace(ChartMarker, string.Empty, StringComparison.Ordinal).Length) / ChartMarker.Length;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>What marks a chart's container in a notebook output.</summary>
+    public const string ChartMarker = "class=\"na-chart\"";
+
+    /// <summary>The failure when the live page showed another number of charts than the kernel's executed copy, or null.</summary>
+    /// <param name="report">One notebook's live report.</param>
+    /// <param name="executedNotebook">The kernel's executed copy; when it does not exist, nothing is compared.</param>
+    /// <returns>The failure, or null when the counts match or there is nothing to compare with.</returns>
+    public static string? Mismatch(LiveNotebookReport report, string executedNotebook)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!File.Exists(executedNotebook))
+        {
+            return null;
+        }
+
+        var expected = Count(executedNotebook);
+        return report.Outputs.Charts == expected ? null : $"{report.Notebook}: {report.Outputs.Charts} chart(s) on the live page, {expected} in the kernel's executed copy {executedNotebook}";
+    }
+}

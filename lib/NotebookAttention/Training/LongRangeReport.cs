@@ -141,7 +141,8 @@ public sealed class LongRangeReport
 
         if (Distances.Count >= 2)
         {
-            conclusions.Add(GrowthSentence());
+            TimingDependentConclusion = GrowthSentence();
+            conclusions.Add(TimingDependentConclusion);
         }
 
         conclusions.Add(StepTimeSentence());
@@ -168,6 +169,13 @@ public sealed class LongRangeReport
 
     /// <summary>What the numbers show, one sentence each: per model its accuracy against L, the longest L, the gradient at the first position, the time per step (growth and exponent between the two longest L, then absolute) and the parameters.</summary>
     public IReadOnlyList<string> Conclusions { get; }
+
+    /// <summary>
+    /// The one conclusion whose words, not only its figures, follow from timings (the growth of the time per step, its
+    /// fitted exponents and whether attention's grew faster), or null with fewer than two distances. Two runs of the same
+    /// seeded lesson agree on every other sentence; a page marks this one so a comparison of two runs can set it aside.
+    /// </summary>
+    public string? TimingDependentConclusion { get; }
 
     /// <summary>The one model of kind attention, or null when there is none or more than one.</summary>
     public string? AttentionModel => Models.Count(m => KindOf(m) == LongRangeModelKind.Attention) == 1 ? Models.Single(m => KindOf(m) == LongRangeModelKind.Attention) : null;

@@ -46,8 +46,14 @@ public partial class LongRangeTrainingTests
         Assert.Contains(">70.00</td>", attention200.Value, StringComparison.Ordinal);
         foreach (var sentence in experiment.Report.Conclusions)
         {
-            Assert.Contains("<li>" + System.Net.WebUtility.HtmlEncode(sentence) + "</li>", html, StringComparison.Ordinal);
+            // The growth of the time per step follows from timings: the page marks it, so a comparison of two runs masks it alone.
+            var opening = sentence == experiment.Report.TimingDependentConclusion ? $"<li {LongRangeTraining.TimingDependentAttribute}=\"true\">" : "<li>";
+            Assert.Contains(opening + System.Net.WebUtility.HtmlEncode(sentence) + "</li>", html, StringComparison.Ordinal);
         }
+
+        Assert.NotNull(experiment.Report.TimingDependentConclusion);
+        Assert.Contains("time per training step grew", experiment.Report.TimingDependentConclusion, StringComparison.Ordinal);
+        Assert.Single(experiment.Report.Conclusions, c => c == experiment.Report.TimingDependentConclusion);
     }
 
     [Fact]
