@@ -56,7 +56,6 @@ public sealed class CellOutputs
     /// <c>display_data</c> output like <see cref="Display"/>; a <see cref="DisplayedOutput"/> (the cell ended with a
     /// <c>display(...)</c> call) shows nothing more.
     /// </summary>
-    /// <param name="value">The value.</param>
     public void Value(object? value)
     {
         if (value is not DisplayedOutput)

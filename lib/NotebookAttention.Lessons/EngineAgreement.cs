@@ -240,7 +240,6 @@ public static partial class EngineAgreement
 
     /// <summary>Counts the charts, heatmaps and tables in a notebook's outputs.</summary>
     /// <param name="notebook">An executed notebook.</param>
-    /// <returns>The counts.</returns>
     public static OutputCounts Count(NotebookFile notebook)
     {
         ArgumentNullException.ThrowIfNull(notebook);
@@ -328,7 +327,6 @@ public static partial class EngineAgreement
 
     /// <summary>The text a browser would show of an HTML fragment: scripts and styles dropped, tags removed, entities decoded.</summary>
     /// <param name="html">An HTML fragment.</param>
-    /// <returns>Its visible text.</returns>
     public static string VisibleText(string html) =>
         WebUtility.HtmlDecode(Tag().Replace(ScriptOrStyle().Replace(html, " "), " "));
 

@@ -98,7 +98,6 @@ public static partial class LessonApp
     }
 
     /// <summary>Shows a cell's last value, as the kernel shows the value of a cell that ends with an expression.</summary>
-    /// <param name="value">The value.</param>
     /// <exception cref="InvalidOperationException">No cell is running.</exception>
     public static void Show(object? value) =>
         (running ?? throw new InvalidOperationException("Show(...) outside a cell: put it after a Cell(N) line.")).Value(value);

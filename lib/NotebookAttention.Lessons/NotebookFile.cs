@@ -26,13 +26,11 @@ public sealed class NotebookFile
 
     /// <summary>Reads a notebook.</summary>
     /// <param name="path">The .ipynb file.</param>
-    /// <returns>The notebook.</returns>
     public static NotebookFile Load(string path) =>
         new(JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object, so not a notebook."));
 
     /// <summary>Reads a notebook from its JSON text.</summary>
     /// <param name="json">The .ipynb content.</param>
-    /// <returns>The notebook.</returns>
     public static NotebookFile Parse(string json) =>
         new(JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("this text is not a JSON object, so not a notebook."));
 
@@ -47,7 +45,6 @@ public sealed class NotebookFile
 
     /// <summary>A multi-line notebook string (a string or an array of strings) as one string.</summary>
     /// <param name="node">The JSON value.</param>
-    /// <returns>The text.</returns>
     public static string Text(JsonNode? node) => node switch
     {
         JsonArray lines => string.Concat(lines.Select(l => (string?)l)),

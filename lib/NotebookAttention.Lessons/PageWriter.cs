@@ -98,7 +98,6 @@ public static class PageWriter
     /// <summary>The first heading of the notebook's first markdown cell, or a fallback.</summary>
     /// <param name="notebook">A notebook.</param>
     /// <param name="fallback">Used when there is no heading.</param>
-    /// <returns>The title.</returns>
     public static string TitleOf(NotebookFile notebook, string fallback)
     {
         ArgumentNullException.ThrowIfNull(notebook);

@@ -50,7 +50,6 @@ public sealed class Figure
     /// <c>display(figure.Numbers())</c>. (The kernel's <c>HTML(...)</c> would show it too, but makes Jupyter print
     /// compiler warning CS1701 under the cell.)
     /// </summary>
-    /// <returns>The table.</returns>
     public TableView Numbers() => new($"Numbers: {Title}", TableHtml);
 
     /// <summary>Width in pixels.</summary>
