@@ -20,6 +20,23 @@ public static class OutputGuard
         RefuseNotebooksFolder(folder, source, option);
     }
 
+    /// <summary>
+    /// Where an engine writes <paramref name="notebook"/>'s executed copy: <c>&lt;folder&gt;/NN-name.ipynb</c>, after the
+    /// folder is checked (<see cref="RefuseSourceFolder"/>) and created and any copy of an earlier run deleted.
+    /// </summary>
+    /// <param name="notebook">The source notebook about to run.</param>
+    /// <param name="folder">The engine's output folder.</param>
+    /// <returns>The executed copy's path (not yet written).</returns>
+    /// <exception cref="ArgumentException">The folder holds the source notebook (nothing deleted).</exception>
+    public static string FreshExecutedPath(string notebook, string folder)
+    {
+        RefuseSourceFolder(notebook, folder, "the output folder");
+        Directory.CreateDirectory(folder);
+        var executed = Path.Combine(folder, Path.GetFileName(notebook));
+        File.Delete(executed);
+        return executed;
+    }
+
     /// <summary>Throws when <paramref name="folder"/> is <paramref name="notebooksFolder"/>.</summary>
     /// <param name="folder">An output or export folder.</param>
     /// <param name="notebooksFolder">The folder of the committed notebooks.</param>

@@ -84,11 +84,8 @@ public sealed class SeriesRunner
     /// <exception cref="ArgumentException"><paramref name="outputFolder"/> is the notebook's own folder (checked before anything is deleted).</exception>
     public NotebookRun Execute(string notebook, string outputFolder, TimeSpan timeout, string? sentence = null)
     {
-        OutputGuard.RefuseSourceFolder(notebook, outputFolder, "the output folder");
-        Directory.CreateDirectory(outputFolder);
+        var executed = OutputGuard.FreshExecutedPath(notebook, outputFolder);
         var name = Path.GetFileName(notebook);
-        var executed = Path.Combine(outputFolder, name);
-        File.Delete(executed);
         var environment = new Dictionary<string, string>();
         if (sentence is not null)
         {

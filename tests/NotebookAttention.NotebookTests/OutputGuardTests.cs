@@ -9,6 +9,7 @@ namespace NotebookAttention.NotebookTests;
 /// deleting anything, the exporter refuses the notebooks folder and keeps an app the learner changed, and an app
 /// refuses to overwrite a notebook it did not write.
 /// </summary>
+[Collection(InProcessLessons.Name)]
 public sealed class OutputGuardTests : IDisposable
 {
     private static readonly string Root = SeriesRunner.FindRoot();

@@ -9,6 +9,7 @@ namespace NotebookAttention.NotebookTests;
 /// cell's number and the compiler's or the exception's message, and directives it cannot run are refused by cell.
 /// One class, so that its tests never run two notebooks at once (the running cell is process-wide).
 /// </summary>
+[Collection(InProcessLessons.Name)]
 public sealed class ScriptingEngineTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("scripting-engine-tests-").FullName;
