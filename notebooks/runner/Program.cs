@@ -75,11 +75,6 @@ foreach (var engine in engines)
         }
     }
 
-    if (engine == RunnerEngine.Scripting && ScriptingEngine.LibraryIsUnoptimized)
-    {
-        Console.WriteLine("  note: the library is a Debug build, so it runs several times slower than the kernel's Release package: run with dotnet run -c Release --project notebooks/runner -- --engine ... for timings to compare.");
-    }
-
     var scripting = new ScriptingEngine(runner.NotebooksFolder);
     series.Add(EngineRun.Run(engine, notebooks, output, Console.Out, notebook => engine == RunnerEngine.Kernel
         ? runner.Execute(notebook, output, TimeSpan.FromSeconds(options.TimeoutSeconds), options.Sentence)

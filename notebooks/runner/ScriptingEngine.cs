@@ -48,14 +48,6 @@ public sealed partial class ScriptingEngine
     /// <summary>The folder cells run in.</summary>
     public string WorkingDirectory { get; }
 
-    /// <summary>
-    /// Whether the library this engine runs was built without optimizations (a Debug build, what a plain
-    /// <c>dotnet run</c> builds): it then runs several times slower than the Release package the kernel engine loads,
-    /// and time-budgeted sweeps measure fewer lengths.
-    /// </summary>
-    public static bool LibraryIsUnoptimized =>
-        Packages.Values.Any(a => a.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true);
-
     /// <summary>Runs one notebook top to bottom and writes its executed copy to <paramref name="outputFolder"/>.</summary>
     /// <param name="notebook">Path of the .ipynb.</param>
     /// <param name="outputFolder">Where the executed notebook is written.</param>
